@@ -1,0 +1,8 @@
+import ArgumentParser
+
+struct PolicyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "policy",
+        abstract: "Validate, explain and compare event policies."
+    )
+}

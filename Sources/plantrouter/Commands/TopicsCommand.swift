@@ -1,0 +1,8 @@
+import ArgumentParser
+
+struct TopicsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "topics",
+        abstract: "Document the topic catalog for downstream teams."
+    )
+}

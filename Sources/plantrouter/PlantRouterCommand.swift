@@ -1,0 +1,14 @@
+import ArgumentParser
+
+@main
+struct PlantRouterCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plantrouter",
+        abstract: "Governed event router between plant systems and enterprise systems on Kafka.",
+        version: PlantRouterVersion.current,
+        subcommands: [
+            PolicyCommand.self,
+            TopicsCommand.self,
+        ]
+    )
+}
