@@ -1,1 +1,0 @@
-print("benchmarks land with the Kafka layer")
