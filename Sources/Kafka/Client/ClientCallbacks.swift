@@ -1,0 +1,60 @@
+import CRdKafka
+import Logging
+
+/// What librdkafka calls back into, shared by every client kind. librdkafka gets
+/// it as the configuration opaque; the owning `KafkaHandle` keeps it alive.
+///
+/// Everything here is immutable after creation, so librdkafka may call from any
+/// of its threads.
+final class ClientCallbacks: Sendable {
+    let logger: Logger
+    let onDelivery: (@Sendable (DeliveryReport) -> Void)?
+    let onRebalance: (@Sendable (RebalanceEvent) -> Void)?
+
+    init(
+        logger: Logger,
+        onDelivery: (@Sendable (DeliveryReport) -> Void)? = nil,
+        onRebalance: (@Sendable (RebalanceEvent) -> Void)? = nil
+    ) {
+        self.logger = logger
+        self.onDelivery = onDelivery
+        self.onRebalance = onRebalance
+    }
+
+    static func from(_ opaque: UnsafeMutableRawPointer?) -> ClientCallbacks {
+        Unmanaged<ClientCallbacks>.fromOpaque(opaque!).takeUnretainedValue()
+    }
+
+    /// Installs log and error forwarding on `conf`, with `self` as the opaque.
+    func install(on conf: OpaquePointer) {
+        rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(self).toOpaque())
+        rd_kafka_conf_set_log_cb(conf) { rk, level, facility, message in
+            let callbacks = ClientCallbacks.from(rd_kafka_opaque(rk))
+            let text = "\(String(cString: facility!)): \(String(cString: message!))"
+            callbacks.logger.log(level: Logger.Level(syslog: level), "\(text)", metadata: ["component": "librdkafka"])
+        }
+        rd_kafka_conf_set_error_cb(conf) { rk, code, reason, opaque in
+            let callbacks = ClientCallbacks.from(opaque)
+            let code = KafkaErrorCode(rawValue: code)
+            callbacks.logger.log(
+                level: code == .fatal ? .critical : .warning,
+                "\(code.name): \(String(cString: reason!))",
+                metadata: ["component": "librdkafka"]
+            )
+        }
+    }
+}
+
+extension Logger.Level {
+    /// Maps librdkafka's syslog levels (0 emergency … 7 debug).
+    init(syslog: Int32) {
+        switch syslog {
+        case ...2: self = .critical
+        case 3: self = .error
+        case 4: self = .warning
+        case 5: self = .notice
+        case 6: self = .info
+        default: self = .debug
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import CRdKafka
+
+/// Owns one `rd_kafka_t` and destroys it exactly once.
+///
+/// librdkafka documents `rd_kafka_t` as thread-safe: produce, poll, commit,
+/// pause and metadata calls may come from any thread. This class adds no
+/// mutable state of its own, which is why it may be shared across threads; the
+/// one rule librdkafka adds, polling a queue from one thread at a time, is kept
+/// by the clients that own a `PollThread`.
+final class KafkaHandle: @unchecked Sendable {
+    let pointer: OpaquePointer
+    /// Kept alive as long as librdkafka may call back into it.
+    let callbacks: ClientCallbacks
+
+    /// Creates the client; `conf` is consumed whether or not this succeeds.
+    init(kind: rd_kafka_type_t, conf: OpaquePointer, callbacks: ClientCallbacks) throws(KafkaError) {
+        callbacks.install(on: conf)
+        var errorText = [CChar](repeating: 0, count: 512)
+        guard let pointer = rd_kafka_new(kind, conf, &errorText, errorText.count) else {
+            rd_kafka_conf_destroy(conf)
+            throw KafkaError(
+                operation: "create Kafka client", code: .invalidArgument, message: String(cString: errorText))
+        }
+        self.pointer = pointer
+        self.callbacks = callbacks
+    }
+
+    deinit { rd_kafka_destroy(pointer) }
+
+    /// The fatal error librdkafka has raised on this instance, if any.
+    func fatalError(operation: String) -> KafkaError? {
+        var errorText = [CChar](repeating: 0, count: 512)
+        let code = rd_kafka_fatal_error(pointer, &errorText, errorText.count)
+        guard code != RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
+        return KafkaError(
+            operation: operation, code: KafkaErrorCode(code), message: String(cString: errorText), isFatal: true)
+    }
+}

@@ -1,0 +1,32 @@
+/// Producer settings with the defaults PlantRouter relies on.
+public struct ProducerConfiguration: Sendable {
+    public var client: KafkaConfiguration
+    /// `enable.idempotence`: no duplicates or reordering from internal retries. Default `true`.
+    public var enableIdempotence = true
+    /// `linger.ms`: how long to wait to fill a batch. Default 5 ms.
+    public var lingerMs = 5
+    /// `delivery.timeout.ms` (`message.timeout.ms`): the bound on librdkafka's own retries
+    /// before a delivery report fails. Default 30 s.
+    public var deliveryTimeoutMs = 30_000
+    /// `queue.buffering.max.messages`: local queue bound; a full queue makes
+    /// `produce` throw `_QUEUE_FULL`. Default 100 000.
+    public var maxQueuedMessages = 100_000
+    /// `compression.codec`. Default `lz4`.
+    public var compression = "lz4"
+
+    public init(client: KafkaConfiguration) { self.client = client }
+
+    func nativeProperties(transactionalID: String?) -> [(String, String)] {
+        var properties = client.nativeProperties
+        properties += [
+            ("enable.idempotence", enableIdempotence ? "true" : "false"),
+            ("linger.ms", String(lingerMs)),
+            ("message.timeout.ms", String(deliveryTimeoutMs)),
+            ("queue.buffering.max.messages", String(maxQueuedMessages)),
+            ("compression.codec", compression),
+        ]
+        if let transactionalID { properties.append(("transactional.id", transactionalID)) }
+        properties += client.properties.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        return properties
+    }
+}

@@ -1,0 +1,151 @@
+import CRdKafka
+import Logging
+
+/// A consumer-group member (or a manually assigned reader) with explicit offset
+/// store and commit.
+///
+/// Threading: `poll` blocks, so call it from a dedicated thread (the router's
+/// lane threads do), or use `batches()`, which polls on a thread of its own and
+/// hands batches to async code. Poll from one thread at a time; every other
+/// method is thread-safe. Rebalance events are delivered inside `poll`.
+public final class Consumer: Sendable {
+    let handle: KafkaHandle
+    private let queue: ConsumerQueue
+
+    public init(
+        configuration: ConsumerConfiguration,
+        logger: Logger = Logger(label: "plantrouter.kafka.consumer"),
+        onRebalance: (@Sendable (RebalanceEvent) -> Void)? = nil
+    ) throws {
+        let conf = try NativeConfiguration.make(configuration.nativeProperties)
+        rd_kafka_conf_set_rebalance_cb(conf) { rk, code, partitions, opaque in
+            guard let rk else { return }
+            Consumer.rebalance(rk, code: code, partitions: partitions, callbacks: ClientCallbacks.from(opaque))
+        }
+        let callbacks = ClientCallbacks(logger: logger, onRebalance: onRebalance)
+        handle = try KafkaHandle(kind: RD_KAFKA_CONSUMER, conf: conf, callbacks: callbacks)
+        // One queue for messages, rebalances, errors and logs, served by `poll`.
+        rd_kafka_poll_set_consumer(handle.pointer)
+        queue = ConsumerQueue(rd_kafka_queue_get_consumer(handle.pointer)!)
+    }
+
+    /// Joins the group for `topics` (names or `^regex` patterns).
+    public func subscribe(_ topics: [String]) throws(KafkaError) {
+        let list = NativePartitionList.make(topics.map { TopicPartition(topic: $0, partition: RD_KAFKA_PARTITION_UA) })
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        try KafkaError.check(rd_kafka_subscribe(handle.pointer, list), "subscribe to \(topics.joined(separator: ", "))")
+    }
+
+    /// Reads exactly these partitions from these offsets, outside group management.
+    public func assign(_ partitions: [TopicPartitionOffset]) throws(KafkaError) {
+        let list = NativePartitionList.make(partitions)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        try KafkaError.check(rd_kafka_assign(handle.pointer, list), "assign partitions")
+    }
+
+    /// Waits up to `timeout` for records and returns up to `maxRecords`.
+    /// Blocking: never call it from Swift's cooperative pool.
+    public func poll(maxRecords: Int = 500, timeout: Duration) throws(KafkaError) -> ConsumerBatch {
+        if let fatal = handle.fatalError(operation: "poll") { throw fatal }
+        return queue.poll(maxRecords: maxRecords, timeoutMs: timeout.milliseconds)
+    }
+
+    /// Polls on a dedicated thread and delivers batches to async code. At most
+    /// `bufferedBatches` wait unread; polling pauses until the reader catches up,
+    /// so a slow reader holds records in Kafka, not in memory.
+    public func batches(maxRecords: Int = 500, bufferedBatches: Int = 4) -> ConsumerBatches {
+        ConsumerBatches(consumer: self, maxRecords: maxRecords, bufferedBatches: bufferedBatches)
+    }
+
+    /// Marks records as finished; the next `commit()` commits them. Pass each
+    /// record's `nextOffset`.
+    public func store(_ offsets: [TopicPartitionOffset]) throws(KafkaError) {
+        let list = NativePartitionList.make(offsets)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        try KafkaError.check(rd_kafka_offsets_store(handle.pointer, list), "store offsets")
+        if let error = NativePartitionList.firstError(list, operation: "store offset for") { throw error }
+    }
+
+    /// Commits `offsets`, or every stored offset when `nil`. Synchronous commits block.
+    public func commit(_ offsets: [TopicPartitionOffset]? = nil, synchronously: Bool = true) throws(KafkaError) {
+        let list = offsets.map(NativePartitionList.make)
+        defer { list.map(rd_kafka_topic_partition_list_destroy) }
+        let code = rd_kafka_commit(handle.pointer, list, synchronously ? 0 : 1)
+        // Nothing stored since the last commit is not a failure.
+        if code == RD_KAFKA_RESP_ERR__NO_OFFSET { return }
+        try KafkaError.check(code, "commit offsets")
+    }
+
+    /// The group's committed offsets for `partitions` (`TopicPartitionOffset.invalid` when none).
+    public func committed(_ partitions: [TopicPartition], timeout: Duration = .seconds(10)) throws(KafkaError) -> [TopicPartitionOffset] {
+        let list = NativePartitionList.make(partitions)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        try KafkaError.check(rd_kafka_committed(handle.pointer, list, timeout.milliseconds), "fetch committed offsets")
+        return NativePartitionList.entries(list)
+    }
+
+    /// The partitions currently assigned to this member.
+    public func assignment() throws(KafkaError) -> [TopicPartition] {
+        var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+        try KafkaError.check(rd_kafka_assignment(handle.pointer, &list), "read assignment")
+        defer { list.map(rd_kafka_topic_partition_list_destroy) }
+        return NativePartitionList.entries(list).map(\.topicPartition)
+    }
+
+    /// Stops fetching `partitions` (backpressure); the assignment is kept.
+    public func pause(_ partitions: [TopicPartition]) throws(KafkaError) {
+        let list = NativePartitionList.make(partitions)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        try KafkaError.check(rd_kafka_pause_partitions(handle.pointer, list), "pause partitions")
+    }
+
+    public func resume(_ partitions: [TopicPartition]) throws(KafkaError) {
+        let list = NativePartitionList.make(partitions)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        try KafkaError.check(rd_kafka_resume_partitions(handle.pointer, list), "resume partitions")
+    }
+
+    /// The group generation and member id, for `TransactionalProducer.sendOffsets`.
+    public func groupMetadata() -> ConsumerGroupMetadata {
+        ConsumerGroupMetadata(rd_kafka_consumer_group_metadata(handle.pointer))
+    }
+
+    /// Leaves the group cleanly (revoking partitions through the rebalance
+    /// handler, which may commit). Blocking.
+    public func close() throws(KafkaError) {
+        try KafkaError.check(rd_kafka_consumer_close(handle.pointer), "close consumer")
+    }
+
+    /// librdkafka's rebalance callback: reports the change, then applies it
+    /// with the eager or cooperative call the group's protocol needs.
+    private static func rebalance(
+        _ rk: OpaquePointer, code: rd_kafka_resp_err_t,
+        partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?, callbacks: ClientCallbacks
+    ) {
+        let cooperative = String(cString: rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE"
+        let changed = NativePartitionList.entries(partitions).map(\.topicPartition)
+        var failure: OpaquePointer?
+        switch code {
+        case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+            callbacks.onRebalance?(.assigned(changed))
+            if cooperative {
+                failure = rd_kafka_incremental_assign(rk, partitions)
+            } else if rd_kafka_assign(rk, partitions) != RD_KAFKA_RESP_ERR_NO_ERROR {
+                callbacks.logger.error("assigning partitions failed")
+            }
+        case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
+            callbacks.onRebalance?(.revoked(changed, lost: rd_kafka_assignment_lost(rk) != 0))
+            if cooperative {
+                failure = rd_kafka_incremental_unassign(rk, partitions)
+            } else {
+                _ = rd_kafka_assign(rk, nil)
+            }
+        default:
+            callbacks.logger.error("rebalance failed: \(KafkaErrorCode(code).name)")
+            _ = rd_kafka_assign(rk, nil)
+        }
+        if let failure {
+            callbacks.logger.error("\(KafkaError(operation: "apply rebalance", consuming: failure))")
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import CRdKafka
+
+/// The consumer's queue, read in batches and copied into Swift records.
+/// Polled from one thread at a time (see `Consumer`).
+final class ConsumerQueue: @unchecked Sendable {
+    private let pointer: OpaquePointer
+
+    init(_ pointer: OpaquePointer) { self.pointer = pointer }
+    deinit { rd_kafka_queue_destroy(pointer) }
+
+    func poll(maxRecords: Int, timeoutMs: Int32) -> ConsumerBatch {
+        let messages = UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>.allocate(capacity: maxRecords)
+        defer { messages.deallocate() }
+        let count = rd_kafka_consume_batch_queue(pointer, timeoutMs, messages, maxRecords)
+        var batch = ConsumerBatch()
+        guard count > 0 else { return batch }
+        batch.records.reserveCapacity(count)
+        // Topic names repeat across a batch; copying each once saves an allocation per record.
+        var topicNames: [(OpaquePointer, String)] = []
+        func topicName(_ rkt: OpaquePointer?) -> String {
+            guard let rkt else { return "" }
+            if let known = topicNames.first(where: { $0.0 == rkt }) { return known.1 }
+            let name = String(cString: rd_kafka_topic_name(rkt))
+            topicNames.append((rkt, name))
+            return name
+        }
+        for index in 0..<count {
+            guard let message = messages[index] else { continue }
+            defer { rd_kafka_message_destroy(message) }
+            let native = message.pointee
+            switch native.err {
+            case RD_KAFKA_RESP_ERR_NO_ERROR:
+                batch.records.append(ConsumerRecord(message, topic: topicName(native.rkt)))
+            case RD_KAFKA_RESP_ERR__PARTITION_EOF:
+                batch.partitionsAtEnd.append(
+                    TopicPartitionOffset(topic: topicName(native.rkt), partition: native.partition, offset: native.offset))
+            default:
+                let text = native.payload.map { String(cString: $0.assumingMemoryBound(to: CChar.self)) }
+                batch.errors.append(KafkaError(operation: "consume \(topicName(native.rkt))", code: KafkaErrorCode(native.err), message: text))
+            }
+        }
+        return batch
+    }
+}
+
+extension ConsumerRecord {
+    init(_ message: UnsafeMutablePointer<rd_kafka_message_t>, topic: String) {
+        let native = message.pointee
+        var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+        self.init(
+            topic: topic,
+            partition: native.partition,
+            offset: native.offset,
+            timestampMs: rd_kafka_message_timestamp(message, &timestampType),
+            key: native.key.map { Array(UnsafeRawBufferPointer(start: $0, count: native.key_len)) },
+            value: native.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: native.len)) },
+            headers: Self.headers(of: message)
+        )
+    }
+
+    private static func headers(of message: UnsafeMutablePointer<rd_kafka_message_t>) -> [KafkaHeader] {
+        var list: OpaquePointer?
+        guard rd_kafka_message_headers(message, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return [] }
+        var headers: [KafkaHeader] = []
+        headers.reserveCapacity(rd_kafka_header_cnt(list))
+        var index = 0
+        var name: UnsafePointer<CChar>?
+        var value: UnsafeRawPointer?
+        var size = 0
+        while rd_kafka_header_get_all(list, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
+            headers.append(KafkaHeader(
+                name: String(cString: name!),
+                value: value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) }))
+            index += 1
+        }
+        return headers
+    }
+}

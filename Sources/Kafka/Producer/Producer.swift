@@ -1,0 +1,192 @@
+import CRdKafka
+import Logging
+
+/// A Kafka producer. Idempotent by default; delivery reports arrive on a
+/// dedicated poll thread and go to `onDelivery` (for `produce`) or resume the
+/// awaiting caller (for `send`).
+///
+/// Thread-safe: `produce` may be called from any thread.
+public final class Producer: Sendable {
+    let handle: KafkaHandle
+    private let pending: PendingSends
+    private let pollThread: PollThread
+
+    /// - Parameter onDelivery: called on the producer's poll thread for every record
+    ///   produced with `produce(_:token:)`; keep it short.
+    public convenience init(
+        configuration: ProducerConfiguration,
+        logger: Logger = Logger(label: "plantrouter.kafka.producer"),
+        onDelivery: (@Sendable (DeliveryReport) -> Void)? = nil
+    ) throws {
+        try self.init(configuration: configuration, transactionalID: nil, logger: logger, onDelivery: onDelivery)
+    }
+
+    init(
+        configuration: ProducerConfiguration, transactionalID: String?, logger: Logger,
+        onDelivery: (@Sendable (DeliveryReport) -> Void)?
+    ) throws {
+        let pending = PendingSends()
+        let callbacks = ClientCallbacks(logger: logger) { report in
+            if PendingSends.owns(report.token) {
+                pending.complete(report)
+            } else {
+                onDelivery?(report)
+            }
+        }
+        let conf = try NativeConfiguration.make(configuration.nativeProperties(transactionalID: transactionalID))
+        rd_kafka_conf_set_dr_msg_cb(conf) { _, message, opaque in
+            guard let message else { return }
+            ClientCallbacks.from(opaque).onDelivery?(DeliveryReport(message.pointee))
+        }
+        let handle = try KafkaHandle(kind: RD_KAFKA_PRODUCER, conf: conf, callbacks: callbacks)
+        self.handle = handle
+        self.pending = pending
+        self.pollThread = PollThread(name: "kafka-producer-poll") { _ = rd_kafka_poll(handle.pointer, 100) }
+    }
+
+    deinit { pollThread.stop() }
+
+    /// Enqueues `record` without waiting; its delivery report, carrying `token`,
+    /// goes to `onDelivery`. Throws `_QUEUE_FULL` when the local queue is full:
+    /// wait for deliveries (backpressure) and try again.
+    public func produce(_ record: ProducerRecord, token: UInt64 = 0) throws(KafkaError) {
+        precondition(!PendingSends.owns(token), "tokens with the top bit set are reserved")
+        try enqueue(record, token: token)
+    }
+
+    /// Produces `record` and waits for its delivery report. Throws the delivery
+    /// error if librdkafka gives up on the record.
+    @discardableResult
+    public func send(_ record: ProducerRecord) async throws -> DeliveryReport {
+        while true {
+            do {
+                return try await withCheckedThrowingContinuation { continuation in
+                    let token = pending.register(continuation)
+                    do throws(KafkaError) {
+                        try enqueue(record, token: token)
+                    } catch {
+                        pending.fail(token, with: error)
+                    }
+                }
+            } catch let error as KafkaError where error.code == .queueFull {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+        }
+    }
+
+    /// Waits until every queued record has a delivery report.
+    public func flush(timeout: Duration = .seconds(30)) throws(KafkaError) {
+        try KafkaError.check(rd_kafka_flush(handle.pointer, timeout.milliseconds), "flush producer")
+    }
+
+    /// Records queued or in flight, not yet reported.
+    public var queuedCount: Int { Int(rd_kafka_outq_len(handle.pointer)) }
+
+    /// Flushes, then stops the poll thread. The producer cannot be used afterwards.
+    public func close(timeout: Duration = .seconds(30)) throws(KafkaError) {
+        defer { pollThread.stop() }
+        try flush(timeout: timeout)
+    }
+
+    func enqueue(_ record: ProducerRecord, token: UInt64) throws(KafkaError) {
+        let error: OpaquePointer? = record.withNativeValues(token: token) { values in
+            rd_kafka_produceva(handle.pointer, values.baseAddress, values.count)
+        }
+        try KafkaError.check(error, "produce to \(record.topic)")
+    }
+}
+
+extension DeliveryReport {
+    init(_ message: rd_kafka_message_t) {
+        self.init(
+            token: UInt64(UInt(bitPattern: message._private)),
+            topic: message.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? "",
+            partition: message.partition,
+            offset: message.err == RD_KAFKA_RESP_ERR_NO_ERROR ? message.offset : -1,
+            error: message.err == RD_KAFKA_RESP_ERR_NO_ERROR
+                ? nil
+                : KafkaError(operation: "deliver record", code: KafkaErrorCode(message.err))
+        )
+    }
+}
+
+extension ProducerRecord {
+    /// Describes the record to `rd_kafka_produceva` (the variadic `producev`
+    /// cannot be called from Swift). librdkafka copies key and value
+    /// (`RD_KAFKA_MSG_F_COPY`) and takes ownership of the header list on success.
+    func withNativeValues(token: UInt64, _ body: (UnsafeBufferPointer<rd_kafka_vu_t>) -> OpaquePointer?) -> OpaquePointer? {
+        let nativeHeaders = headers.isEmpty ? nil : makeNativeHeaders()
+        let error = topic.withCString { topicName in
+            key.withOptionalBytes { keyBytes in
+                value.withOptionalBytes { valueBytes in
+                    var values = [rd_kafka_vu_t](repeating: rd_kafka_vu_t(), count: 8)
+                    var count = 0
+                    func append(_ type: rd_kafka_vtype_t, _ fill: (inout rd_kafka_vu_t) -> Void) {
+                        values[count].vtype = type
+                        fill(&values[count])
+                        count += 1
+                    }
+                    append(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topicName }
+                    append(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = partition ?? RD_KAFKA_PARTITION_UA }
+                    append(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
+                    append(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = UnsafeMutableRawPointer(bitPattern: UInt(token)) }
+                    if let keyBytes {
+                        append(RD_KAFKA_VTYPE_KEY) {
+                            $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: keyBytes.baseAddress ?? emptyBytes)
+                            $0.u.mem.size = keyBytes.count
+                        }
+                    }
+                    if let valueBytes {
+                        append(RD_KAFKA_VTYPE_VALUE) {
+                            $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: valueBytes.baseAddress ?? emptyBytes)
+                            $0.u.mem.size = valueBytes.count
+                        }
+                    }
+                    if let timestampMs { append(RD_KAFKA_VTYPE_TIMESTAMP) { $0.u.i64 = timestampMs } }
+                    if let nativeHeaders { append(RD_KAFKA_VTYPE_HEADERS) { $0.u.headers = nativeHeaders } }
+                    return values.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[..<count])) }
+                }
+            }
+        }
+        if error != nil, let nativeHeaders { rd_kafka_headers_destroy(nativeHeaders) }
+        return error
+    }
+
+    private func makeNativeHeaders() -> OpaquePointer {
+        let list = rd_kafka_headers_new(headers.count)!
+        for header in headers {
+            if let value = header.value {
+                value.withUnsafeBytes { bytes in
+                    _ = rd_kafka_header_add(list, header.name, -1, bytes.baseAddress ?? emptyBytes, bytes.count)
+                }
+            } else {
+                _ = rd_kafka_header_add(list, header.name, -1, nil, 0)
+            }
+        }
+        return list
+    }
+}
+
+/// librdkafka reads a null pointer as a null key or value; an empty one needs
+/// a valid pointer with length 0, and an empty array has no base address.
+/// Never written, so sharing it across threads is safe.
+nonisolated(unsafe) private let emptyBytes = UnsafeRawPointer(UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 1))
+
+extension Optional where Wrapped == [UInt8] {
+    /// Calls `body` with the bytes, or with `nil` for a null key or value.
+    func withOptionalBytes<Result>(_ body: (UnsafeRawBufferPointer?) -> Result) -> Result {
+        switch self {
+        case .some(let bytes): bytes.withUnsafeBytes { body($0) }
+        case .none: body(nil)
+        }
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, clamped to what librdkafka's `int` timeouts accept.
+    var milliseconds: Int32 {
+        let (seconds, attoseconds) = components
+        let total = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        return Int32(clamping: total)
+    }
+}
