@@ -29,6 +29,19 @@ import Testing
         #expect(error?.description.contains("Move the file aside") == true)
     }
 
+    @Test func anotherApplicationsDatabaseIsLeftUntouched() throws {
+        let folder = try TestFolder()
+        try DatabaseQueue(path: folder.ledgerPath).write { db in
+            try db.execute(sql: "CREATE TABLE invoices (id INTEGER PRIMARY KEY)")
+        }
+        let error = #expect(throws: LedgerError.self) { try folder.openLedger() }
+        #expect(error == .notALedger(path: folder.ledgerPath, reason: "it holds other tables and no ledger schema"))
+        let tables = try DatabaseQueue(path: folder.ledgerPath).read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+        #expect(tables == ["invoices"])
+    }
+
     @Test func aMissingFolderIsReportedWithItsPath() throws {
         let folder = try TestFolder()
         let path = folder.url.appendingPathComponent("no/such/folder/plantrouter.sqlite").path

@@ -45,6 +45,13 @@ public final class Ledger: Sendable {
 
         do {
             try pool.read { db in
+                // Never add our tables to someone else's database given by mistake.
+                let tables = try Int.fetchOne(db, sql: """
+                    SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
+                    """) ?? 0
+                if tables > 0, try !db.tableExists("grdb_migrations") {
+                    throw LedgerError.notALedger(path: absolute, reason: "it holds other tables and no ledger schema")
+                }
                 if try LedgerSchema.migrator.hasBeenSuperseded(db) {
                     throw LedgerError.newerSchema(path: absolute)
                 }
