@@ -8,9 +8,11 @@ let package = Package(
         .executable(name: "plantrouter", targets: ["plantrouter"]),
         .library(name: "Kafka", targets: ["Kafka"]),
         .library(name: "Policy", targets: ["Policy"]),
+        .library(name: "Ledger", targets: ["Ledger"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
@@ -37,11 +39,19 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // SQLite state of one instance: audit trail, correlation, idempotency, replay jobs.
+        .target(
+            name: "Ledger",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
         .executableTarget(
             name: "plantrouter",
             dependencies: [
                 "Kafka",
                 "Policy",
+                "Ledger",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -52,6 +62,7 @@ let package = Package(
                 "CRdKafka",
                 "Kafka",
                 "Policy",
+                "Ledger",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/Sources/plantrouter-bench"
@@ -59,6 +70,14 @@ let package = Package(
         .testTarget(
             name: "KafkaTests",
             dependencies: ["Kafka", "CRdKafka"]
+        ),
+        .testTarget(
+            name: "LedgerTests",
+            dependencies: [
+                "Ledger",
+                // Only to tamper with files the way a newer release or a disk fault would.
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
         .testTarget(
             name: "PolicyTests",

@@ -8,6 +8,7 @@ struct BenchCommand: AsyncParsableCommand {
         subcommands: [
             KafkaBenchmark.self,
             PolicyBenchmark.self,
+            LedgerBenchmark.self,
         ]
     )
 }

@@ -1,0 +1,123 @@
+import Foundation
+import GRDB
+
+/// Audit trail: the router appends decisions in batches; `trail(for:)` reads them back.
+///
+/// Outputs are written together with the decision, since their topics and idempotency keys
+/// are known then. The partition and offset come later with the delivery report:
+/// `recordProduced` fills them in by idempotency key, so the router never has to remember
+/// which audit row an in-flight message belongs to.
+extension Ledger {
+    /// Appends `records` and their outputs in one transaction.
+    public func append(_ records: [AuditRecord]) throws {
+        guard !records.isEmpty else { return }
+        try write("append \(records.count) audit records") { db in
+            try Self.insert(records, db)
+        }
+    }
+
+    public func append(_ records: [AuditRecord]) async throws {
+        guard !records.isEmpty else { return }
+        try await write("append \(records.count) audit records") { db in
+            try Self.insert(records, db)
+        }
+    }
+
+    /// Every record whose event id or correlation id (work order) is `id`, ordered by
+    /// `recordedAt`, then source offset, then insertion.
+    public func trail(for id: String) throws -> [AuditRecord] {
+        try read("read the audit trail of \(id)") { db in try Self.fetchTrail(id, db) }
+    }
+
+    public func trail(for id: String) async throws -> [AuditRecord] {
+        try await read("read the audit trail of \(id)") { db in try Self.fetchTrail(id, db) }
+    }
+
+    /// Deletes audit records older than `date` (with their outputs); returns how many.
+    @discardableResult
+    public func pruneAudit(olderThan date: Date) throws -> Int {
+        try write("prune audit records older than \(date)") { db in
+            try db.execute(sql: "DELETE FROM audit_event WHERE recorded_at < ?", arguments: [date])
+            return db.changesCount
+        }
+    }
+
+    // MARK: - SQL
+
+    private static func insert(_ records: [AuditRecord], _ db: Database) throws {
+        let insertEvent = try db.cachedStatement(sql: """
+            INSERT INTO audit_event (event_id, lane, source_topic, source_partition, source_offset,
+                event_type, event_source, correlation_id, rule_id, policy_version, outcome, reason, recorded_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        let insertOutput = try db.cachedStatement(sql: """
+            INSERT INTO audit_output (audit_id, ordinal, target_topic, target_partition, target_offset, idempotency_key)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """)
+        for record in records {
+            try insertEvent.execute(arguments: [
+                record.eventID, record.lane, record.sourceTopic, record.sourcePartition, record.sourceOffset,
+                record.eventType, record.eventSource, record.correlationID, record.ruleID, record.policyVersion,
+                record.outcome.rawValue, record.reason, record.recordedAt,
+            ])
+            let auditID = db.lastInsertedRowID
+            for (ordinal, output) in record.outputs.enumerated() {
+                try insertOutput.execute(arguments: [
+                    auditID, ordinal, output.topic, output.partition, output.offset, output.idempotencyKey,
+                ])
+            }
+        }
+    }
+
+    private static func fetchTrail(_ id: String, _ db: Database) throws -> [AuditRecord] {
+        // One pass over the join; outputs of a record are adjacent thanks to ORDER BY e.id.
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT e.*, o.ordinal, o.target_topic, o.target_partition, o.target_offset, o.idempotency_key
+            FROM audit_event e
+            LEFT JOIN audit_output o ON o.audit_id = e.id
+            WHERE e.event_id = ?1 OR e.correlation_id = ?1
+            ORDER BY e.recorded_at, e.source_offset, e.id, o.ordinal
+            """, arguments: [id])
+        var records: [AuditRecord] = []
+        var currentID: Int64?
+        while let row = try rows.next() {
+            let auditID: Int64 = row["id"]
+            if auditID != currentID {
+                currentID = auditID
+                records.append(try record(from: row))
+            }
+            if let key: String = row["idempotency_key"] {
+                records[records.count - 1].outputs.append(AuditOutput(
+                    topic: row["target_topic"],
+                    partition: row["target_partition"],
+                    offset: row["target_offset"],
+                    idempotencyKey: key
+                ))
+            }
+        }
+        return records
+    }
+
+    private static func record(from row: Row) throws -> AuditRecord {
+        let outcomeText: String = row["outcome"]
+        guard let outcome = AuditOutcome(rawValue: outcomeText) else {
+            throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "unknown audit outcome '\(outcomeText)'")
+        }
+        return AuditRecord(
+            eventID: row["event_id"],
+            lane: row["lane"],
+            sourceTopic: row["source_topic"],
+            sourcePartition: row["source_partition"],
+            sourceOffset: row["source_offset"],
+            eventType: row["event_type"],
+            eventSource: row["event_source"],
+            correlationID: row["correlation_id"],
+            ruleID: row["rule_id"],
+            policyVersion: row["policy_version"],
+            outcome: outcome,
+            reason: row["reason"],
+            recordedAt: row["recorded_at"],
+            outputs: []
+        )
+    }
+}
