@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "plantrouter", targets: ["plantrouter"]),
         .library(name: "Kafka", targets: ["Kafka"]),
         .library(name: "Policy", targets: ["Policy"]),
+        .library(name: "PlantSimulation", targets: ["PlantSimulation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -37,11 +38,17 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // Deterministic, seedable plant traffic as RawEvents (demo, tests, benchmarks).
+        .target(
+            name: "PlantSimulation",
+            dependencies: ["Policy"]
+        ),
         .executableTarget(
             name: "plantrouter",
             dependencies: [
                 "Kafka",
                 "Policy",
+                "PlantSimulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -52,6 +59,7 @@ let package = Package(
                 "CRdKafka",
                 "Kafka",
                 "Policy",
+                "PlantSimulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/Sources/plantrouter-bench"
@@ -64,6 +72,7 @@ let package = Package(
             name: "PolicyTests",
             dependencies: [
                 "Policy",
+                "PlantSimulation",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
