@@ -13,19 +13,28 @@
 public final class PolicyEngine {
     public let policy: LoadedPolicy
     private var decoder: EnvelopeDecoder
-    private let context = EvalContext(event: .placeholder)
-    private var runtimes: [TopicRuntime]
+    private let context = EvalContext()
+    private let runtimes: [TopicRuntime]
     private let topicIndex: [String: Int]
     private var lastTopic = ""
     private var lastTopicIndex = -1
     /// Per rule: state per key.
     private var states: [[String: KeyState]]
 
-    private struct TopicRuntime {
+    /// What the engine needs per catalog topic, precomputed (a class: one reference to follow).
+    private final class TopicRuntime {
         let topic: Topic
         let lane: Lane?
         let rules: [Int]
+        let schemas: [JSONSchema]
         var cache = ResolutionCache()
+
+        init(topic: Topic, lane: Lane?, rules: [Int]) {
+            self.topic = topic
+            self.lane = lane
+            self.rules = rules
+            self.schemas = topic.events.map(\.schema)
+        }
     }
 
     public init(policy: LoadedPolicy) {
@@ -73,24 +82,24 @@ public final class PolicyEngine {
             return deadLetter(.policy, "topic '\(raw.topic)' is not in the catalog", event: nil)
         }
 
-        let event: DecodedEvent
+        var event: DecodedEvent
         do {
             event = try decoder.decode(raw)
         } catch {
             trace?.checks.append("envelope: \(error)")
             return deadLetter(error.reason, "\(error.field): \(error.message)", event: nil)
         }
-        trace?.checks.append("envelope: CloudEvents \(event.mode.rawValue) mode, id \(event.id), type \(event.type), source \(event.source)")
+        if trace != nil { trace?.checks.append("envelope: CloudEvents \(event.mode.rawValue) mode, id \(event.id), type \(event.type), source \(event.source)") }
 
-        let hash = ResolutionCache.hash(event.typeBytes, event.sourceBytes)
-        let resolution: Resolution
-        if let cached = runtimes[ti].cache.find(hash, event.typeBytes, event.sourceBytes) {
-            resolution = cached
-        } else {
-            resolution = resolve(ti, event)
-            runtimes[ti].cache.insert(hash, event.typeBytes, event.sourceBytes, resolution)
+        let runtime = runtimes[ti]
+        let resolution = event.withTypeAndSource { type, source in
+            let hash = ResolutionCache.hash(type, source)
+            if let cached = runtime.cache.find(hash, type, source) { return cached }
+            let resolved = resolve(runtime, type: type, source: source)
+            runtime.cache.insert(hash, type, source, resolved)
+            return resolved
         }
-        let topic = runtimes[ti].topic
+        let topic = runtime.topic
         guard resolution.authorised else {
             let message = "ce_source: source '\(event.source)' may not emit '\(event.type)' in lane '\(topic.lane)' (catalog authority)"
             trace?.checks.append("authority: \(message)")
@@ -101,20 +110,50 @@ public final class PolicyEngine {
             trace?.checks.append("contract: \(message)")
             return deadLetter(.schema, message, event: event)
         }
-        trace?.checks.append("authority: '\(event.source)' may emit '\(event.type)' in lane '\(topic.lane)'")
-        let contract = topic.events[eventIndex]
-        if let violation = contract.schema.validate(event.document, event.payloadNode) {
-            trace?.checks.append("schema: \(contract.schemaFile): violation at \(violation.pointer): \(violation.message)")
-            return deadLetter(.schema, "schema violation at \(violation.pointer): \(violation.message) (\(contract.schemaFile))", event: event)
-        }
-        trace?.checks.append("schema: valid against \(contract.schemaFile)")
+        if trace != nil { trace?.checks.append("authority: '\(event.source)' may emit '\(event.type)' in lane '\(topic.lane)'") }
 
+        let schema = runtime.schemas[eventIndex]
+        let violation = event.document.withTape { schema.validate($0, event.payloadNode) }
+        if let violation {
+            let file = topic.events[eventIndex].schemaFile
+            let pointer = violation.pointer.isEmpty ? "/" : violation.pointer
+            trace?.checks.append("schema: \(file): violation at \(pointer): \(violation.message)")
+            return deadLetter(.schema, "schema violation at \(pointer): \(violation.message) (\(file))", event: event)
+        }
+        if trace != nil { trace?.checks.append("schema: valid against \(topic.events[eventIndex].schemaFile)") }
+
+        let decided: (rule: CompiledRule, outcome: Outcome, workOrderID: String?)? = withUnsafePointer(to: &event) { pointer in
+            pointer.pointee.document.withTape { tape in
+                let ctx = context
+                ctx.tape = tape
+                ctx.payload = pointer.pointee.payloadNode
+                ctx.eventPointer = pointer
+                ctx.topic = raw.topic
+                ctx.key = raw.key
+                defer {
+                    ctx.tape = EvalContext.emptyTape
+                    ctx.eventPointer = nil
+                    ctx.workOrder = nil
+                    ctx.window = nil
+                    ctx.key = nil
+                }
+                return decide(resolution.candidates, raw, pointer.pointee.timeMs, lookup, trace: trace,
+                              eventType: topic.events[eventIndex].type)
+            }
+        }
+        guard let decided else {
+            trace?.checks.append("rules: none of \(resolution.candidates.count) candidate rule(s) matched")
+            return deadLetter(.policy, "no rule matched event type '\(event.type)' on topic '\(topic.name)'", event: event)
+        }
+        event.workOrderID = decided.workOrderID
+        return Decision(policyVersion: policy.version, ruleID: decided.rule.id, event: event, outcome: decided.outcome)
+    }
+
+    /// Tries the candidate rules in order; the first that matches decides.
+    private func decide(_ candidates: [Int], _ raw: RawEvent, _ timeMs: Int64, _ lookup: some CorrelationLookup, trace: Trace?,
+                        eventType: String) -> (rule: CompiledRule, outcome: Outcome, workOrderID: String?)? {
         let ctx = context
-        ctx.event = event
-        ctx.topic = raw.topic
-        ctx.key = raw.key
-        defer { ctx.event = .placeholder; ctx.workOrder = nil; ctx.window = nil }
-        for ruleIndex in resolution.candidates {
+        for ruleIndex in candidates {
             let rule = policy.rules[ruleIndex]
             ctx.workOrder = nil
             ctx.window = nil
@@ -148,7 +187,7 @@ public final class PolicyEngine {
                     continue
                 }
                 let hit = window.hits?(ctx) ?? false
-                guard state.add(time: event.timeMs, value: value, hit: hit, kind: window.kind) else {
+                guard state.add(time: timeMs, value: value, hit: hit, kind: window.kind) else {
                     skip("late event (older than the window's allowed lateness): windows unchanged, the rule does not apply")
                     continue
                 }
@@ -164,22 +203,21 @@ public final class PolicyEngine {
                 continue
             }
             trace?.steps.append(.init(ruleID: rule.id, matched: true, reason: rule.condition == nil ? "matched topic, type and source" : "condition is true: \(rule.conditionText ?? "")", values: explainValues(rule)))
-            var decided = event
-            decided.workOrderID = ctx.workOrder?.id
-            return Decision(policyVersion: policy.version, ruleID: rule.id, event: decided, outcome: outcome(rule, raw, contract))
+            return (rule, outcome(rule, raw, eventType), ctx.workOrder?.id)
         }
-        trace?.checks.append("rules: none of \(resolution.candidates.count) candidate rule(s) matched")
-        return deadLetter(.policy, "no rule matched event type '\(event.type)' on topic '\(topic.name)'", event: event)
+        return nil
     }
 
-    private func outcome(_ rule: CompiledRule, _ raw: RawEvent, _ contract: TopicEvent) -> Outcome {
+    private func outcome(_ rule: CompiledRule, _ raw: RawEvent, _ eventType: String) -> Outcome {
         let ctx = context
         switch rule.outcome {
         case .drop(let reason): return .drop(reason: reason)
         case .deadLetter(let reason, let message): return .deadLetter(reason: reason, message: message)
         case .analytics(let topics):
-            let body = ctx.event.mode == .binary ? raw.value : Array(ctx.event.payloadBytes)
-            return .analytics(topics.map { Emission(topic: $0, key: raw.key, eventType: contract.type, payload: body, correlationID: ctx.workOrder?.id) })
+            let body = ctx.eventPointer!.pointee.mode == .binary ? raw.value : Array(ctx.eventPointer!.pointee.payloadBytes)
+            let correlationID = ctx.workOrder?.id
+            if topics.count == 1 { return .analytics([Emission(topic: topics[0], key: raw.key, eventType: eventType, payload: body, correlationID: correlationID)]) }
+            return .analytics(topics.map { Emission(topic: $0, key: raw.key, eventType: eventType, payload: body, correlationID: correlationID) })
         case .workflow(let targets):
             var emissions: [Emission] = []
             emissions.reserveCapacity(targets.count)
@@ -201,7 +239,7 @@ public final class PolicyEngine {
                         return .deadLetter(reason: .target, message: "rule '\(rule.id)' built an invalid '\(target.type)' for '\(target.topic)': \(violation.pointer): \(violation.message)")
                     }
                 } else {
-                    payload = ctx.event.mode == .binary ? raw.value : Array(ctx.event.payloadBytes)
+                    payload = ctx.eventPointer!.pointee.mode == .binary ? raw.value : Array(ctx.eventPointer!.pointee.payloadBytes)
                 }
                 emissions.append(Emission(topic: target.topic, key: key, eventType: target.type, payload: payload, correlationID: ctx.workOrder?.id))
             }
@@ -209,11 +247,10 @@ public final class PolicyEngine {
         }
     }
 
-    private func resolve(_ ti: Int, _ event: DecodedEvent) -> Resolution {
-        let runtime = runtimes[ti]
-        let eventIndex = runtime.topic.events.firstIndex { $0.typeBytes.elementsEqual(event.typeBytes) }
-        let authorised = runtime.lane?.authorises(source: event.sourceBytes, type: event.typeBytes) ?? false
-        let candidates = runtime.rules.filter { policy.rules[$0].matches(type: event.typeBytes, source: event.sourceBytes) }
+    private func resolve(_ runtime: TopicRuntime, type: UnsafeBufferPointer<UInt8>, source: UnsafeBufferPointer<UInt8>) -> Resolution {
+        let eventIndex = runtime.topic.events.firstIndex { $0.typeBytes.elementsEqual(type) }
+        let authorised = runtime.lane?.authorises(source: source, type: type) ?? false
+        let candidates = runtime.rules.filter { policy.rules[$0].matches(type: type, source: source) }
         return Resolution(eventIndex: eventIndex, authorised: authorised, candidates: candidates)
     }
 

@@ -9,45 +9,48 @@ struct Resolution {
 
 /// A small open-addressing table keyed by the raw bytes of (type, source).
 /// Hand-written because `Dictionary` needs an owned key (an allocation per lookup), while this
-/// hashes and compares the header bytes in place. Bounded: cleared when full, so hostile
+/// hashes and compares the header bytes in place. Bounded: cleared when half full, so hostile
 /// sources cannot grow it without limit.
 struct ResolutionCache {
     private struct Entry {
-        var hash: UInt64
-        var type: ArraySlice<UInt8>
-        var source: ArraySlice<UInt8>
+        var type: [UInt8]
+        var source: [UInt8]
         var resolution: Resolution
     }
 
-    private var slots: [Entry?] = Array(repeating: nil, count: 1024)
+    private static let capacity = 1024
+    /// 0 marks an empty slot (stored hashes always have the low bit set).
+    private var hashes = [UInt64](repeating: 0, count: capacity)
+    private var entries = [Entry?](repeating: nil, count: capacity)
     private var used = 0
 
-    @inline(__always) static func hash(_ type: ArraySlice<UInt8>, _ source: ArraySlice<UInt8>) -> UInt64 {
+    @inline(__always) static func hash(_ type: UnsafeBufferPointer<UInt8>, _ source: UnsafeBufferPointer<UInt8>) -> UInt64 {
         var h: UInt64 = 0xcbf29ce484222325
         for b in type { h = (h ^ UInt64(b)) &* 0x100000001b3 }
         h = (h ^ 0xFF) &* 0x100000001b3
         for b in source { h = (h ^ UInt64(b)) &* 0x100000001b3 }
-        return h
+        return h | 1
     }
 
-    func find(_ hash: UInt64, _ type: ArraySlice<UInt8>, _ source: ArraySlice<UInt8>) -> Resolution? {
-        var i = Int(truncatingIfNeeded: hash) & (slots.count - 1)
-        while let entry = slots[i] {
-            if entry.hash == hash, entry.type.elementsEqual(type), entry.source.elementsEqual(source) { return entry.resolution }
-            i = (i + 1) & (slots.count - 1)
+    func find(_ hash: UInt64, _ type: UnsafeBufferPointer<UInt8>, _ source: UnsafeBufferPointer<UInt8>) -> Resolution? {
+        var i = Int(truncatingIfNeeded: hash >> 7) & (Self.capacity - 1)
+        while hashes[i] != 0 {
+            if hashes[i] == hash, let entry = entries[i], entry.type.elementsEqual(type), entry.source.elementsEqual(source) { return entry.resolution }
+            i = (i + 1) & (Self.capacity - 1)
         }
         return nil
     }
 
-    mutating func insert(_ hash: UInt64, _ type: ArraySlice<UInt8>, _ source: ArraySlice<UInt8>, _ resolution: Resolution) {
-        if used * 2 >= slots.count {
-            slots = Array(repeating: nil, count: slots.count)
+    mutating func insert(_ hash: UInt64, _ type: UnsafeBufferPointer<UInt8>, _ source: UnsafeBufferPointer<UInt8>, _ resolution: Resolution) {
+        if used * 2 >= Self.capacity {
+            hashes = [UInt64](repeating: 0, count: Self.capacity)
+            entries = [Entry?](repeating: nil, count: Self.capacity)
             used = 0
         }
-        var i = Int(truncatingIfNeeded: hash) & (slots.count - 1)
-        while slots[i] != nil { i = (i + 1) & (slots.count - 1) }
-        // Copy the bytes so the cache does not keep whole event bodies alive.
-        slots[i] = Entry(hash: hash, type: ArraySlice(Array(type)), source: ArraySlice(Array(source)), resolution: resolution)
+        var i = Int(truncatingIfNeeded: hash >> 7) & (Self.capacity - 1)
+        while hashes[i] != 0 { i = (i + 1) & (Self.capacity - 1) }
+        hashes[i] = hash
+        entries[i] = Entry(type: Array(type), source: Array(source), resolution: resolution)
         used += 1
     }
 }

@@ -12,42 +12,41 @@ public struct EnvelopeDecoder {
     }
 
     public mutating func decode(_ raw: RawEvent) throws(DecodeFailure) -> DecodedEvent {
-        var id: ArraySlice<UInt8>?, source: ArraySlice<UInt8>?, type: ArraySlice<UInt8>?, spec: ArraySlice<UInt8>?
-        var time: ArraySlice<UInt8>?, subject: ArraySlice<UInt8>?, contentType: ArraySlice<UInt8>?, traceparent: ArraySlice<UInt8>?
+        var a = DecodedEvent.Attributes()
+        var spec: Int16 = -1
         // Header names are matched by length first, then compared as (small, allocation-free) strings.
-        for header in raw.headers {
-            guard let value = header.value else { continue }
+        for (i, header) in raw.headers.enumerated() where header.value != nil {
+            let index = Int16(truncatingIfNeeded: i)
             switch header.name.utf8.count {
-            case 5 where header.name == "ce_id": id = value[...]
-            case 7 where header.name == "ce_time": time = value[...]
-            case 7 where header.name == "ce_type": type = value[...]
-            case 9 where header.name == "ce_source": source = value[...]
-            case 10 where header.name == "ce_subject": subject = value[...]
-            case 11 where header.name == "traceparent": traceparent = value[...]
-            case 12 where header.name == "content-type": contentType = value[...]
-            case 14 where header.name == "ce_specversion": spec = value[...]
+            case 5 where header.name == "ce_id": a.id = index
+            case 7 where header.name == "ce_time": a.time = index
+            case 7 where header.name == "ce_type": a.type = index
+            case 9 where header.name == "ce_source": a.source = index
+            case 10 where header.name == "ce_subject": a.subject = index
+            case 11 where header.name == "traceparent": a.traceparent = index
+            case 12 where header.name == "content-type": a.contentType = index
+            case 14 where header.name == "ce_specversion": spec = index
             default: break
             }
         }
-        if let contentType, Self.hasPrefix(contentType, Self.structuredType) {
-            return try decodeStructured(raw, contentType: contentType, traceparent: traceparent)
+        func value(_ index: Int16) -> ArraySlice<UInt8>? { index >= 0 ? raw.headers[Int(index)].value?[...] : nil }
+        if let contentType = value(a.contentType), Self.hasPrefix(contentType, Self.structuredType) {
+            return try decodeStructured(raw, contentType: contentType, traceparent: value(a.traceparent))
         }
-        if let contentType, !Self.isJSON(contentType) {
+        if let contentType = value(a.contentType), !Self.isJSON(contentType) {
             throw DecodeFailure(.parse, field: "content-type", "unsupported content type '\(String(decoding: contentType, as: UTF8.self))'; expected application/json or application/cloudevents+json")
         }
-        guard let spec else { throw DecodeFailure(.parse, field: "ce_specversion", "missing ce_specversion header (CloudEvents binary mode)") }
-        guard spec.elementsEqual("1.0".utf8) else {
-            throw DecodeFailure(.parse, field: "ce_specversion", "unsupported CloudEvents spec version '\(String(decoding: spec, as: UTF8.self))'; expected 1.0")
+        guard let specValue = value(spec) else { throw DecodeFailure(.parse, field: "ce_specversion", "missing ce_specversion header (CloudEvents binary mode)") }
+        guard specValue.elementsEqual("1.0".utf8) else {
+            throw DecodeFailure(.parse, field: "ce_specversion", "unsupported CloudEvents spec version '\(String(decoding: specValue, as: UTF8.self))'; expected 1.0")
         }
-        let eventID = try Self.required(id, "ce_id")
-        let eventSource = try Self.required(source, "ce_source")
-        let eventType = try Self.required(type, "ce_type")
-        try Self.checkUTF8(subject, "ce_subject")
-        let timeMs = try Self.eventTime(time, fallback: raw.timestampMs, field: "ce_time")
+        try Self.required(value(a.id), "ce_id")
+        try Self.required(value(a.source), "ce_source")
+        try Self.required(value(a.type), "ce_type")
+        try Self.checkUTF8(value(a.subject), "ce_subject")
+        let timeMs = try Self.eventTime(value(a.time), fallback: raw.timestampMs, field: "ce_time")
         let document = try parseBody(raw.value)
-        return DecodedEvent(mode: .binary, idBytes: eventID, sourceBytes: eventSource, typeBytes: eventType, subjectBytes: subject,
-                            timeBytes: time, contentTypeBytes: contentType, traceparentBytes: traceparent, timeMs: timeMs,
-                            document: document, payloadNode: document.root, workOrderID: nil)
+        return DecodedEvent(mode: .binary, headers: raw.headers, attributes: a, timeMs: timeMs, document: document, payloadNode: document.root, workOrderID: nil)
     }
 
     private mutating func parseBody(_ body: [UInt8]) throws(DecodeFailure) -> JSONDocument {
@@ -96,23 +95,43 @@ public struct EnvelopeDecoder {
         let timeMs = try Self.eventTime(time, fallback: raw.timestampMs, field: "time")
         var tp = traceparent
         if tp == nil { tp = try attribute("traceparent", required: false) }
-        return DecodedEvent(mode: .structured, idBytes: id, sourceBytes: source, typeBytes: type, subjectBytes: subject,
-                            timeBytes: time, contentTypeBytes: contentType, traceparentBytes: tp, timeMs: timeMs,
-                            document: document, payloadNode: data, workOrderID: nil)
+        // Attributes become a synthetic headers array so both modes share one representation.
+        var headers: [EventHeader] = []
+        var a = DecodedEvent.Attributes()
+        func add(_ name: String, _ value: ArraySlice<UInt8>?) -> Int16 {
+            guard let value else { return -1 }
+            headers.append(EventHeader(name: name, value: Array(value)))
+            return Int16(headers.count - 1)
+        }
+        a.id = add("ce_id", id)
+        a.source = add("ce_source", source)
+        a.type = add("ce_type", type)
+        a.subject = add("ce_subject", subject)
+        a.time = add("ce_time", time)
+        a.contentType = add("content-type", contentType)
+        a.traceparent = add("traceparent", tp)
+        return DecodedEvent(mode: .structured, headers: headers, attributes: a, timeMs: timeMs, document: document, payloadNode: data, workOrderID: nil)
     }
 
     private static let structuredType = Array("application/cloudevents+json".utf8)
 
-    private static func required(_ value: ArraySlice<UInt8>?, _ field: String) throws(DecodeFailure) -> ArraySlice<UInt8> {
+    private static func required(_ value: ArraySlice<UInt8>?, _ field: String) throws(DecodeFailure) {
         guard let value, !value.isEmpty else { throw DecodeFailure(.parse, field: field, "missing \(field) header (required in CloudEvents binary mode)") }
         try checkUTF8(value, field)
-        return value
     }
 
     private static func checkUTF8(_ value: ArraySlice<UInt8>?, _ field: String) throws(DecodeFailure) {
         guard let value else { return }
-        // ASCII fast path; only non-ASCII values pay for full validation.
-        if value.allSatisfy({ $0 < 0x80 }) { return }
+        // ASCII fast path (8 bytes at a time); only non-ASCII values pay for full validation.
+        let ascii = value.withUnsafeBufferPointer { buffer -> Bool in
+            var i = 0
+            var bits: UInt64 = 0
+            let raw = UnsafeRawBufferPointer(buffer)
+            while i + 8 <= buffer.count { bits |= raw.loadUnaligned(fromByteOffset: i, as: UInt64.self); i += 8 }
+            while i < buffer.count { bits |= UInt64(buffer[i]); i += 1 }
+            return bits & 0x8080_8080_8080_8080 == 0
+        }
+        if ascii { return }
         if String(validating: value, as: UTF8.self) == nil { throw DecodeFailure(.parse, field: field, "\(field) is not valid UTF-8") }
     }
 

@@ -176,7 +176,7 @@ struct ExpressionCompiler {
             let wantEqual = op == .equal
             return { ctx in
                 guard let node = ctx.payloadNode(keys) else { return false }
-                return ctx.event.document.stringEquals(node, bytes) == wantEqual
+                return ctx.tape.stringEquals(node, bytes) == wantEqual
             }
         }
         let (a, b) = (value(l), value(r))
@@ -224,8 +224,8 @@ struct ExpressionCompiler {
             let literals = items.compactMap { if case .string(let s) = $0.node { Array(s.utf8) } else { nil } }
             return Membership(test: { ctx in
                 guard let node = ctx.payloadNode(keys) else { return false }
-                let document = ctx.event.document
-                return literals.contains { document.stringEquals(node, $0) }
+                let tape = ctx.tape
+                return literals.contains { tape.stringEquals(node, $0) }
             }, present: { $0.payloadNode(keys) != nil })
         }
         let v = value(left)
@@ -245,8 +245,8 @@ struct ExpressionCompiler {
         case .reference(.payload(let path)):
             let keys = path.map { Array($0.utf8) }
             return { ctx in
-                guard let node = ctx.payloadNode(keys), ctx.event.document.kind(node) == .number else { return .nan }
-                return ctx.event.document.number(node)
+                guard let node = ctx.payloadNode(keys), ctx.tape.kind(node) == .number else { return .nan }
+                return ctx.tape.number(node)
             }
         case .reference(.workOrder(.requiredRatePerMinute)):
             return { $0.workOrder?.requiredRatePerMinute ?? .nan }

@@ -2,6 +2,10 @@
 enum JSONEscapes {
     /// Unescapes the content of a JSON string (already validated by the parser).
     static func unescape(_ raw: ArraySlice<UInt8>) -> [UInt8] {
+        raw.withUnsafeBufferPointer { unescape($0) }
+    }
+
+    static func unescape(_ raw: UnsafeBufferPointer<UInt8>) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(raw.count)
         var i = raw.startIndex
@@ -33,7 +37,7 @@ enum JSONEscapes {
         return out
     }
 
-    private static func hex4(_ raw: ArraySlice<UInt8>, _ at: Int) -> UInt32 {
+    private static func hex4(_ raw: UnsafeBufferPointer<UInt8>, _ at: Int) -> UInt32 {
         var v: UInt32 = 0
         for k in 0..<4 where at + k < raw.endIndex {
             v = v << 4 | UInt32(JSONParser.hexValue(raw[at + k]) ?? 0)

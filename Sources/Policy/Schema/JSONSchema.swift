@@ -46,6 +46,10 @@ public final class JSONSchema: Sendable {
     /// The schema as written, for documentation output.
     public let source: JSONValue
     private let requiredMask: UInt64
+    // Flat copies for the validation loop (no struct copies, no ARC per property).
+    private let propertyNames: [[UInt8]]
+    private let propertySchemas: [JSONSchema]
+    private let enumStrings: [[UInt8]]?
 
     init(types: Types, properties: [Property], additional: JSONSchema??, enumValues: [JSONValue]?, minimum: Double?, maximum: Double?,
          exclusiveMinimum: Double?, exclusiveMaximum: Double?, minLength: Int?, maxLength: Int?, minItems: Int?, maxItems: Int?,
@@ -69,6 +73,10 @@ public final class JSONSchema: Sendable {
         var mask: UInt64 = 0
         for (i, p) in properties.enumerated() where p.required && i < 64 { mask |= 1 << UInt64(i) }
         self.requiredMask = mask
+        self.propertyNames = properties.map(\.nameBytes)
+        self.propertySchemas = properties.map(\.schema)
+        let strings = enumValues?.compactMap { $0.stringValue.map { Array($0.utf8) } }
+        self.enumStrings = strings?.isEmpty == false ? strings : nil
     }
 
     public func property(_ name: String) -> Property? { properties.first { $0.name == name } }
@@ -81,85 +89,95 @@ public final class JSONSchema: Sendable {
 
     /// Validates `node` of `document`; nil when valid.
     public func validate(_ document: JSONDocument, _ node: Int) -> Violation? {
-        validate(document, node, path: "")
+        guard var violation = document.withTape({ validate($0, node) }) else { return nil }
+        if violation.pointer.isEmpty { violation.pointer = "/" }
+        return violation
     }
 
-    private func validate(_ document: JSONDocument, _ node: Int, path: @autoclosure () -> String) -> Violation? {
-        let kind = document.kind(node)
+    /// Hot path: no String is built unless a string keyword needs one or validation fails
+    /// (pointers are assembled while unwinding from a violation).
+    func validate(_ tape: TapeView, _ node: Int) -> Violation? {
+        let kind = tape.kind(node)
         switch kind {
         case .object:
-            guard types.contains(.object) else { return typeViolation(kind, path()) }
-            return validateObject(document, node, path: path())
+            guard types.contains(.object) else { return typeViolation(kind) }
+            return validateObject(tape, node)
         case .string:
-            guard types.contains(.string) else { return typeViolation(kind, path()) }
-            if minLength != nil || maxLength != nil || pattern != nil {
-                let text = document.string(node)
-                let length = text.unicodeScalars.count
-                if let minLength, length < minLength { return Violation(pointer: path(), message: "string shorter than \(minLength)") }
-                if let maxLength, length > maxLength { return Violation(pointer: path(), message: "string longer than \(maxLength)") }
-                if let pattern, pattern.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) == nil {
-                    return Violation(pointer: path(), message: "string does not match pattern \(pattern.pattern)")
+            guard types.contains(.string) else { return typeViolation(kind) }
+            if minLength != nil || maxLength != nil {
+                let length = tape.scalarCount(node)
+                if let minLength, length < minLength { return Violation(pointer: "", message: "string shorter than \(minLength)") }
+                if let maxLength, length > maxLength { return Violation(pointer: "", message: "string longer than \(maxLength)") }
+            }
+            if let pattern {
+                let text = tape.string(node)
+                if pattern.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) == nil {
+                    return Violation(pointer: "", message: "string does not match pattern \(pattern.pattern)")
                 }
             }
-            if let enumValues, !enumValues.contains(.string(document.string(node))) {
-                return Violation(pointer: path(), message: "value not in enum \(enumValues.map(\.jsonString).joined(separator: ", "))")
+            if let enumStrings, !enumStrings.contains(where: { tape.stringEquals(node, $0) }) {
+                return Violation(pointer: "", message: "'\(tape.string(node))' is not one of \(enumValues!.map(\.jsonString).joined(separator: ", "))")
             }
         case .number:
-            let n = document.number(node)
-            guard types.contains(.number) || (types.contains(.integer) && n == n.rounded()) else { return typeViolation(kind, path(), integerMismatch: types.contains(.integer)) }
-            if let minimum, n < minimum { return Violation(pointer: path(), message: "\(n) is below the minimum \(minimum)") }
-            if let maximum, n > maximum { return Violation(pointer: path(), message: "\(n) is above the maximum \(maximum)") }
-            if let exclusiveMinimum, n <= exclusiveMinimum { return Violation(pointer: path(), message: "\(n) must be greater than \(exclusiveMinimum)") }
-            if let exclusiveMaximum, n >= exclusiveMaximum { return Violation(pointer: path(), message: "\(n) must be less than \(exclusiveMaximum)") }
-            if let enumValues, !enumValues.contains(.number(n)) { return Violation(pointer: path(), message: "value not in enum") }
+            let n = tape.number(node)
+            guard types.contains(.number) || (types.contains(.integer) && n == n.rounded()) else { return typeViolation(kind, integerMismatch: types.contains(.integer)) }
+            if let minimum, n < minimum { return Violation(pointer: "", message: "\(n) is below the minimum \(minimum)") }
+            if let maximum, n > maximum { return Violation(pointer: "", message: "\(n) is above the maximum \(maximum)") }
+            if let exclusiveMinimum, n <= exclusiveMinimum { return Violation(pointer: "", message: "\(n) must be greater than \(exclusiveMinimum)") }
+            if let exclusiveMaximum, n >= exclusiveMaximum { return Violation(pointer: "", message: "\(n) must be less than \(exclusiveMaximum)") }
+            if let enumValues, !enumValues.contains(.number(n)) { return Violation(pointer: "", message: "value not in enum") }
         case .true, .false:
-            guard types.contains(.boolean) else { return typeViolation(kind, path()) }
-            if let enumValues, !enumValues.contains(.bool(kind == .true)) { return Violation(pointer: path(), message: "value not in enum") }
+            guard types.contains(.boolean) else { return typeViolation(kind) }
+            if let enumValues, !enumValues.contains(.bool(kind == .true)) { return Violation(pointer: "", message: "value not in enum") }
         case .null:
-            guard types.contains(.null) else { return typeViolation(kind, path()) }
+            guard types.contains(.null) else { return typeViolation(kind) }
         case .array:
-            guard types.contains(.array) else { return typeViolation(kind, path()) }
-            let count = document.count(node)
-            if let minItems, count < minItems { return Violation(pointer: path(), message: "fewer than \(minItems) items") }
-            if let maxItems, count > maxItems { return Violation(pointer: path(), message: "more than \(maxItems) items") }
+            guard types.contains(.array) else { return typeViolation(kind) }
+            let count = tape.count(node)
+            if let minItems, count < minItems { return Violation(pointer: "", message: "fewer than \(minItems) items") }
+            if let maxItems, count > maxItems { return Violation(pointer: "", message: "more than \(maxItems) items") }
             if let items {
-                for (i, element) in document.elements(node).enumerated() {
-                    if let v = items.validate(document, element, path: path() + "/\(i)") { return v }
+                var element = node + 1
+                for i in 0..<count {
+                    if var v = items.validate(tape, element) { v.pointer = "/\(i)" + v.pointer; return v }
+                    element = tape.next(element)
                 }
             }
         }
         return nil
     }
 
-    private func validateObject(_ document: JSONDocument, _ node: Int, path: @autoclosure () -> String) -> Violation? {
+    private func validateObject(_ tape: TapeView, _ node: Int) -> Violation? {
         var seen: UInt64 = 0
         var key = node + 1
-        for _ in 0..<document.count(node) {
+        let propertyCount = propertyNames.count
+        for _ in 0..<tape.count(node) {
             let value = key + 1
-            var matched = false
-            for (i, property) in properties.enumerated() where document.stringEquals(key, property.nameBytes) {
-                matched = true
-                if i < 64 { seen |= 1 << UInt64(i) }
-                if let v = property.schema.validate(document, value, path: path() + "/" + property.name) { return v }
+            var matched = -1
+            for i in 0..<propertyCount where tape.stringEquals(key, propertyNames[i]) {
+                matched = i
                 break
             }
-            if !matched, let additional {
+            if matched >= 0 {
+                if matched < 64 { seen |= 1 << UInt64(matched) }
+                if var v = propertySchemas[matched].validate(tape, value) { v.pointer = "/" + properties[matched].name + v.pointer; return v }
+            } else if let additional {
                 guard let extra = additional else {
-                    let name = document.string(key)
-                    return Violation(pointer: path() + "/" + name, message: "property '\(name)' is not allowed (allowed: \(properties.map(\.name).joined(separator: ", ")))")
+                    let name = tape.string(key)
+                    return Violation(pointer: "/" + name, message: "property '\(name)' is not allowed (allowed: \(properties.map(\.name).joined(separator: ", ")))")
                 }
-                if let v = extra.validate(document, value, path: path() + "/" + document.string(key)) { return v }
+                if var v = extra.validate(tape, value) { v.pointer = "/" + tape.string(key) + v.pointer; return v }
             }
-            key = document.next(value)
+            key = tape.next(value)
         }
         if seen & requiredMask != requiredMask {
             let missing = properties.enumerated().first { $0.offset < 64 && $0.element.required && seen & (1 << UInt64($0.offset)) == 0 }!
-            return Violation(pointer: path() + "/" + missing.element.name, message: "required property '\(missing.element.name)' is missing")
+            return Violation(pointer: "/" + missing.element.name, message: "required property '\(missing.element.name)' is missing")
         }
         return nil
     }
 
-    private func typeViolation(_ kind: JSONNode.Kind, _ path: String, integerMismatch: Bool = false) -> Violation {
+    private func typeViolation(_ kind: JSONNode.Kind, integerMismatch: Bool = false) -> Violation {
         let found: String = switch kind {
         case .null: "null"
         case .true, .false: "boolean"
@@ -168,6 +186,6 @@ public final class JSONSchema: Sendable {
         case .array: "array"
         case .object: "object"
         }
-        return Violation(pointer: path.isEmpty ? "/" : path, message: "expected \(types.names.joined(separator: " or ")), found \(found)")
+        return Violation(pointer: "", message: "expected \(types.names.joined(separator: " or ")), found \(found)")
     }
 }
