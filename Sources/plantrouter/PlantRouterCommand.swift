@@ -9,6 +9,7 @@ struct PlantRouterCommand: AsyncParsableCommand {
         subcommands: [
             PolicyCommand.self,
             TopicsCommand.self,
+            SimulateCommand.self,
         ]
     )
 }
