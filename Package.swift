@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "Kafka", targets: ["Kafka"]),
         .library(name: "Policy", targets: ["Policy"]),
         .library(name: "Ledger", targets: ["Ledger"]),
+        .library(name: "PlantSimulation", targets: ["PlantSimulation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -46,12 +47,18 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        // Deterministic, seedable plant traffic as RawEvents (demo, tests, benchmarks).
+        .target(
+            name: "PlantSimulation",
+            dependencies: ["Policy"]
+        ),
         .executableTarget(
             name: "plantrouter",
             dependencies: [
                 "Kafka",
                 "Policy",
                 "Ledger",
+                "PlantSimulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -63,6 +70,7 @@ let package = Package(
                 "Kafka",
                 "Policy",
                 "Ledger",
+                "PlantSimulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/Sources/plantrouter-bench"
@@ -83,6 +91,7 @@ let package = Package(
             name: "PolicyTests",
             dependencies: [
                 "Policy",
+                "PlantSimulation",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),

@@ -10,6 +10,7 @@ struct PlantRouterCommand: AsyncParsableCommand {
             PolicyCommand.self,
             TopicsCommand.self,
             TraceCommand.self,
+            SimulateCommand.self,
         ]
     )
 }

@@ -1,0 +1,110 @@
+/// An MES work order as carried (compacted, keyed by work order id) on the correlation topic.
+public struct WorkOrder: Sendable, Equatable {
+    public var id: String
+    public var asset: String
+    public var line: String
+    public var product: String
+    public var requiredRatePerMinute: Double
+    /// `released`, `running`, `paused`, `completed`, `cancelled`.
+    public var status: String
+    public var shipmentID: String?
+    /// Due time (RFC 3339) as sent by the MES.
+    public var dueTime: String?
+
+    public init(id: String, asset: String, line: String, product: String, requiredRatePerMinute: Double, status: String, shipmentID: String? = nil, dueTime: String? = nil) {
+        self.id = id
+        self.asset = asset
+        self.line = line
+        self.product = product
+        self.requiredRatePerMinute = requiredRatePerMinute
+        self.status = status
+        self.shipmentID = shipmentID
+        self.dueTime = dueTime
+    }
+
+    /// Released or running orders are the ones plant events correlate with.
+    public var isActive: Bool { status == "running" || status == "released" }
+
+    /// Decodes a record of the compacted MES topic: nil for a tombstone (empty or missing value).
+    /// The body is the work order JSON (binary-mode CloudEvent) or a structured CloudEvent.
+    public static func decode(_ raw: RawEvent) throws -> WorkOrder? {
+        if raw.value.isEmpty { return nil }
+        var decoder = EnvelopeDecoder(maxBodyBytes: 1 << 20)
+        let event: DecodedEvent
+        if raw.header("ce_specversion") == nil && raw.header("content-type") == nil {
+            // Plain JSON (no CloudEvents headers) is accepted for MES systems that cannot set headers.
+            let document: JSONDocument
+            do { document = try JSONDocument(parsing: raw.value) } catch {
+                throw DecodeFailure(.parse, field: "value", "invalid JSON at byte \(error.offset): \(error.message)")
+            }
+            return try decode(payload: document.value(document.root))
+        }
+        event = try decoder.decode(raw)
+        return try decode(payload: event.payload)
+    }
+
+    /// Builds a work order from its JSON payload.
+    public static func decode(payload: JSONValue) throws -> WorkOrder {
+        func text(_ name: String) throws -> String {
+            guard let value = payload[name]?.stringValue else { throw DecodeFailure(.schema, field: "/\(name)", "work order is missing string '\(name)'") }
+            return value
+        }
+        guard let rate = payload["requiredRatePerMinute"]?.numberValue else {
+            throw DecodeFailure(.schema, field: "/requiredRatePerMinute", "work order is missing number 'requiredRatePerMinute'")
+        }
+        return WorkOrder(id: try text("workOrderId"), asset: try text("asset"), line: try text("line"), product: try text("product"),
+                         requiredRatePerMinute: rate, status: try text("status"), shipmentID: payload["shipmentId"]?.stringValue,
+                         dueTime: payload["dueAt"]?.stringValue)
+    }
+
+    /// The payload this type decodes (used by the simulator and tests).
+    public var payload: JSONValue {
+        var fields: [JSONValue.Field] = [
+            .init(name: "workOrderId", value: .string(id)), .init(name: "asset", value: .string(asset)),
+            .init(name: "line", value: .string(line)), .init(name: "product", value: .string(product)),
+            .init(name: "requiredRatePerMinute", value: .number(requiredRatePerMinute)), .init(name: "status", value: .string(status)),
+        ]
+        if let shipmentID { fields.append(.init(name: "shipmentId", value: .string(shipmentID))) }
+        if let dueTime { fields.append(.init(name: "dueAt", value: .string(dueTime))) }
+        return .object(fields)
+    }
+}
+
+/// Finds the active work order on an asset. The router backs it with SQLite rebuilt from the
+/// compacted MES topic; tests use `WorkOrderTable`.
+public protocol CorrelationLookup {
+    func activeWorkOrder(forAsset asset: String) -> WorkOrder?
+}
+
+/// An in-memory lookup: the latest active work order per asset, fed from MES records.
+public struct WorkOrderTable: CorrelationLookup, Sendable {
+    private var byAsset: [String: WorkOrder] = [:]
+    private var assetByOrder: [String: String] = [:]
+
+    public init(_ orders: [WorkOrder] = []) {
+        for order in orders { upsert(order) }
+    }
+
+    public mutating func upsert(_ order: WorkOrder) {
+        if let previousAsset = assetByOrder[order.id], byAsset[previousAsset]?.id == order.id { byAsset[previousAsset] = nil }
+        assetByOrder[order.id] = order.asset
+        if order.isActive { byAsset[order.asset] = order } else if byAsset[order.asset]?.id == order.id { byAsset[order.asset] = nil }
+    }
+
+    /// Applies one record of the compacted MES topic (key = work order id; empty value = tombstone).
+    public mutating func apply(_ raw: RawEvent) throws {
+        if let order = try WorkOrder.decode(raw) {
+            upsert(order)
+        } else if let key = raw.key, let asset = assetByOrder[String(decoding: key, as: UTF8.self)] {
+            if byAsset[asset]?.id == String(decoding: key, as: UTF8.self) { byAsset[asset] = nil }
+        }
+    }
+
+    public func activeWorkOrder(forAsset asset: String) -> WorkOrder? { byAsset[asset] }
+}
+
+/// No correlation available (e.g. `policy explain` without work orders).
+public struct NoCorrelation: CorrelationLookup, Sendable {
+    public init() {}
+    public func activeWorkOrder(forAsset asset: String) -> WorkOrder? { nil }
+}

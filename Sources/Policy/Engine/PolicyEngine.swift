@@ -1,0 +1,260 @@
+/// Evaluates the policy for one lane.
+///
+/// Confinement: an engine holds window and edge-trigger state and reusable buffers, so it is
+/// deliberately not `Sendable`: create one per lane and call it from that lane's thread only.
+/// The `LoadedPolicy` it runs is immutable and shared. On reload, build a new engine (window
+/// state starts empty; windows refill within their duration).
+///
+/// Order of checks for each event (documented in Topics/README.md):
+/// 1. topic in the catalog (else dead-letter `policy`)
+/// 2. envelope and JSON (`parse`)  3. data authority of the lane (`authority`)
+/// 4. event type in the topic's contract (`schema`)  5. JSON Schema of the type (`schema`)
+/// 6. rules of the topic in file order: the FIRST rule that matches decides; no match → `policy`.
+public final class PolicyEngine {
+    public let policy: LoadedPolicy
+    private var decoder: EnvelopeDecoder
+    private let context = EvalContext()
+    private let runtimes: [TopicRuntime]
+    private let topicIndex: [String: Int]
+    private var lastTopic = ""
+    private var lastTopicIndex = -1
+    /// Per rule: state per key.
+    private var states: [[String: KeyState]]
+
+    /// What the engine needs per catalog topic, precomputed (a class: one reference to follow).
+    private final class TopicRuntime {
+        let topic: Topic
+        let lane: Lane?
+        let rules: [Int]
+        let schemas: [JSONSchema]
+        var cache = ResolutionCache()
+
+        init(topic: Topic, lane: Lane?, rules: [Int]) {
+            self.topic = topic
+            self.lane = lane
+            self.rules = rules
+            self.schemas = topic.events.map(\.schema)
+        }
+    }
+
+    public init(policy: LoadedPolicy) {
+        self.policy = policy
+        decoder = EnvelopeDecoder(maxBodyBytes: policy.catalog.maxEventBytes)
+        runtimes = policy.catalog.topics.map { topic in
+            TopicRuntime(topic: topic, lane: policy.catalog.lane(named: topic.lane),
+                         rules: policy.rules.indices.filter { policy.rules[$0].topic == topic.name })
+        }
+        topicIndex = Dictionary(policy.catalog.topics.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+        states = Array(repeating: [:], count: policy.rules.count)
+    }
+
+    /// Decides what happens to `event`.
+    public func evaluate(_ event: RawEvent, correlation: some CorrelationLookup) -> Decision {
+        run(event, correlation, trace: nil)
+    }
+
+    /// Like `evaluate`, recording every check and rule tried (for `policy explain`).
+    public func explain(_ event: RawEvent, correlation: some CorrelationLookup) -> Explanation {
+        let trace = Trace()
+        let decision = run(event, correlation, trace: trace)
+        return Explanation(decision: decision, steps: trace.steps, checks: trace.checks)
+    }
+
+    private final class Trace {
+        var steps: [Explanation.Step] = []
+        var checks: [String] = []
+    }
+
+    private func deadLetter(_ reason: DeadLetterReason, _ message: String, event: DecodedEvent?, rule: String? = nil) -> Decision {
+        Decision(policyVersion: policy.version, ruleID: rule, event: event, outcome: .deadLetter(reason: reason, message: message))
+    }
+
+    private func run(_ raw: RawEvent, _ lookup: some CorrelationLookup, trace: Trace?) -> Decision {
+        let ti: Int
+        if raw.topic == lastTopic, lastTopicIndex >= 0 {
+            ti = lastTopicIndex
+        } else if let found = topicIndex[raw.topic] {
+            ti = found
+            lastTopic = raw.topic
+            lastTopicIndex = found
+        } else {
+            trace?.checks.append("topic: '\(raw.topic)' is not in the catalog")
+            return deadLetter(.policy, "topic '\(raw.topic)' is not in the catalog", event: nil)
+        }
+
+        var event: DecodedEvent
+        do {
+            event = try decoder.decode(raw)
+        } catch {
+            trace?.checks.append("envelope: \(error)")
+            return deadLetter(error.reason, "\(error.field): \(error.message)", event: nil)
+        }
+        if trace != nil { trace?.checks.append("envelope: CloudEvents \(event.mode.rawValue) mode, id \(event.id), type \(event.type), source \(event.source)") }
+
+        let runtime = runtimes[ti]
+        let resolution = event.withTypeAndSource { type, source in
+            let hash = ResolutionCache.hash(type, source)
+            if let cached = runtime.cache.find(hash, type, source) { return cached }
+            let resolved = resolve(runtime, type: type, source: source)
+            runtime.cache.insert(hash, type, source, resolved)
+            return resolved
+        }
+        let topic = runtime.topic
+        guard resolution.authorised else {
+            let message = "ce_source: source '\(event.source)' may not emit '\(event.type)' in lane '\(topic.lane)' (catalog authority)"
+            trace?.checks.append("authority: \(message)")
+            return deadLetter(.authority, message, event: event)
+        }
+        guard let eventIndex = resolution.eventIndex else {
+            let message = "ce_type: event type '\(event.type)' is not in the contract of topic '\(topic.name)' (declared: \(topic.events.map(\.type).joined(separator: ", ")))"
+            trace?.checks.append("contract: \(message)")
+            return deadLetter(.schema, message, event: event)
+        }
+        if trace != nil { trace?.checks.append("authority: '\(event.source)' may emit '\(event.type)' in lane '\(topic.lane)'") }
+
+        let schema = runtime.schemas[eventIndex]
+        let violation = event.document.withTape { schema.validate($0, event.payloadNode) }
+        if let violation {
+            let file = topic.events[eventIndex].schemaFile
+            let pointer = violation.pointer.isEmpty ? "/" : violation.pointer
+            trace?.checks.append("schema: \(file): violation at \(pointer): \(violation.message)")
+            return deadLetter(.schema, "schema violation at \(pointer): \(violation.message) (\(file))", event: event)
+        }
+        if trace != nil { trace?.checks.append("schema: valid against \(topic.events[eventIndex].schemaFile)") }
+
+        let decided: (rule: CompiledRule, outcome: Outcome, workOrderID: String?)? = withUnsafePointer(to: &event) { pointer in
+            pointer.pointee.document.withTape { tape in
+                let ctx = context
+                ctx.tape = tape
+                ctx.payload = pointer.pointee.payloadNode
+                ctx.eventPointer = pointer
+                ctx.topic = raw.topic
+                ctx.key = raw.key
+                defer {
+                    ctx.tape = EvalContext.emptyTape
+                    ctx.eventPointer = nil
+                    ctx.workOrder = nil
+                    ctx.window = nil
+                    ctx.key = nil
+                }
+                return decide(resolution.candidates, raw, pointer.pointee.timeMs, lookup, trace: trace,
+                              eventType: topic.events[eventIndex].type)
+            }
+        }
+        guard let decided else {
+            trace?.checks.append("rules: none of \(resolution.candidates.count) candidate rule(s) matched")
+            return deadLetter(.policy, "no rule matched event type '\(event.type)' on topic '\(topic.name)'", event: event)
+        }
+        event.workOrderID = decided.workOrderID
+        return Decision(policyVersion: policy.version, ruleID: decided.rule.id, event: event, outcome: decided.outcome)
+    }
+
+    /// Tries the candidate rules in order; the first that matches decides.
+    private func decide(_ candidates: [Int], _ raw: RawEvent, _ timeMs: Int64, _ lookup: some CorrelationLookup, trace: Trace?,
+                        eventType: String) -> (rule: CompiledRule, outcome: Outcome, workOrderID: String?)? {
+        let ctx = context
+        for ruleIndex in candidates {
+            let rule = policy.rules[ruleIndex]
+            ctx.workOrder = nil
+            ctx.window = nil
+            func skip(_ reason: String) {
+                trace?.steps.append(.init(ruleID: rule.id, matched: false, reason: reason, values: explainValues(rule)))
+            }
+            if let filter = rule.filter, !filter(ctx) { skip("match.where is false: \(rule.filterText ?? "")"); continue }
+            if let correlate = rule.correlate, case .string(let asset) = correlate(ctx) {
+                ctx.workOrder = lookup.activeWorkOrder(forAsset: asset)
+            }
+            var state: KeyState?
+            if let keyFn = rule.key {
+                let key: String
+                switch keyFn(ctx) {
+                case .string(let s): key = s
+                case .number(let n): key = Value.number(n).debugText
+                default: skip("the rule's key is missing in this event"); continue
+                }
+                if let existing = states[ruleIndex][key] {
+                    state = existing
+                } else {
+                    let created = KeyState()
+                    states[ruleIndex][key] = created
+                    state = created
+                }
+            }
+            if let window = rule.window, let state {
+                let value = window.value?(ctx) ?? 0
+                if value.isNaN {
+                    skip("window.value is missing in this event; it does not enter the window")
+                    continue
+                }
+                let hit = window.hits?(ctx) ?? false
+                guard state.add(time: timeMs, value: value, hit: hit, kind: window.kind) else {
+                    skip("late event (older than the window's allowed lateness): windows unchanged, the rule does not apply")
+                    continue
+                }
+                ctx.window = state
+            }
+            let holds = rule.condition?(ctx) ?? true
+            if rule.trigger == .edge, let state {
+                if !holds { state.armed = true; skip("condition is false (edge trigger re-armed): \(rule.conditionText ?? "")"); continue }
+                if !state.armed { skip("condition still true but the edge trigger already fired for this key; it re-arms when the condition is false"); continue }
+                state.armed = false
+            } else if !holds {
+                skip("condition is false: \(rule.conditionText ?? "")")
+                continue
+            }
+            trace?.steps.append(.init(ruleID: rule.id, matched: true, reason: rule.condition == nil ? "matched topic, type and source" : "condition is true: \(rule.conditionText ?? "")", values: explainValues(rule)))
+            return (rule, outcome(rule, raw, eventType), ctx.workOrder?.id)
+        }
+        return nil
+    }
+
+    private func outcome(_ rule: CompiledRule, _ raw: RawEvent, _ eventType: String) -> Outcome {
+        let ctx = context
+        switch rule.outcome {
+        case .drop(let reason): return .drop(reason: reason)
+        case .deadLetter(let reason, let message): return .deadLetter(reason: reason, message: message)
+        case .analytics(let topics):
+            let body = ctx.eventPointer!.pointee.mode == .binary ? raw.value : Array(ctx.eventPointer!.pointee.payloadBytes)
+            let correlationID = ctx.workOrder?.id
+            if topics.count == 1 { return .analytics([Emission(topic: topics[0], key: raw.key, eventType: eventType, payload: body, correlationID: correlationID)]) }
+            return .analytics(topics.map { Emission(topic: $0, key: raw.key, eventType: eventType, payload: body, correlationID: correlationID) })
+        case .workflow(let targets):
+            var emissions: [Emission] = []
+            emissions.reserveCapacity(targets.count)
+            for target in targets {
+                var key = raw.key
+                if let keyFn = target.key {
+                    switch keyFn(ctx) {
+                    case .string(let s): key = Array(s.utf8)
+                    case .number(let n): key = Array(Value.number(n).debugText.utf8)
+                    default: return .deadLetter(reason: .target, message: "rule '\(rule.id)': the key for '\(target.topic)' is missing in this event")
+                    }
+                }
+                let payload: [UInt8]
+                if let template = target.payload {
+                    var writer = JSONWriter()
+                    template.write(ctx, into: &writer)
+                    payload = writer.bytes
+                    if let schema = target.schema, let document = try? JSONDocument(parsing: payload), let violation = schema.validate(document, document.root) {
+                        return .deadLetter(reason: .target, message: "rule '\(rule.id)' built an invalid '\(target.type)' for '\(target.topic)': \(violation.pointer): \(violation.message)")
+                    }
+                } else {
+                    payload = ctx.eventPointer!.pointee.mode == .binary ? raw.value : Array(ctx.eventPointer!.pointee.payloadBytes)
+                }
+                emissions.append(Emission(topic: target.topic, key: key, eventType: target.type, payload: payload, correlationID: ctx.workOrder?.id))
+            }
+            return .workflow(emissions)
+        }
+    }
+
+    private func resolve(_ runtime: TopicRuntime, type: UnsafeBufferPointer<UInt8>, source: UnsafeBufferPointer<UInt8>) -> Resolution {
+        let eventIndex = runtime.topic.events.firstIndex { $0.typeBytes.elementsEqual(type) }
+        let authorised = runtime.lane?.authorises(source: source, type: type) ?? false
+        let candidates = runtime.rules.filter { policy.rules[$0].matches(type: type, source: source) }
+        return Resolution(eventIndex: eventIndex, authorised: authorised, candidates: candidates)
+    }
+
+    private func explainValues(_ rule: CompiledRule) -> [(name: String, value: String)] {
+        rule.explainTerms.map { ($0.0, $0.1(context).debugText) }
+    }
+}

@@ -1,0 +1,158 @@
+/// Decodes CloudEvents 1.0 in the Kafka protocol binding: binary mode (`ce_*` headers, JSON body)
+/// and structured mode (`content-type: application/cloudevents+json`, the whole event as JSON).
+///
+/// Not thread-safe: it reuses one JSON parser buffer. Keep one per lane/engine.
+public struct EnvelopeDecoder {
+    /// Bodies over this size fail with reason `parse` before parsing.
+    public var maxBodyBytes: Int
+    private var parser = JSONParser()
+
+    public init(maxBodyBytes: Int = 256 * 1024) {
+        self.maxBodyBytes = maxBodyBytes
+    }
+
+    public mutating func decode(_ raw: RawEvent) throws(DecodeFailure) -> DecodedEvent {
+        var a = DecodedEvent.Attributes()
+        var spec: Int16 = -1
+        // Header names are matched by length first, then compared as (small, allocation-free) strings.
+        for (i, header) in raw.headers.enumerated() where header.value != nil {
+            let index = Int16(truncatingIfNeeded: i)
+            switch header.name.utf8.count {
+            case 5 where header.name == "ce_id": a.id = index
+            case 7 where header.name == "ce_time": a.time = index
+            case 7 where header.name == "ce_type": a.type = index
+            case 9 where header.name == "ce_source": a.source = index
+            case 10 where header.name == "ce_subject": a.subject = index
+            case 11 where header.name == "traceparent": a.traceparent = index
+            case 12 where header.name == "content-type": a.contentType = index
+            case 14 where header.name == "ce_specversion": spec = index
+            default: break
+            }
+        }
+        func value(_ index: Int16) -> ArraySlice<UInt8>? { index >= 0 ? raw.headers[Int(index)].value?[...] : nil }
+        if let contentType = value(a.contentType), Self.hasPrefix(contentType, Self.structuredType) {
+            return try decodeStructured(raw, contentType: contentType, traceparent: value(a.traceparent))
+        }
+        if let contentType = value(a.contentType), !Self.isJSON(contentType) {
+            throw DecodeFailure(.parse, field: "content-type", "unsupported content type '\(String(decoding: contentType, as: UTF8.self))'; expected application/json or application/cloudevents+json")
+        }
+        guard let specValue = value(spec) else { throw DecodeFailure(.parse, field: "ce_specversion", "missing ce_specversion header (CloudEvents binary mode)") }
+        guard specValue.elementsEqual("1.0".utf8) else {
+            throw DecodeFailure(.parse, field: "ce_specversion", "unsupported CloudEvents spec version '\(String(decoding: specValue, as: UTF8.self))'; expected 1.0")
+        }
+        try Self.required(value(a.id), "ce_id")
+        try Self.required(value(a.source), "ce_source")
+        try Self.required(value(a.type), "ce_type")
+        try Self.checkUTF8(value(a.subject), "ce_subject")
+        let timeMs = try Self.eventTime(value(a.time), fallback: raw.timestampMs, field: "ce_time")
+        let document = try parseBody(raw.value)
+        return DecodedEvent(mode: .binary, headers: raw.headers, attributes: a, timeMs: timeMs, document: document, payloadNode: document.root, workOrderID: nil)
+    }
+
+    private mutating func parseBody(_ body: [UInt8]) throws(DecodeFailure) -> JSONDocument {
+        guard body.count <= maxBodyBytes else {
+            throw DecodeFailure(.parse, field: "value", "body is \(body.count) bytes, over the limit of \(maxBodyBytes) bytes (catalog limits.maxEventBytes)")
+        }
+        do {
+            return try parser.parse(body)
+        } catch {
+            throw DecodeFailure(.parse, field: "value", "invalid JSON at byte \(error.offset): \(error.message)")
+        }
+    }
+
+    private mutating func decodeStructured(_ raw: RawEvent, contentType: ArraySlice<UInt8>, traceparent: ArraySlice<UInt8>?) throws(DecodeFailure) -> DecodedEvent {
+        let document = try parseBody(raw.value)
+        guard document.kind(document.root) == .object else {
+            throw DecodeFailure(.parse, field: "value", "a structured CloudEvent must be a JSON object")
+        }
+        func attribute(_ name: String, required: Bool) throws(DecodeFailure) -> ArraySlice<UInt8>? {
+            guard let node = document.field(document.root, Array(name.utf8)) else {
+                if required { throw DecodeFailure(.parse, field: name, "structured CloudEvent is missing '\(name)'") }
+                return nil
+            }
+            guard document.kind(node) == .string else { throw DecodeFailure(.parse, field: name, "'\(name)' must be a string") }
+            return document.unescapedBytes(node)[...]
+        }
+        let spec = try attribute("specversion", required: true)!
+        guard spec.elementsEqual("1.0".utf8) else {
+            throw DecodeFailure(.parse, field: "specversion", "unsupported CloudEvents spec version '\(String(decoding: spec, as: UTF8.self))'; expected 1.0")
+        }
+        let id = try attribute("id", required: true)!
+        let source = try attribute("source", required: true)!
+        let type = try attribute("type", required: true)!
+        let subject = try attribute("subject", required: false)
+        let time = try attribute("time", required: false)
+        let dataContentType = try attribute("datacontenttype", required: false)
+        if let dataContentType, !Self.isJSON(dataContentType) {
+            throw DecodeFailure(.parse, field: "datacontenttype", "unsupported data content type '\(String(decoding: dataContentType, as: UTF8.self))'; expected application/json")
+        }
+        if document.field(document.root, Array("data_base64".utf8)) != nil {
+            throw DecodeFailure(.parse, field: "data_base64", "binary data is not supported; send JSON in 'data'")
+        }
+        guard let data = document.field(document.root, Array("data".utf8)) else {
+            throw DecodeFailure(.parse, field: "data", "structured CloudEvent has no 'data'")
+        }
+        let timeMs = try Self.eventTime(time, fallback: raw.timestampMs, field: "time")
+        var tp = traceparent
+        if tp == nil { tp = try attribute("traceparent", required: false) }
+        // Attributes become a synthetic headers array so both modes share one representation.
+        var headers: [EventHeader] = []
+        var a = DecodedEvent.Attributes()
+        func add(_ name: String, _ value: ArraySlice<UInt8>?) -> Int16 {
+            guard let value else { return -1 }
+            headers.append(EventHeader(name: name, value: Array(value)))
+            return Int16(headers.count - 1)
+        }
+        a.id = add("ce_id", id)
+        a.source = add("ce_source", source)
+        a.type = add("ce_type", type)
+        a.subject = add("ce_subject", subject)
+        a.time = add("ce_time", time)
+        a.contentType = add("content-type", contentType)
+        a.traceparent = add("traceparent", tp)
+        return DecodedEvent(mode: .structured, headers: headers, attributes: a, timeMs: timeMs, document: document, payloadNode: data, workOrderID: nil)
+    }
+
+    private static let structuredType = Array("application/cloudevents+json".utf8)
+
+    private static func required(_ value: ArraySlice<UInt8>?, _ field: String) throws(DecodeFailure) {
+        guard let value, !value.isEmpty else { throw DecodeFailure(.parse, field: field, "missing \(field) header (required in CloudEvents binary mode)") }
+        try checkUTF8(value, field)
+    }
+
+    private static func checkUTF8(_ value: ArraySlice<UInt8>?, _ field: String) throws(DecodeFailure) {
+        guard let value else { return }
+        // ASCII fast path (8 bytes at a time); only non-ASCII values pay for full validation.
+        let ascii = value.withUnsafeBufferPointer { buffer -> Bool in
+            var i = 0
+            var bits: UInt64 = 0
+            let raw = UnsafeRawBufferPointer(buffer)
+            while i + 8 <= buffer.count { bits |= raw.loadUnaligned(fromByteOffset: i, as: UInt64.self); i += 8 }
+            while i < buffer.count { bits |= UInt64(buffer[i]); i += 1 }
+            return bits & 0x8080_8080_8080_8080 == 0
+        }
+        if ascii { return }
+        if String(validating: value, as: UTF8.self) == nil { throw DecodeFailure(.parse, field: field, "\(field) is not valid UTF-8") }
+    }
+
+    private static func eventTime(_ time: ArraySlice<UInt8>?, fallback: Int64, field: String) throws(DecodeFailure) -> Int64 {
+        guard let time else { return fallback }
+        guard let ms = RFC3339.milliseconds(time) else {
+            throw DecodeFailure(.parse, field: field, "'\(String(decoding: time, as: UTF8.self))' is not an RFC 3339 timestamp (e.g. 2026-03-01T08:00:00Z)")
+        }
+        return ms
+    }
+
+    private static func hasPrefix(_ value: ArraySlice<UInt8>, _ prefix: [UInt8]) -> Bool {
+        value.count >= prefix.count && zip(value, prefix).allSatisfy { $0 | 0x20 == $1 | 0x20 }
+    }
+
+    private static let jsonTypes = [Array("application/json".utf8), Array("text/json".utf8)]
+
+    static func isJSON(_ value: ArraySlice<UInt8>) -> Bool {
+        if jsonTypes.contains(where: { hasPrefix(value, $0) }) { return true }
+        // `application/vnd.acme+json` and parameters (`; charset=utf-8`) are JSON too.
+        let mediaType = value.prefix { $0 != UInt8(ascii: ";") }
+        return mediaType.count >= 5 && mediaType.suffix(5).elementsEqual("+json".utf8)
+    }
+}

@@ -1,0 +1,40 @@
+/// One Kafka header, Kafka-free. A nil value is a header without a value.
+public struct EventHeader: Sendable, Equatable {
+    public var name: String
+    public var value: [UInt8]?
+
+    public init(name: String, value: [UInt8]?) {
+        self.name = name
+        self.value = value
+    }
+
+    public init(_ name: String, _ value: String) {
+        self.init(name: name, value: Array(value.utf8))
+    }
+}
+
+/// A record as consumed from a topic, before any decoding. The router fills it from Kafka;
+/// tests, the simulator and `policy explain` build it directly.
+public struct RawEvent: Sendable {
+    public var topic: String
+    public var partition: Int32
+    public var offset: Int64
+    public var timestampMs: Int64
+    public var key: [UInt8]?
+    public var value: [UInt8]
+    public var headers: [EventHeader]
+
+    public init(topic: String, partition: Int32 = 0, offset: Int64 = 0, timestampMs: Int64 = 0, key: [UInt8]?, value: [UInt8], headers: [EventHeader]) {
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.timestampMs = timestampMs
+        self.key = key
+        self.value = value
+        self.headers = headers
+    }
+
+    public func header(_ name: String) -> [UInt8]? {
+        headers.first { $0.name == name }?.value
+    }
+}

@@ -1,0 +1,43 @@
+/// What compiled expressions read while one event is evaluated. One per engine, reused for
+/// every event (a class so closures receive it without copying).
+///
+/// The event and its tape are reached through unsafe views that the engine sets for the
+/// duration of one evaluation (inside `withUnsafePointer`/`withTape`), so expression closures
+/// do no reference counting on the hot path.
+final class EvalContext {
+    var tape: TapeView = EvalContext.emptyTape
+    var payload = 0
+    var eventPointer: UnsafePointer<DecodedEvent>?
+    var topic: String = ""
+    var key: [UInt8]?
+    /// Set per rule before its condition runs (when the rule declares `correlate`).
+    var workOrder: WorkOrder?
+    /// The rule's window for the current key (when the rule declares `window`).
+    var window: KeyState?
+
+    var event: DecodedEvent { eventPointer!.pointee }
+
+    @inline(__always) func payloadNode(_ path: [[UInt8]]) -> Int? {
+        tape.lookup(path, from: payload)
+    }
+
+    func value(ofNode node: Int) -> Value {
+        switch tape.kind(node) {
+        case .null: return .null
+        case .true: return .bool(true)
+        case .false: return .bool(false)
+        case .number: return .number(tape.number(node))
+        case .string: return .string(tape.string(node))
+        case .array, .object: return .node(node)
+        }
+    }
+
+    /// A one-node tape (`null`) used between evaluations.
+    nonisolated(unsafe) static let emptyTape: TapeView = {
+        let nodes = UnsafeMutablePointer<JSONNode>.allocate(capacity: 1)
+        nodes.initialize(to: JSONNode(kind: .null, escaped: false, start: 0, end: 0, next: 1, count: 0, number: 0))
+        let bytes = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
+        bytes.initialize(to: 0)
+        return TapeView(nodes: nodes, bytes: bytes)
+    }()
+}

@@ -1,0 +1,76 @@
+import Foundation
+
+/// An unsafe, ARC-free view of a `JSONDocument` for the hot path (schema validation and
+/// expression evaluation). Only valid inside `JSONDocument.withTape`.
+struct TapeView {
+    let nodes: UnsafePointer<JSONNode>
+    let bytes: UnsafePointer<UInt8>
+
+    @inline(__always) func kind(_ i: Int) -> JSONNode.Kind { nodes[i].kind }
+    @inline(__always) func number(_ i: Int) -> Double { nodes[i].number }
+    @inline(__always) func count(_ i: Int) -> Int { Int(nodes[i].count) }
+    @inline(__always) func next(_ i: Int) -> Int { Int(nodes[i].next) }
+
+    /// Raw (still escaped) content of a string node.
+    @inline(__always) func rawString(_ i: Int) -> UnsafeBufferPointer<UInt8> {
+        let n = nodes[i]
+        return UnsafeBufferPointer(start: bytes + Int(n.start), count: Int(n.end - n.start))
+    }
+
+    func string(_ i: Int) -> String {
+        nodes[i].escaped ? String(decoding: JSONEscapes.unescape(rawString(i)), as: UTF8.self) : String(decoding: rawString(i), as: UTF8.self)
+    }
+
+    @inline(__always) func stringEquals(_ i: Int, _ literal: [UInt8]) -> Bool {
+        let n = nodes[i]
+        guard n.kind == .string else { return false }
+        if n.escaped { return JSONEscapes.unescape(rawString(i)) == literal }
+        let length = Int(n.end - n.start)
+        guard length == literal.count else { return false }
+        return literal.withUnsafeBufferPointer { lit in
+            length == 0 || memcmp(bytes + Int(n.start), lit.baseAddress!, length) == 0
+        }
+    }
+
+    /// Unicode scalar count of a string node without creating a String.
+    func scalarCount(_ i: Int) -> Int {
+        if nodes[i].escaped { return string(i).unicodeScalars.count }
+        var count = 0
+        for b in rawString(i) where b & 0xC0 != 0x80 { count += 1 }
+        return count
+    }
+
+    @inline(__always) func field(_ object: Int, _ key: [UInt8]) -> Int? {
+        guard nodes[object].kind == .object else { return nil }
+        var i = object + 1
+        for _ in 0..<Int(nodes[object].count) {
+            if stringEquals(i, key) { return i + 1 }
+            i = Int(nodes[i + 1].next)
+        }
+        return nil
+    }
+
+    @inline(__always) func lookup(_ path: [[UInt8]], from node: Int) -> Int? {
+        var current = node
+        for key in path {
+            guard let next = field(current, key) else { return nil }
+            current = next
+        }
+        return current
+    }
+}
+
+extension JSONDocument {
+    /// Runs `body` with an unsafe view of the tape (no reference counting inside).
+    func withTape<R>(_ body: (TapeView) throws -> R) rethrows -> R {
+        try nodes.withUnsafeBufferPointer { n in
+            try bytes.withUnsafeBufferPointer { b in
+                // An empty text never parses, so both buffers have storage here; guard anyway.
+                let dummy: UInt8 = 0
+                return try withUnsafePointer(to: dummy) { fallback in
+                    try body(TapeView(nodes: n.baseAddress!, bytes: b.baseAddress ?? fallback))
+                }
+            }
+        }
+    }
+}

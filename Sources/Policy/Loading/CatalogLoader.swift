@@ -1,0 +1,103 @@
+import Foundation
+import Yams
+
+/// Reads Topics/catalog.yaml and the schema files it names. Reports every problem found.
+struct CatalogLoader {
+    let directory: URL
+    let displayPrefix: String
+    let sink: DiagnosticSink
+
+    static let topLevelKeys = ["version", "limits", "lanes", "topics"]
+    static let laneKeys = ["name", "description", "transactional", "deadLetter", "objectives", "authority"]
+    static let objectiveKeys = ["p99LatencyMs", "maxLag"]
+    static let grantKeys = ["name", "sources", "types"]
+    static let topicKeys = ["name", "description", "lane", "role", "owner", "key", "partitions", "replicationFactor", "cleanup", "retention", "contractVersion", "events"]
+    static let eventKeys = ["type", "schema", "description"]
+
+    func load() -> Catalog? {
+        let file = displayPrefix + "catalog.yaml"
+        guard let text = try? String(contentsOf: directory.appendingPathComponent("catalog.yaml"), encoding: .utf8) else {
+            sink.error(file, 1, 1, "catalog.yaml not found", hint: "create it (see Topics/README.md) or pass --topics DIR pointing at a Topics directory")
+            return nil
+        }
+        let yaml = YAMLDocument(file: file, text: text, sink: sink)
+        guard let root = yaml.mapping(yaml.root, allowed: Self.topLevelKeys, what: "the catalog") else { return nil }
+        var maxEventBytes = 256 * 1024
+        if let limits = yaml.mapping(root["limits"], allowed: ["maxEventBytes"], what: "limits") {
+            maxEventBytes = limits.int("maxEventBytes", required: false, range: 1...(64 << 20)) ?? maxEventBytes
+        }
+        var lanes: [Lane] = []
+        var laneLocations: [String: SourceLocation] = [:]
+        for node in yaml.sequence(root["lanes"], what: "lanes") {
+            guard let m = yaml.mapping(node, allowed: Self.laneKeys, what: "a lane"), let name = m.string("name") else { continue }
+            if laneLocations[name] != nil { sink.error(m.location(of: "name"), "duplicate lane '\(name)'", hint: "lane names must be unique") }
+            laneLocations[name] = m.location(of: "name")
+            var objectives = Lane.Objectives(p99LatencyMs: 1000, maxLag: 100_000)
+            if let o = yaml.mapping(m["objectives"], allowed: Self.objectiveKeys, what: "objectives") {
+                objectives = .init(p99LatencyMs: o.int("p99LatencyMs") ?? 1000, maxLag: o.int("maxLag") ?? 100_000)
+            } else if !m.has("objectives") {
+                sink.error(m.location, "lane '\(name)' is missing 'objectives'", hint: "add objectives: { p99LatencyMs: 250, maxLag: 100000 } (alert rules use them)")
+            }
+            var grants: [AuthorityGrant] = []
+            for g in yaml.sequence(m["authority"], what: "authority") {
+                guard let gm = yaml.mapping(g, allowed: Self.grantKeys, what: "an authority grant") else { continue }
+                let sources = gm.strings("sources", required: true).map { Glob($0.0) }
+                let types = gm.strings("types", required: true).map { Glob($0.0) }
+                grants.append(AuthorityGrant(name: gm.string("name", required: false) ?? "grant-\(grants.count + 1)", sources: sources, types: types))
+            }
+            if !m.has("authority") {
+                sink.error(m.location, "lane '\(name)' has no 'authority' list", hint: "list which sources may emit which event types; events outside it are dead-lettered with reason 'authority'")
+            }
+            lanes.append(Lane(name: name, transactional: m.bool("transactional") ?? false, deadLetterTopic: m.string("deadLetter") ?? "dlq.\(name)",
+                              objectives: objectives, authority: grants, description: m.string("description", required: false)))
+        }
+        if lanes.isEmpty, root.has("lanes") == false { sink.error(root.location, "the catalog has no 'lanes'", hint: "declare at least one lane") }
+
+        var topics: [Topic] = []
+        var seen: Set<String> = []
+        for node in yaml.sequence(root["topics"], what: "topics") {
+            guard let m = yaml.mapping(node, allowed: Self.topicKeys, what: "a topic"), let name = m.string("name") else { continue }
+            if !seen.insert(name).inserted { sink.error(m.location(of: "name"), "duplicate topic '\(name)'", hint: "each topic appears once in the catalog") }
+            let lane = m.string("lane") ?? ""
+            if !lane.isEmpty, laneLocations[lane] == nil {
+                sink.error(m.location(of: "lane"), "undefined lane '\(lane)'", hint: Suggest.hint(for: lane, in: lanes.map(\.name)))
+            }
+            let cleanup = m.choice("cleanup", CleanupPolicy.self) ?? .delete
+            let retention = m.string("retention", required: cleanup == .delete, hint: "add e.g. 'retention: 7d' (delete topics need a retention)")
+            var retentionMs: Int64?
+            if let retention {
+                retentionMs = Duration.milliseconds(retention)
+                if retentionMs == nil { sink.error(m.location(of: "retention"), "invalid retention '\(retention)'", hint: "use a duration like 12h, 7d or 30d") }
+            }
+            var events: [TopicEvent] = []
+            for e in yaml.sequence(m["events"], what: "events") {
+                guard let em = yaml.mapping(e, allowed: Self.eventKeys, what: "a topic event"), let type = em.string("type"),
+                      let schemaPath = em.string("schema") else { continue }
+                var schema: JSONSchema?
+                if FileManager.default.fileExists(atPath: directory.appendingPathComponent(schemaPath).path) {
+                    schema = JSONSchemaCompiler.load(url: directory.appendingPathComponent(schemaPath), displayPath: displayPrefix + schemaPath, sink: sink)
+                } else {
+                    sink.error(em.location(of: "schema"), "undefined schema '\(schemaPath)'", hint: "create \(displayPrefix)\(schemaPath) or fix the path (relative to the Topics directory)")
+                }
+                events.append(TopicEvent(type: type, schemaFile: schemaPath, schema: schema ?? .anything, description: em.string("description", required: false), typeBytes: Array(type.utf8)))
+            }
+            let role = m.choice("role", TopicRole.self) ?? .source
+            if events.isEmpty, role != .deadLetter {
+                sink.error(m.location, "topic '\(name)' declares no events", hint: "add 'events:' with the event types it carries and their schema files")
+            }
+            topics.append(Topic(name: name, lane: lane, role: role, owner: m.string("owner") ?? "", key: m.string("key") ?? "",
+                                partitions: m.int("partitions", range: 1...10_000) ?? 1, replicationFactor: m.int("replicationFactor", range: 1...16) ?? 1,
+                                cleanup: cleanup, retention: retention, retentionMs: retentionMs, contractVersion: m.string("contractVersion") ?? "",
+                                description: m.string("description", required: false), events: events, location: m.location))
+        }
+        for lane in lanes {
+            guard let location = laneLocations[lane.name] else { continue }
+            guard let dlq = topics.first(where: { $0.name == lane.deadLetterTopic }) else {
+                sink.error(location, "lane '\(lane.name)' names dead-letter topic '\(lane.deadLetterTopic)' which is not in the catalog", hint: "add it under topics with role: dead-letter")
+                continue
+            }
+            if dlq.role != .deadLetter { sink.error(dlq.location, "'\(dlq.name)' is lane '\(lane.name)''s dead-letter topic but has role \(dlq.role.rawValue)", hint: "set role: dead-letter") }
+        }
+        return Catalog(lanes: lanes, topics: topics, maxEventBytes: maxEventBytes)
+    }
+}

@@ -1,2 +1,0 @@
-/// Placeholder until the policy engine lands.
-public enum PolicyModule {}

@@ -1,0 +1,74 @@
+/// How a rule's window is bounded.
+enum WindowKind: Sendable, Equatable {
+    /// Event-time window of `durationMs` ending at the newest event seen for the key; events up to
+    /// `latenessMs` older than the newest are still inserted in time order; older ones are late.
+    case time(durationMs: Int64, latenessMs: Int64)
+    /// The last `size` events for the key, in arrival order ("N of the last M").
+    case count(size: Int)
+}
+
+/// State one rule keeps for one key: its window entries and the edge-trigger arm.
+///
+/// Entries are kept sorted by event time in parallel arrays with a moving head, so the common
+/// case (in-order event) is an append and eviction advances `head`; the arrays are compacted
+/// when the dead prefix dominates. Hand-written: swift-collections' Deque cannot insert in the
+/// middle cheaply for out-of-order events, and windows here hold at most a few hundred entries.
+final class KeyState {
+    /// Edge triggering: true while the rule may fire for this key (re-armed when the condition is false).
+    var armed = true
+    private var times: [Int64] = []
+    private var values: [Double] = []
+    private var hitFlags: [Bool] = []
+    private var head = 0
+    private(set) var newest: Int64 = .min
+    private(set) var sum = 0.0
+    private(set) var hits = 0
+
+    var count: Int { times.count - head }
+    var average: Double { count == 0 ? .nan : sum / Double(count) }
+    var minimum: Double { count == 0 ? .nan : values[head...].min()! }
+    var maximum: Double { count == 0 ? .nan : values[head...].max()! }
+
+    /// Adds an observation; returns false (and changes nothing) when it is late.
+    func add(time: Int64, value: Double, hit: Bool, kind: WindowKind) -> Bool {
+        switch kind {
+        case .count(let size):
+            append(at: times.count, time: time, value: value, hit: hit)
+            while count > size { evictHead() }
+        case .time(let duration, let lateness):
+            if newest != .min, time < newest - lateness { return false }
+            var index = times.count
+            while index > head, times[index - 1] > time { index -= 1 }
+            append(at: index, time: time, value: value, hit: hit)
+            newest = max(newest, time)
+            let horizon = newest - duration
+            while count > 0, times[head] <= horizon { evictHead() }
+        }
+        if head > 64, head * 2 > times.count { compact() }
+        return true
+    }
+
+    private func append(at index: Int, time: Int64, value: Double, hit: Bool) {
+        if index == times.count {
+            times.append(time); values.append(value); hitFlags.append(hit)
+        } else {
+            times.insert(time, at: index); values.insert(value, at: index); hitFlags.insert(hit, at: index)
+        }
+        sum += value
+        if hit { hits += 1 }
+    }
+
+    private func evictHead() {
+        sum -= values[head]
+        if hitFlags[head] { hits -= 1 }
+        head += 1
+        // Re-sum occasionally so floating-point drift from add/subtract cannot accumulate.
+        if count == 0 { sum = 0 }
+    }
+
+    private func compact() {
+        times.removeFirst(head); values.removeFirst(head); hitFlags.removeFirst(head)
+        head = 0
+        sum = values.reduce(0, +)
+    }
+}

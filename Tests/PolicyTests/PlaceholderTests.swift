@@ -1,4 +1,0 @@
-import Testing
-@testable import Policy
-
-@Test func moduleLoads() {}
