@@ -17,6 +17,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-otel/swift-w3c-trace-context", from: "1.0.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
@@ -52,10 +55,28 @@ let package = Package(
             name: "PlantSimulation",
             dependencies: ["Policy"]
         ),
+        // Lanes, output envelopes, dead letters, correlation and audit: policy decisions
+        // turned into governed Kafka traffic.
+        .target(
+            name: "Routing",
+            dependencies: [
+                "Kafka",
+                "Policy",
+                "Ledger",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
         .executableTarget(
             name: "plantrouter",
             dependencies: [
                 "Kafka",
+                "Routing",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "Policy",
                 "Ledger",
                 "PlantSimulation",

@@ -7,6 +7,8 @@ struct PlantRouterCommand: AsyncParsableCommand {
         abstract: "Governed event router between plant systems and enterprise systems on Kafka.",
         version: PlantRouterVersion.current,
         subcommands: [
+            DemoCommand.self,
+            RunCommand.self,
             PolicyCommand.self,
             TopicsCommand.self,
             TraceCommand.self,

@@ -4,14 +4,14 @@ import Synchronization
 /// A dedicated OS thread that runs one blocking polling step again and again
 /// until stopped, so librdkafka's blocking polls never occupy a thread of
 /// Swift's cooperative pool.
-final class PollThread: Sendable {
+public final class PollThread: Sendable {
     private let stopRequested = Atomic<Bool>(false)
     private let finished = DispatchSemaphore(value: 0)
     private let joined = Atomic<Bool>(false)
 
     /// `step` should block for a bounded time (e.g. `rd_kafka_poll(rk, 100)`),
     /// which bounds how long `stop()` waits.
-    init(name: String, step: @escaping @Sendable () -> Void) {
+    public init(name: String, step: @escaping @Sendable () -> Void) {
         let thread = Thread { [self] in
             while !stopRequested.load(ordering: .acquiring) { step() }
             finished.signal()
@@ -22,13 +22,13 @@ final class PollThread: Sendable {
 
     /// Asks the thread to stop after its current step, without waiting; the
     /// only way to stop it from inside a step.
-    func requestStop() {
+    public func requestStop() {
         stopRequested.store(true, ordering: .releasing)
     }
 
     /// Asks the thread to stop and waits until its current step has returned.
     /// Call it from another thread; later calls return at once.
-    func stop() {
+    public func stop() {
         requestStop()
         if !joined.exchange(true, ordering: .acquiringAndReleasing) { finished.wait() }
     }

@@ -92,6 +92,25 @@ public final class Consumer: Sendable {
         return NativePartitionList.entries(list).map(\.topicPartition)
     }
 
+    /// Records on the assigned partitions not yet consumed, from the watermarks
+    /// the last fetches reported (no request to the cluster, so cheap to call often).
+    public func lag() throws(KafkaError) -> Int {
+        let partitions = try assignment()
+        guard !partitions.isEmpty else { return 0 }
+        let list = NativePartitionList.make(partitions)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        try KafkaError.check(rd_kafka_position(handle.pointer, list), "read positions")
+        var total: Int64 = 0
+        for position in NativePartitionList.entries(list) {
+            var low: Int64 = 0
+            var high: Int64 = 0
+            guard rd_kafka_get_watermark_offsets(handle.pointer, position.topic, position.partition, &low, &high)
+                == RD_KAFKA_RESP_ERR_NO_ERROR, high >= 0 else { continue }
+            total += max(0, high - (position.offset >= 0 ? position.offset : low))
+        }
+        return Int(total)
+    }
+
     /// Stops fetching `partitions` (backpressure); the assignment is kept.
     public func pause(_ partitions: [TopicPartition]) throws(KafkaError) {
         let list = NativePartitionList.make(partitions)

@@ -1,4 +1,5 @@
 import CRdKafka
+import Foundation
 import Logging
 
 /// A Kafka producer. Idempotent by default; delivery reports arrive on a
@@ -54,6 +55,19 @@ public final class Producer: Sendable {
         try enqueue(record, token: token)
     }
 
+    /// Like `produce`, but when the local queue is full it waits for deliveries
+    /// to make room. Blocks: call it from a dedicated thread.
+    public func produceWaitingForRoom(_ record: ProducerRecord, token: UInt64 = 0) throws(KafkaError) {
+        while true {
+            do {
+                return try produce(record, token: token)
+            } catch {
+                if error.code != .queueFull { throw error }
+            }
+            usleep(1000)
+        }
+    }
+
     /// Produces `record` and waits for its delivery report. Throws the delivery
     /// error if librdkafka gives up on the record.
     @discardableResult
@@ -78,6 +92,9 @@ public final class Producer: Sendable {
     public func flush(timeout: Duration = .seconds(30)) throws(KafkaError) {
         try KafkaError.check(rd_kafka_flush(handle.pointer, timeout.milliseconds), "flush producer")
     }
+
+    /// The fatal error librdkafka raised on this producer (e.g. fenced), if any.
+    public var fatalError: KafkaError? { handle.fatalError(operation: "produce") }
 
     /// Records queued or in flight, not yet reported.
     public var queuedCount: Int { Int(rd_kafka_outq_len(handle.pointer)) }

@@ -1,0 +1,111 @@
+import Foundation
+import Kafka
+import Yams
+
+/// `plantrouter run --config FILE`: which cluster, which Topics/ directory,
+/// where the SQLite ledger lives, and the admin endpoint. Relative paths are
+/// resolved against the configuration file's folder.
+public struct RouterConfiguration: Sendable, Decodable {
+    public struct Cluster: Sendable, Decodable {
+        public var bootstrapServers: String
+        /// Any librdkafka property (security.protocol, sasl.*, ssl.*, …), passed through.
+        public var properties: [String: String] = [:]
+    }
+
+    public struct AdminEndpoint: Sendable, Decodable {
+        /// Loopback by default: expose deliberately.
+        public var host = "127.0.0.1"
+        public var port = 8080
+    }
+
+    public var cluster: Cluster
+    public var topics: String = "Topics"
+    public var database: String = "plantrouter.sqlite"
+    /// Unique per instance and stable across its restarts (transactional ids derive from it).
+    public var instanceID: String = ProcessInfo.processInfo.hostName
+    /// Consumer groups are `<groupPrefix>-<lane>`; instances sharing it share partitions.
+    public var groupPrefix: String = "plantrouter"
+    public var admin = AdminEndpoint()
+    /// Per-lane tuning, by lane name.
+    public var lanes: [String: LaneSettings] = [:]
+
+    public init(bootstrapServers: String, topics: String = "Topics", database: String = "plantrouter.sqlite") {
+        cluster = Cluster(bootstrapServers: bootstrapServers)
+        self.topics = topics
+        self.database = database
+    }
+
+    public var kafka: KafkaConfiguration {
+        KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, clientID: "plantrouter-\(instanceID)", properties: cluster.properties)
+    }
+
+    public func settings(for lane: String) -> LaneSettings { lanes[lane] ?? LaneSettings() }
+
+    static let knownKeys: Set<String> = ["cluster", "topics", "database", "instanceID", "groupPrefix", "admin", "lanes"]
+
+    /// Loads and checks a configuration file; errors say what is wrong and how to fix it.
+    public static func load(path: String) throws -> RouterConfiguration {
+        let url = URL(fileURLWithPath: path)
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+            throw RouterConfigurationError(path: path, message: "cannot read the file; pass an existing YAML file to --config")
+        }
+        do {
+            if let top = try Yams.load(yaml: text) as? [String: Any] {
+                for key in top.keys where !knownKeys.contains(key) {
+                    throw RouterConfigurationError(
+                        path: path, message: "unknown key '\(key)'; known keys: \(knownKeys.sorted().joined(separator: ", "))")
+                }
+            }
+            var configuration = try YAMLDecoder().decode(RouterConfiguration.self, from: text)
+            let folder = url.deletingLastPathComponent()
+            configuration.topics = resolve(configuration.topics, against: folder)
+            configuration.database = resolve(configuration.database, against: folder)
+            return configuration
+        } catch let error as RouterConfigurationError {
+            throw error
+        } catch let error as DecodingError {
+            throw RouterConfigurationError(path: path, message: describe(error))
+        } catch {
+            throw RouterConfigurationError(path: path, message: "\(error)")
+        }
+    }
+
+    private static func resolve(_ path: String, against folder: URL) -> String {
+        path.hasPrefix("/") ? path : folder.appendingPathComponent(path).standardizedFileURL.path
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        func where_(_ path: [any CodingKey]) -> String {
+            path.isEmpty ? "at the top level" : "at '\(path.map(\.stringValue).joined(separator: "."))'"
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            return "missing key '\(key.stringValue)' \(where_(context.codingPath)); e.g. cluster: { bootstrapServers: localhost:9092 }"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            return "\(context.debugDescription) \(where_(context.codingPath))"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+}
+
+extension RouterConfiguration {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        cluster = try container.decode(Cluster.self, forKey: .cluster)
+        topics = try container.decodeIfPresent(String.self, forKey: .topics) ?? "Topics"
+        database = try container.decodeIfPresent(String.self, forKey: .database) ?? "plantrouter.sqlite"
+        instanceID = try container.decodeIfPresent(String.self, forKey: .instanceID) ?? ProcessInfo.processInfo.hostName
+        groupPrefix = try container.decodeIfPresent(String.self, forKey: .groupPrefix) ?? "plantrouter"
+        admin = try container.decodeIfPresent(AdminEndpoint.self, forKey: .admin) ?? AdminEndpoint()
+        lanes = try container.decodeIfPresent([String: LaneSettings].self, forKey: .lanes) ?? [:]
+    }
+
+    enum CodingKeys: String, CodingKey { case cluster, topics, database, instanceID, groupPrefix, admin, lanes }
+}
+
+public struct RouterConfigurationError: Error, CustomStringConvertible {
+    public var path: String
+    public var message: String
+    public var description: String { "\(path): \(message)" }
+}

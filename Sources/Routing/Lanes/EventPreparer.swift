@@ -1,0 +1,89 @@
+import Foundation
+import Kafka
+import Ledger
+import Policy
+
+/// Turns consumed records into prepared outputs: policy decision, output
+/// envelopes, dead letters and the audit record. Owned by one lane thread
+/// (the policy engine inside keeps that lane's window state).
+final class EventPreparer {
+    let lane: Lane
+    private(set) var engine: PolicyEngine
+    private let envelope: OutputEnvelope
+    private let correlation: any CorrelationLookup
+
+    init(lane: Lane, policy: LoadedPolicy, correlation: any CorrelationLookup) {
+        self.lane = lane
+        self.engine = PolicyEngine(policy: policy)
+        self.envelope = OutputEnvelope(source: "plantrouter/\(lane.name)")
+        self.correlation = correlation
+    }
+
+    var policyVersion: String { engine.policy.version }
+
+    /// Switches to a newly loaded policy; window state starts empty.
+    func adopt(_ policy: LoadedPolicy) {
+        engine = PolicyEngine(policy: policy)
+    }
+
+    func prepare(_ record: ConsumerRecord) -> PreparedEvent {
+        let raw = RawEvent(
+            topic: record.topic, partition: record.partition, offset: record.offset, timestampMs: record.timestampMs,
+            key: record.key, value: record.value ?? [],
+            headers: record.headers.map { EventHeader(name: $0.name, value: $0.value) })
+        let decision = engine.evaluate(raw, correlation: correlation)
+        let replayCount = record.headers[header: HeaderNames.replayCount]?.stringValue.flatMap(Int.init) ?? 0
+        var outputs: [PreparedEvent.Output] = []
+        switch decision.outcome {
+        case .workflow(let emissions), .analytics(let emissions):
+            for emission in emissions {
+                let (output, key) = envelope.record(for: emission, decision: decision, replayCount: replayCount)
+                outputs.append(.init(record: output, idempotencyKey: key, isDeadLetter: false))
+            }
+        case .drop:
+            break
+        case .deadLetter(let reason, let message):
+            outputs.append(deadLetterOutput(for: record, reason: reason, error: message, decision: decision, attempts: 1))
+        }
+        return PreparedEvent(source: record, decision: decision, outputs: outputs, audit: audit(record, decision, outputs))
+    }
+
+    /// A dead letter for `record`, e.g. when its outputs could not be delivered.
+    func deadLetterOutput(
+        for record: ConsumerRecord, reason: DeadLetterReason, error: String, decision: Decision?, attempts: Int,
+        firstFailedAt: Date = Date()
+    ) -> PreparedEvent.Output {
+        let letter = DeadLetter(
+            reason: reason, error: error, ruleID: decision?.ruleID, policyVersion: decision?.policyVersion ?? policyVersion,
+            attempts: attempts, firstFailedAt: firstFailedAt)
+        return .init(
+            record: letter.record(original: record, lane: lane.name, topic: lane.deadLetterTopic),
+            idempotencyKey: Self.deadLetterKey(record), isDeadLetter: true)
+    }
+
+    private func audit(_ record: ConsumerRecord, _ decision: Decision, _ outputs: [PreparedEvent.Output]) -> AuditRecord? {
+        let outcome: AuditOutcome
+        var reason: String?
+        switch decision.outcome {
+        case .analytics: return nil
+        case .workflow: outcome = .workflow
+        case .drop(let why): outcome = .drop; reason = why
+        case .deadLetter(let why, let message): outcome = .deadLetter; reason = "\(why.rawValue): \(message)"
+        }
+        let event = decision.event
+        return AuditRecord(
+            eventID: event?.id ?? record.headers[header: HeaderNames.id]?.stringValue ?? "\(record.topic)/\(record.partition)/\(record.offset)",
+            lane: lane.name, sourceTopic: record.topic, sourcePartition: record.partition, sourceOffset: record.offset,
+            eventType: event?.type ?? record.headers[header: HeaderNames.type]?.stringValue ?? "",
+            eventSource: event?.source ?? record.headers[header: HeaderNames.source]?.stringValue ?? "",
+            correlationID: decision.outcome.emissions.lazy.compactMap(\.correlationID).first ?? event?.workOrderID,
+            ruleID: decision.ruleID, policyVersion: decision.policyVersion, outcome: outcome, reason: reason,
+            outputs: outputs.map { AuditOutput(topic: $0.record.topic, idempotencyKey: $0.idempotencyKey) })
+    }
+
+    /// Dead letters are keyed by their source position so the audit trail can
+    /// show where each one landed.
+    static func deadLetterKey(_ record: ConsumerRecord) -> String {
+        "dead-letter:\(record.topic)/\(record.partition)/\(record.offset)"
+    }
+}

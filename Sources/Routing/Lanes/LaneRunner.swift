@@ -1,0 +1,94 @@
+import Foundation
+import Kafka
+import Logging
+import Policy
+
+/// One lane: its own consumer-group member, producer, dead-letter topic,
+/// retry and circuit state and statistics, run on a thread of its own so a
+/// flood or a failing target in one lane never delays another.
+public final class LaneRunner: Sendable {
+    public let name: String
+    public let statistics: LaneStatistics
+    private let stopRequested = AtomicFlag()
+    private let joinedGroup = AtomicFlag()
+    private let finished = DispatchSemaphore(value: 0)
+    private let started = AtomicFlag()
+    private let loop: ConfinedLoop
+
+    /// Creates the lane's clients and subscribes to its source topics.
+    /// `instanceID` makes the transactional id unique per instance and stable across restarts.
+    init(
+        lane: Lane, sources: [String], settings: LaneSettings, cluster: KafkaConfiguration, groupPrefix: String,
+        instanceID: String, policy: PolicyHolder, correlation: any CorrelationLookup & Sendable, audit: AuditWriter, logger: Logger
+    ) throws {
+        name = lane.name
+        statistics = LaneStatistics(lane: lane.name)
+        let loop = ConfinedLoop()
+        self.loop = loop
+        let joinedGroup = self.joinedGroup
+
+        var consumerConfiguration = ConsumerConfiguration(client: cluster, groupID: "\(groupPrefix)-\(lane.name)")
+        consumerConfiguration.isolationLevel = .readCommitted
+        let consumer = try Consumer(configuration: consumerConfiguration, logger: logger) { event in
+            if case .assigned = event { joinedGroup.set() }
+            loop.value?.rebalanced(event)
+        }
+        var producerConfiguration = ProducerConfiguration(client: cluster)
+        producerConfiguration.deliveryTimeoutMs = settings.deliveryTimeoutMs
+        // Dead letters carry the original body plus context headers: leave room above the 1 MB
+        // bodies plants do send (the dead-letter topics allow it, see catalog.yaml). A user
+        // setting in the cluster properties still wins.
+        if producerConfiguration.client.properties["message.max.bytes"] == nil {
+            producerConfiguration.client.properties["message.max.bytes"] = "4000000"
+        }
+        let inbox = DeliveryInbox()
+        let context = LaneContext(
+            lane: lane, sources: sources, settings: settings, consumer: consumer,
+            preparer: EventPreparer(lane: lane, policy: policy.current, correlation: correlation),
+            statistics: statistics, audit: audit, policy: policy, logger: logger)
+        if lane.transactional {
+            let transactionalID = "plantrouter-\(lane.name)-\(instanceID)"
+            loop.value = try TransactionalLoop(context: context, inbox: inbox) {
+                try TransactionalProducer(
+                    configuration: producerConfiguration, transactionalID: transactionalID, logger: logger, onDelivery: inbox.add)
+            }
+        } else {
+            loop.value = AtLeastOnceLoop(
+                context: context, producer: try Producer(configuration: producerConfiguration, logger: logger, onDelivery: inbox.add),
+                inbox: inbox)
+        }
+        try consumer.subscribe(sources)
+    }
+
+    /// True once the lane has joined its consumer group and received an assignment.
+    public var isAssigned: Bool { joinedGroup.isSet }
+
+    public func start() {
+        guard started.setOnce() else { return }
+        let thread = Thread { [self] in
+            while !stopRequested.isSet { loop.value?.step() }
+            loop.value?.shutdown()
+            loop.value = nil
+            finished.signal()
+        }
+        thread.name = "lane-\(name)"
+        thread.start()
+    }
+
+    /// Finishes in-flight work, commits, leaves the group and closes clients;
+    /// bounded by the lane's drain timeout plus client close timeouts.
+    public func stop() {
+        guard started.isSet, stopRequested.setOnce() else { return }
+        finished.wait()
+    }
+}
+
+/// The lane's loop, reachable from the consumer's rebalance callback.
+///
+/// Confinement: the loop is created before the lane thread starts and is
+/// used only on that thread afterwards: `step`/`shutdown` run there, and
+/// librdkafka delivers rebalance callbacks inside `poll`, which `step` calls
+/// on that same thread. That is why the unchecked conformance is sound.
+final class ConfinedLoop: @unchecked Sendable {
+    var value: (any LaneLoop)?
+}

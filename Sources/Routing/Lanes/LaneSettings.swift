@@ -1,0 +1,61 @@
+import Foundation
+
+/// Tuning for one lane; every field has a default that suits the demo and a
+/// small plant. Set per lane under `lanes:` in the router configuration.
+public struct LaneSettings: Sendable, Codable, Equatable {
+    /// Records taken per poll (and per transaction on transactional lanes).
+    public var maxBatch = 500
+    /// Outputs awaiting acknowledgement before the lane pauses its partitions (backpressure).
+    public var maxInFlight = 20_000
+    /// How often an at-least-once lane commits finished offsets.
+    public var commitIntervalMs = 1000
+    /// Deliveries (or transactions) tried before an event is dead-lettered with reason `target`.
+    public var maxAttempts = 5
+    /// First retry delay; doubles per attempt up to `retryBackoffMaxMs`.
+    public var retryBackoffMs = 100
+    public var retryBackoffMaxMs = 5000
+    /// Consecutive failed deliveries that open the lane's circuit: the lane stops
+    /// taking new records for `circuitOpenMs`, while retries continue.
+    public var circuitFailureThreshold = 50
+    public var circuitOpenMs = 2000
+    /// librdkafka's own retry budget per produce (`delivery.timeout.ms`).
+    public var deliveryTimeoutMs = 10_000
+    /// Bound on finishing in-flight work at shutdown or partition revoke.
+    public var drainTimeoutMs = 10_000
+
+    public init() {}
+
+    /// Exponential backoff for `attempt` (1-based), capped.
+    func backoff(attempt: Int) -> Duration {
+        let exponent = min(max(attempt - 1, 0), 20)
+        return .milliseconds(min(retryBackoffMs << exponent, retryBackoffMaxMs))
+    }
+}
+
+extension LaneSettings {
+    public init(from decoder: any Decoder) throws {
+        let defaults = LaneSettings()
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        func value(_ key: CodingKeys, _ fallback: Int) throws -> Int {
+            try container.decodeIfPresent(Int.self, forKey: key) ?? fallback
+        }
+        maxBatch = try value(.maxBatch, defaults.maxBatch)
+        maxInFlight = try value(.maxInFlight, defaults.maxInFlight)
+        commitIntervalMs = try value(.commitIntervalMs, defaults.commitIntervalMs)
+        maxAttempts = try value(.maxAttempts, defaults.maxAttempts)
+        retryBackoffMs = try value(.retryBackoffMs, defaults.retryBackoffMs)
+        retryBackoffMaxMs = try value(.retryBackoffMaxMs, defaults.retryBackoffMaxMs)
+        circuitFailureThreshold = try value(.circuitFailureThreshold, defaults.circuitFailureThreshold)
+        circuitOpenMs = try value(.circuitOpenMs, defaults.circuitOpenMs)
+        deliveryTimeoutMs = try value(.deliveryTimeoutMs, defaults.deliveryTimeoutMs)
+        drainTimeoutMs = try value(.drainTimeoutMs, defaults.drainTimeoutMs)
+    }
+}
+
+extension Thread {
+    /// Blocks the calling (dedicated) thread; never used on the cooperative pool.
+    static func sleep(for duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        sleep(forTimeInterval: Double(seconds) + Double(attoseconds) / 1e18)
+    }
+}

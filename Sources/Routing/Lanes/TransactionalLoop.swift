@@ -1,0 +1,163 @@
+import Foundation
+import Kafka
+import Ledger
+import Policy
+
+/// Financially relevant lanes: each batch is one Kafka transaction holding its
+/// outputs, its dead letters and the consumed offsets, so `read_committed`
+/// readers see every event's outputs exactly once, even across crashes.
+///
+/// A failed transaction is aborted and the same prepared records are tried
+/// again with backoff (the policy is not asked twice: its windows already
+/// counted them). After `maxAttempts`, the batch is retried one record per
+/// transaction, and a record that still fails is dead-lettered with reason
+/// `target` in a transaction of its own, which is retried until it lands.
+final class TransactionalLoop: LaneLoop {
+    private let context: LaneContext
+    private var producer: TransactionalProducer
+    private let makeProducer: () throws -> TransactionalProducer
+    private let inbox: DeliveryInbox
+    private var lastLagRefresh = ContinuousClock.now
+
+    init(context: LaneContext, inbox: DeliveryInbox, makeProducer: @escaping () throws -> TransactionalProducer) throws {
+        self.context = context
+        self.inbox = inbox
+        self.makeProducer = makeProducer
+        producer = try makeProducer()
+        try producer.initTransactions()
+    }
+
+    private var settings: LaneSettings { context.settings }
+
+    func step() {
+        context.followPolicyReloads()
+        let records = context.poll(timeout: .milliseconds(50))
+        if ContinuousClock.now - lastLagRefresh >= .seconds(1) {
+            lastLagRefresh = .now
+            context.refreshLag(paused: false)
+        }
+        guard !records.isEmpty else { return }
+        let prepared = records.map { record in
+            let event = context.preparer.prepare(record)
+            context.statistics.classified(event.decision.outcome)
+            return event
+        }
+        commit(prepared)
+    }
+
+    func rebalanced(_ event: RebalanceEvent) {
+        // Every batch is committed before the next poll, and rebalances happen
+        // inside poll: there is never an open transaction to finish here.
+        switch event {
+        case .assigned(let partitions): context.logger.info("lane \(context.lane.name) assigned \(partitions.count) partitions")
+        case .revoked(let partitions, _): context.logger.info("lane \(context.lane.name) loses \(partitions.count) partitions")
+        }
+    }
+
+    func shutdown() {
+        do { try context.consumer.close() } catch { context.logger.warning("closing consumer: \(error)") }
+        do { try producer.close(timeout: .seconds(5)) } catch { context.logger.warning("closing producer: \(error)") }
+    }
+
+    // MARK: - Transactions
+
+    private func commit(_ batch: [PreparedEvent]) {
+        if attemptTransactions(batch, attempts: settings.maxAttempts) { return }
+        if batch.count > 1 {
+            context.logger.warning("lane \(context.lane.name): batch of \(batch.count) failed \(settings.maxAttempts) times; retrying one record per transaction")
+            for event in batch { commit([event]) }
+            return
+        }
+        let event = batch[0]
+        let letter = context.preparer.deadLetterOutput(
+            for: event.source, reason: .target,
+            error: "transaction failed \(settings.maxAttempts) times: \(context.statistics.snapshot.lastError ?? "unknown")",
+            decision: event.decision, attempts: settings.maxAttempts)
+        var deadLettered = event
+        deadLettered.outputs = [letter]
+        deadLettered.audit?.outcome = .deadLetter
+        deadLettered.audit?.outputs = [AuditOutput(topic: letter.record.topic, idempotencyKey: letter.idempotencyKey)]
+        // A dead letter must land: keep trying, the lane waits (its order matters more than its pace).
+        while !attemptTransactions([deadLettered], attempts: .max) {}
+    }
+
+    /// Tries one transaction for `batch` up to `attempts` times.
+    private func attemptTransactions(_ batch: [PreparedEvent], attempts: Int) -> Bool {
+        var attempt = 1
+        while attempt <= attempts {
+            do {
+                try runTransaction(batch)
+                return true
+            } catch {
+                context.statistics.producerError("\(error)")
+                context.statistics.transaction(committed: false)
+                context.logger.warning("lane \(context.lane.name) transaction attempt \(attempt) failed: \(error)")
+                recover(from: error)
+                Thread.sleep(for: settings.backoff(attempt: attempt))
+                attempt += 1
+            }
+        }
+        return false
+    }
+
+    private func runTransaction(_ batch: [PreparedEvent]) throws {
+        _ = inbox.drain()
+        try producer.beginTransaction()
+        var tokens: [UInt64: (output: PreparedEvent.Output, event: Int)] = [:]
+        var token: UInt64 = 1
+        for (index, event) in batch.enumerated() {
+            for output in event.outputs {
+                try producer.producer.produceWaitingForRoom(output.record, token: token)
+                tokens[token] = (output, index)
+                token += 1
+            }
+        }
+        var next: [TopicPartition: Int64] = [:]
+        for event in batch { next[event.source.topicPartition] = max(next[event.source.topicPartition] ?? 0, event.source.offset + 1) }
+        try producer.sendOffsets(
+            next.map { TopicPartitionOffset(topic: $0.key.topic, partition: $0.key.partition, offset: $0.value) },
+            group: context.consumer.groupMetadata())
+        try producer.commitTransaction()
+        context.statistics.transaction(committed: true)
+        recordCommitted(batch, reports: inbox.drain(), tokens: tokens)
+    }
+
+    /// After a commit: statistics, audit records, and the idempotency ledger.
+    private func recordCommitted(_ batch: [PreparedEvent], reports: [DeliveryReport], tokens: [UInt64: (output: PreparedEvent.Output, event: Int)]) {
+        var produced: [ProducedOutput] = []
+        for report in reports {
+            guard let (output, index) = tokens[report.token], report.error == nil else { continue }
+            let event = batch[index]
+            context.statistics.produced(topic: report.topic, latencyMicros: LaneContext.latencyMicros(since: event.source.timestampMs))
+            if output.isDeadLetter {
+                if case .deadLetter(let reason, _) = event.decision.outcome { context.statistics.deadLettered(reason: reason) } else { context.statistics.deadLettered(reason: .target) }
+            }
+            if output.isAudited(decision: event.decision) {
+                produced.append(ProducedOutput(idempotencyKey: output.idempotencyKey, topic: report.topic, partition: report.partition, offset: report.offset))
+            }
+        }
+        context.audit.record(batch.compactMap(\.audit))
+        context.audit.produced(produced)
+    }
+
+    /// Aborts after an abortable error; replaces the producer after a fatal one
+    /// (e.g. fenced by a newer instance with the same transactional id).
+    private func recover(from error: any Error) {
+        let kafkaError = error as? KafkaError
+        if kafkaError?.isFatal == true || producer.producer.fatalError != nil {
+            context.logger.error("lane \(context.lane.name) transactional producer failed fatally; creating a new one")
+            do {
+                producer = try makeProducer()
+                try producer.initTransactions()
+            } catch {
+                context.logger.error("lane \(context.lane.name) could not create a transactional producer: \(error)")
+            }
+            return
+        }
+        do {
+            try producer.abortTransaction()
+        } catch {
+            context.logger.warning("lane \(context.lane.name) abort failed: \(error)")
+        }
+    }
+}

@@ -1,0 +1,33 @@
+/// Every metric PlantRouter exports (Prometheus names). Deploy/ alert rules and
+/// dashboards use these names; a test checks that they reference nothing else.
+public enum MetricNames {
+    /// Counter{lane}: records read from the lane's source topics.
+    public static let consumed = "plantrouter_events_consumed_total"
+    /// Counter{lane, outcome}: decisions by outcome (workflow, analytics, drop, dead_letter).
+    public static let classified = "plantrouter_events_classified_total"
+    /// Counter{lane, topic}: outputs acknowledged by the cluster.
+    public static let produced = "plantrouter_events_produced_total"
+    /// Counter{lane, reason}: events written to the lane's dead-letter topic.
+    public static let deadLettered = "plantrouter_dead_letters_total"
+    /// Counter{lane}: outputs produced again after a failed delivery.
+    public static let retries = "plantrouter_produce_retries_total"
+    /// Counter{lane}: failed deliveries and transaction failures.
+    public static let producerErrors = "plantrouter_producer_errors_total"
+    /// Counter{lane, result}: transactions committed or aborted (transactional lanes).
+    public static let transactions = "plantrouter_transactions_total"
+    /// Gauge{lane}: records on the lane's assigned partitions not yet consumed.
+    public static let lag = "plantrouter_lane_lag"
+    /// Gauge{lane}: 1 while backpressure or an open circuit pauses the lane's partitions.
+    public static let paused = "plantrouter_lane_paused"
+    /// Timer{lane}: source record timestamp → output acknowledged, in seconds.
+    public static let endToEndLatency = "plantrouter_end_to_end_latency_seconds"
+    /// Counter{result}: policy reloads that succeeded or failed (the old policy stays active).
+    public static let policyReloads = "plantrouter_policy_reloads_total"
+    /// Gauge: 1 once every lane is assigned and its producer healthy.
+    public static let ready = "plantrouter_ready"
+
+    public static let all = [
+        consumed, classified, produced, deadLettered, retries, producerErrors, transactions,
+        lag, paused, endToEndLatency, policyReloads, ready,
+    ]
+}

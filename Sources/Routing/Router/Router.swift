@@ -1,0 +1,87 @@
+import Foundation
+import Kafka
+import Ledger
+import Logging
+import Policy
+import ServiceLifecycle
+
+/// The running router: the correlation reader plus one lane per catalog lane
+/// that has source topics. A `Service`: it runs until graceful shutdown
+/// (SIGTERM/SIGINT through ServiceLifecycle), then drains, commits and closes.
+public final class Router: Service, Sendable {
+    public let lanes: [LaneRunner]
+    public let correlation: CorrelationReader?
+    public let workOrders: SharedWorkOrders
+    public let policy: PolicyHolder
+    private let audit: AuditWriter
+    private let logger: Logger
+
+    public init(configuration: RouterConfiguration, policy: PolicyHolder, ledger: Ledger, logger: Logger) throws {
+        let catalog = policy.current.catalog
+        let workOrders = SharedWorkOrders()
+        let audit = AuditWriter(ledger: ledger, logger: logger)
+        self.workOrders = workOrders
+        self.audit = audit
+        self.policy = policy
+        self.logger = logger
+        if let topic = catalog.topics.first(where: { $0.role == .correlation }) {
+            correlation = try CorrelationReader(
+                topic: topic.name, partitions: topic.partitions, cluster: configuration.kafka,
+                workOrders: workOrders, ledger: ledger, logger: logger)
+        } else {
+            correlation = nil
+        }
+        lanes = try catalog.lanes.compactMap { lane in
+            let sources = catalog.topics.filter { $0.lane == lane.name && $0.role == .source }.map(\.name)
+            guard !sources.isEmpty else { return nil }
+            return try LaneRunner(
+                lane: lane, sources: sources, settings: configuration.settings(for: lane.name), cluster: configuration.kafka,
+                groupPrefix: configuration.groupPrefix, instanceID: configuration.instanceID, policy: policy,
+                correlation: workOrders, audit: audit, logger: logger)
+        }
+    }
+
+    /// Loads work orders, then starts every lane.
+    public func start() async {
+        if let correlation {
+            correlation.start()
+            if await correlation.waitUntilCaughtUp(timeout: .seconds(30)) {
+                logger.info("work orders loaded from \(correlation.topic)")
+            } else {
+                logger.warning("\(correlation.topic) not read to its end within 30 s; starting lanes anyway, correlation fills in as orders arrive")
+            }
+        }
+        for lane in lanes { lane.start() }
+        logger.info("router started \(lanes.count) lanes: \(lanes.map(\.name).joined(separator: ", "))")
+    }
+
+    /// Stops every lane in parallel (each drains and commits), then the reader and the audit writer.
+    public func stop() async {
+        await withTaskGroup(of: Void.self) { group in
+            for lane in lanes {
+                group.addTask { try? await BlockingWork.run { lane.stop() } }
+            }
+        }
+        correlation?.stop()
+        audit.close()
+        logger.info("router stopped")
+    }
+
+    /// True when every lane has been assigned partitions.
+    public var isReady: Bool { lanes.allSatisfy(\.isAssigned) }
+
+    public func run() async throws {
+        await start()
+        try? await gracefulShutdown()
+        await stop()
+    }
+}
+
+/// Runs blocking work (joining lane threads) off Swift's cooperative pool.
+enum BlockingWork {
+    static func run<Result: Sendable>(_ body: @escaping @Sendable () -> Result) async throws -> Result {
+        await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: body()) }.start()
+        }
+    }
+}

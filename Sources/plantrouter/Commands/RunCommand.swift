@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import Ledger
+import Logging
+import Policy
+import Routing
+import ServiceLifecycle
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Route plant topics to enterprise topics on an existing Kafka cluster.",
+        discussion: """
+            The configuration file names the cluster (with any librdkafka properties), the Topics/ \
+            directory, the SQLite ledger and the admin endpoint; see Deploy/plantrouter.yaml. \
+            SIGTERM or SIGINT finishes in-flight work, commits and exits.
+            """
+    )
+
+    @Option(name: .shortAndLong, help: "Router configuration (YAML).")
+    var config: String
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    func run() async throws {
+        LoggingSetup.bootstrap(level: logLevel)
+        let logger = Logger(label: "plantrouter")
+        let configuration = try RouterConfiguration.load(path: config)
+        let policy: PolicyHolder
+        do {
+            policy = try PolicyHolder(loadingFrom: URL(fileURLWithPath: configuration.topics))
+        } catch {
+            throw ValidationError("policy in \(configuration.topics) does not load:\n\(error)")
+        }
+        let ledger = try Ledger(path: configuration.database)
+        let router = try Router(configuration: configuration, policy: policy, ledger: ledger, logger: logger)
+        logger.info("plantrouter \(PlantRouterVersion.current), policy \(policy.current.version), cluster \(configuration.cluster.bootstrapServers)")
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: router)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+    }
+}
