@@ -11,7 +11,14 @@ final class ConsumerQueue: @unchecked Sendable {
     func poll(maxRecords: Int, timeoutMs: Int32) -> ConsumerBatch {
         let messages = UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>.allocate(capacity: maxRecords)
         defer { messages.deallocate() }
-        let count = rd_kafka_consume_batch_queue(pointer, timeoutMs, messages, maxRecords)
+        // rd_kafka_consume_batch_queue waits out its whole timeout unless the batch fills,
+        // which adds the timeout to every record's latency at low volume. So: take what is
+        // queued, else wait for one record and then take what else is queued.
+        var count = rd_kafka_consume_batch_queue(pointer, 0, messages, maxRecords)
+        if count == 0, let first = rd_kafka_consume_queue(pointer, timeoutMs) {
+            messages[0] = first
+            count = 1 + max(0, rd_kafka_consume_batch_queue(pointer, 0, messages + 1, maxRecords - 1))
+        }
         var batch = ConsumerBatch()
         guard count > 0 else { return batch }
         batch.records.reserveCapacity(count)

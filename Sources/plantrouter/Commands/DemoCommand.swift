@@ -68,6 +68,9 @@ struct DemoCommand: AsyncParsableCommand {
         var configuration = RouterConfiguration(bootstrapServers: cluster.bootstrapServers, topics: topics, database: database)
         configuration.instanceID = "demo"
         configuration.groupPrefix = "plantrouter-demo"
+        // The embedded brokers hold an empty fetch for the whole wait instead of answering
+        // when data arrives, as real brokers do; a short wait keeps latency honest.
+        configuration.cluster.properties["fetch.wait.max.ms"] = "10"
         let ledger = try Ledger(path: database)
         let router = try Router(configuration: configuration, policy: policy, ledger: ledger, logger: logger)
         await router.start()
