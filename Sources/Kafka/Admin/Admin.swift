@@ -92,7 +92,7 @@ public final class Admin: Sendable {
             guard let newTopic = rd_kafka_NewTopic_new(
                 topic.name, topic.partitions, topic.replicationFactor, &errorText, errorText.count)
             else {
-                throw KafkaError(operation: "create topic \(topic.name)", code: .invalidArgument, message: String(cString: errorText))
+                throw KafkaError(operation: "create topic \(topic.name)", code: .invalidArgument, message: errorText.cString)
             }
             newTopics.append(newTopic)
             for (name, value) in topic.configs.sorted(by: { $0.key < $1.key }) {

@@ -19,7 +19,7 @@ final class KafkaHandle: @unchecked Sendable {
         guard let pointer = rd_kafka_new(kind, conf, &errorText, errorText.count) else {
             rd_kafka_conf_destroy(conf)
             throw KafkaError(
-                operation: "create Kafka client", code: .invalidArgument, message: String(cString: errorText))
+                operation: "create Kafka client", code: .invalidArgument, message: errorText.cString)
         }
         self.pointer = pointer
         self.callbacks = callbacks
@@ -33,6 +33,6 @@ final class KafkaHandle: @unchecked Sendable {
         let code = rd_kafka_fatal_error(pointer, &errorText, errorText.count)
         guard code != RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
         return KafkaError(
-            operation: operation, code: KafkaErrorCode(code), message: String(cString: errorText), isFatal: true)
+            operation: operation, code: KafkaErrorCode(code), message: errorText.cString, isFatal: true)
     }
 }

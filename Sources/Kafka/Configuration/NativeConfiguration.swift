@@ -11,7 +11,7 @@ enum NativeConfiguration {
             let result = rd_kafka_conf_set(conf, key, value, &errorText, errorText.count)
             if result != RD_KAFKA_CONF_OK {
                 rd_kafka_conf_destroy(conf)
-                throw KafkaConfigurationError(property: key, value: value, message: String(cString: errorText))
+                throw KafkaConfigurationError(property: key, value: value, message: errorText.cString)
             }
         }
         return conf

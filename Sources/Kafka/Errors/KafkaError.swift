@@ -64,3 +64,8 @@ public struct KafkaConfigurationError: Error, Sendable, CustomStringConvertible 
 
     public var description: String { "invalid Kafka property \(property)=\"\(value)\": \(message)" }
 }
+
+extension [CChar] {
+    /// The NUL-terminated text librdkafka wrote into this error buffer.
+    var cString: String { withUnsafeBufferPointer { String(cString: $0.baseAddress!) } }
+}

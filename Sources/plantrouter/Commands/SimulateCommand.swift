@@ -1,20 +1,35 @@
 import ArgumentParser
 import Foundation
+import Kafka
+import Logging
 import PlantSimulation
 import Policy
 
 struct SimulateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate",
-        abstract: "Generate a small plant's traffic (deterministic per seed).",
-        discussion: "With --record, writes the MES work orders then the plant events as JSONL in the recorded-event format (input for `policy diff` and `policy explain`)."
+        abstract: "Generate a small plant's traffic (deterministic per seed) to a cluster or a file.",
+        discussion: """
+            With --bootstrap, produces the MES work orders then the plant events to any Kafka cluster \
+            (topics must exist: see Topics/catalog.yaml). With --record, writes them as JSONL in the \
+            recorded-event format (input for `policy diff` and `policy explain`).
+            """
     )
 
+    @Option(help: "Kafka bootstrap servers (HOST:PORT[,…]) to produce to.")
+    var bootstrap: String?
+
+    @Option(name: .customLong("property"), help: "librdkafka property for --bootstrap, as key=value (repeatable), e.g. security.protocol=SASL_SSL.")
+    var properties: [String] = []
+
     @Option(help: "JSONL file to write.")
-    var record: String
+    var record: String?
 
     @Option(help: "Number of plant events.")
     var count = 10_000
+
+    @Option(help: "Events per second when producing (0: as fast as possible).")
+    var rate = 0
 
     @Option(help: "Random seed.")
     var seed: UInt64 = 42
@@ -25,6 +40,16 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "Insert one poison event every N events (0: none).")
     var poisonEvery = 0
 
+    func validate() throws {
+        guard bootstrap != nil || record != nil else {
+            throw ValidationError("say where the traffic goes: --bootstrap HOST:PORT (a cluster) or --record FILE.jsonl (a file)")
+        }
+        for property in properties where !property.contains("=") {
+            throw ValidationError("--property '\(property)' is not key=value, e.g. --property security.protocol=SASL_SSL")
+        }
+        guard (0...1).contains(telemetryShare) else { throw ValidationError("--telemetry-share must be between 0 and 1") }
+    }
+
     func run() async throws {
         var config = PlantSimulator.Configuration()
         config.count = count
@@ -33,9 +58,34 @@ struct SimulateCommand: AsyncParsableCommand {
         config.poisonEvery = poisonEvery > 0 ? poisonEvery : nil
         let simulator = PlantSimulator(config)
         let events = simulator.workOrderEvents() + simulator.events()
-        var text = ""
-        for event in events { text += RecordedEvent.encode(event) + "\n" }
-        try text.write(toFile: record, atomically: true, encoding: .utf8)
-        print("recorded \(events.count) events (\(simulator.plant.workOrders.count) work orders) to \(record)")
+        if let record {
+            var text = ""
+            for event in events { text += RecordedEvent.encode(event) + "\n" }
+            try text.write(toFile: record, atomically: true, encoding: .utf8)
+            print("recorded \(events.count) events (\(simulator.plant.workOrders.count) work orders) to \(record)")
+        }
+        if let bootstrap {
+            LoggingSetup.bootstrap(level: .warning)
+            var client = KafkaConfiguration(bootstrapServers: bootstrap, clientID: "plantrouter-simulate")
+            for property in properties {
+                let parts = property.split(separator: "=", maxSplits: 1).map(String.init)
+                client.properties[parts[0]] = parts[1]
+            }
+            let producer = try Producer(configuration: ProducerConfiguration(client: client))
+            let publisher = TrafficPublisher(producer: producer)
+            let perTopic = try await BlockingThread.run { try publisher.publish(events, rate: rate > 0 ? rate : nil) }
+            try producer.close()
+            print("produced \(events.count) events to \(bootstrap):")
+            for (topic, count) in perTopic.sorted(by: { $0.key < $1.key }) { print("  \(topic): \(count)") }
+        }
+    }
+}
+
+/// Runs blocking producer work on a thread of its own, off Swift's cooperative pool.
+enum BlockingThread {
+    static func run<Result: Sendable>(_ body: @escaping @Sendable () throws -> Result) async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Swift.Result { try body() }) }.start()
+        }
     }
 }
