@@ -10,6 +10,7 @@ struct TapeView {
     @inline(__always) func number(_ i: Int) -> Double { nodes[i].number }
     @inline(__always) func count(_ i: Int) -> Int { Int(nodes[i].count) }
     @inline(__always) func next(_ i: Int) -> Int { Int(nodes[i].next) }
+    @inline(__always) func isEscaped(_ i: Int) -> Bool { nodes[i].escaped }
 
     /// Raw (still escaped) content of a string node.
     @inline(__always) func rawString(_ i: Int) -> UnsafeBufferPointer<UInt8> {

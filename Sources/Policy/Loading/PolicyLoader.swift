@@ -98,7 +98,10 @@ struct PolicyLoader {
 
         let correlate = compile(m["correlate"], "correlate", expect: .string).map { compiler().value($0) }
         let filterExpression = compile(match["where"], "match.where", expect: .bool)
-        let key = compile(m["key"], "key", expect: .string).map { compiler().value($0) }
+        let keyExpression = compile(m["key"], "key", expect: .string)
+        let key = keyExpression.map { compiler().value($0) }
+        // A plain payload field as key lets the engine find the rule's state by the field's bytes.
+        let keyPath: [[UInt8]]? = if case .reference(.payload(let path))? = keyExpression?.node { path.map { Array($0.utf8) } } else { nil }
 
         var window: WindowSpec?
         if let w = windowMapping {
@@ -139,7 +142,7 @@ struct PolicyLoader {
         guard let outcome = loadOutcome(m, yaml, id: id, matchedEvents: matchedEvents, scope: scope, compile: compile) else { return nil }
         return CompiledRule(id: id, description: m.string("description", required: false), location: m.location, topic: topicName, types: typeGlobs, sources: sources,
                             filter: filterExpression.map { compiler().predicate($0) }, filterText: match.string("where", required: false),
-                            correlate: correlate, key: key, window: window, condition: conditionExpression.map { compiler().predicate($0) },
+                            correlate: correlate, key: key, keyPath: keyPath, window: window, condition: conditionExpression.map { compiler().predicate($0) },
                             conditionText: m.string("condition", required: false), trigger: trigger, outcome: outcome, explainTerms: terms)
     }
 
