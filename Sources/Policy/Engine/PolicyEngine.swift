@@ -173,8 +173,9 @@ public final class PolicyEngine {
             let rule = policy.rules[ruleIndex]
             ctx.workOrder = nil
             ctx.window = nil
-            func skip(_ reason: String) {
-                trace?.steps.append(.init(ruleID: rule.id, matched: false, reason: reason, values: explainValues(rule)))
+            // Reasons are built only when explaining (interpolation costs more than the rule itself).
+            func skip(_ reason: @autoclosure () -> String) {
+                trace?.steps.append(.init(ruleID: rule.id, matched: false, reason: reason(), values: explainValues(rule)))
             }
             if let filter = rule.filter, !filter(ctx) { skip("match.where is false: \(rule.filterText ?? "")"); continue }
             if let correlate = rule.correlate, case .string(let asset) = correlate(ctx) {

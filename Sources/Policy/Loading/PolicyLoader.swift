@@ -101,7 +101,7 @@ struct PolicyLoader {
         let keyExpression = compile(m["key"], "key", expect: .string)
         let key = keyExpression.map { compiler().value($0) }
         // A plain payload field as key lets the engine find the rule's state by the field's bytes.
-        let keyPath: [[UInt8]]? = if case .reference(.payload(let path))? = keyExpression?.node { path.map { Array($0.utf8) } } else { nil }
+        let keyPath: FieldPath? = if case .reference(.payload(let path))? = keyExpression?.node { FieldPath(path) } else { nil }
 
         var window: WindowSpec?
         if let w = windowMapping {

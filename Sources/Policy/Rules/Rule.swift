@@ -20,7 +20,7 @@ final class CompiledRule: Sendable {
     let correlate: ValueFn?
     let key: ValueFn?
     /// Set when `key` is a plain payload field (`payload.asset`): its path as UTF-8 keys.
-    let keyPath: [[UInt8]]?
+    let keyPath: FieldPath?
     let window: WindowSpec?
     let condition: PredicateFn?
     let conditionText: String?
@@ -30,7 +30,7 @@ final class CompiledRule: Sendable {
     let explainTerms: [(String, ValueFn)]
 
     init(id: String, description: String?, location: SourceLocation, topic: String, types: [Glob], sources: [Glob], filter: PredicateFn?,
-         filterText: String?, correlate: ValueFn?, key: ValueFn?, keyPath: [[UInt8]]? = nil, window: WindowSpec?, condition: PredicateFn?, conditionText: String?,
+         filterText: String?, correlate: ValueFn?, key: ValueFn?, keyPath: FieldPath? = nil, window: WindowSpec?, condition: PredicateFn?, conditionText: String?,
          trigger: TriggerMode, outcome: RuleOutcome, explainTerms: [(String, ValueFn)]) {
         self.id = id
         self.description = description
