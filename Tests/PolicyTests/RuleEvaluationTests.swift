@@ -139,6 +139,25 @@ import Policy
         #expect(e.evaluate(event(#"{"asset":"A","value":50}"#), correlation: NoCorrelation()).ruleID == "rest")
     }
 
+    @Test func explainShowsOnlyConditionRelevantValues() throws {
+        let e = try engine("""
+          - id: big
+            match: { topic: in, type: reading }
+            condition: payload.value > 100
+            then:
+              workflow:
+                - to: out
+                  type: out.event
+                  key: payload.asset
+                  payload: { asset: payload.asset, avg: payload.value * 2 }
+          - id: rest
+            match: { topic: in, type: '*' }
+            then: { analytics: an }
+        """)
+        let x = e.explain(event(#"{"asset":"A","value":5}"#), correlation: NoCorrelation())
+        #expect(x.steps.first?.values.map(\.name) == ["payload.value"])
+    }
+
     @Test func authorityAndContract() throws {
         let e = try engine("  - id: all\n    match: { topic: in, type: '*' }\n    then: { analytics: an }\n")
         #expect(e.evaluate(event(#"{"asset":"A","value":1}"#, source: "erp/1"), correlation: NoCorrelation()).outcome.deadLetterReason == .authority)

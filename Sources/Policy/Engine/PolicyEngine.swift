@@ -19,7 +19,10 @@ public final class PolicyEngine {
     private var lastTopic = ""
     private var lastTopicIndex = -1
     /// Per rule: state per key.
-    private var states: [[String: KeyState]]
+    private let states: [KeyStateTable]
+    /// Reused for single-topic analytics outcomes: when the caller has dropped the previous
+    /// decision, the array is uniquely referenced and is overwritten in place (no allocation).
+    private var analyticsScratch: [Emission] = []
 
     /// What the engine needs per catalog topic, precomputed (a class: one reference to follow).
     private final class TopicRuntime {
@@ -27,14 +30,21 @@ public final class PolicyEngine {
         let lane: Lane?
         let rules: [Int]
         let schemas: [JSONSchema]
-        var cache = ResolutionCache()
+        /// The event types' schemas flattened for validation without reference counting.
+        let flat: FlatSchema
+        let eventTypes: [String]
+        let cache = ResolutionCache()
 
         init(topic: Topic, lane: Lane?, rules: [Int]) {
             self.topic = topic
             self.lane = lane
             self.rules = rules
             self.schemas = topic.events.map(\.schema)
+            self.flat = FlatSchema(schemas)
+            self.eventTypes = topic.events.map(\.type)
         }
+
+        deinit { flat.deallocate() }
     }
 
     public init(policy: LoadedPolicy) {
@@ -45,7 +55,7 @@ public final class PolicyEngine {
                          rules: policy.rules.indices.filter { policy.rules[$0].topic == topic.name })
         }
         topicIndex = Dictionary(policy.catalog.topics.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
-        states = Array(repeating: [:], count: policy.rules.count)
+        states = policy.rules.map { _ in KeyStateTable() }
     }
 
     /// Decides what happens to `event`.
@@ -99,28 +109,34 @@ public final class PolicyEngine {
             runtime.cache.insert(hash, type, source, resolved)
             return resolved
         }
-        let topic = runtime.topic
         guard resolution.authorised else {
+            let topic = runtime.topic
             let message = "ce_source: source '\(event.source)' may not emit '\(event.type)' in lane '\(topic.lane)' (catalog authority)"
             trace?.checks.append("authority: \(message)")
             return deadLetter(.authority, message, event: event)
         }
         guard let eventIndex = resolution.eventIndex else {
+            let topic = runtime.topic
             let message = "ce_type: event type '\(event.type)' is not in the contract of topic '\(topic.name)' (declared: \(topic.events.map(\.type).joined(separator: ", ")))"
             trace?.checks.append("contract: \(message)")
             return deadLetter(.schema, message, event: event)
         }
-        if trace != nil { trace?.checks.append("authority: '\(event.source)' may emit '\(event.type)' in lane '\(topic.lane)'") }
+        if trace != nil { trace?.checks.append("authority: '\(event.source)' may emit '\(event.type)' in lane '\(runtime.topic.lane)'") }
 
-        let schema = runtime.schemas[eventIndex]
-        let violation = event.document.withTape { schema.validate($0, event.payloadNode) }
+        // The flat validator accepts only what the full one accepts; on doubt the full one decides.
+        let flat = runtime.flat
+        let violation = event.document.withTape { tape -> JSONSchema.Violation? in
+            if flat.isValid(tape, event.payloadNode, flat.roots[eventIndex]) { return nil }
+            return runtime.schemas[eventIndex].validate(tape, event.payloadNode)
+        }
         if let violation {
+            let topic = runtime.topic
             let file = topic.events[eventIndex].schemaFile
             let pointer = violation.pointer.isEmpty ? "/" : violation.pointer
             trace?.checks.append("schema: \(file): violation at \(pointer): \(violation.message)")
             return deadLetter(.schema, "schema violation at \(pointer): \(violation.message) (\(file))", event: event)
         }
-        if trace != nil { trace?.checks.append("schema: valid against \(topic.events[eventIndex].schemaFile)") }
+        if trace != nil { trace?.checks.append("schema: valid against \(runtime.topic.events[eventIndex].schemaFile)") }
 
         let decided: (rule: CompiledRule, outcome: Outcome, workOrderID: String?)? = withUnsafePointer(to: &event) { pointer in
             pointer.pointee.document.withTape { tape in
@@ -138,12 +154,12 @@ public final class PolicyEngine {
                     ctx.key = nil
                 }
                 return decide(resolution.candidates, raw, pointer.pointee.timeMs, lookup, trace: trace,
-                              eventType: topic.events[eventIndex].type)
+                              eventType: runtime.eventTypes[eventIndex])
             }
         }
         guard let decided else {
             trace?.checks.append("rules: none of \(resolution.candidates.count) candidate rule(s) matched")
-            return deadLetter(.policy, "no rule matched event type '\(event.type)' on topic '\(topic.name)'", event: event)
+            return deadLetter(.policy, "no rule matched event type '\(event.type)' on topic '\(runtime.topic.name)'", event: event)
         }
         event.workOrderID = decided.workOrderID
         return Decision(policyVersion: policy.version, ruleID: decided.rule.id, event: event, outcome: decided.outcome)
@@ -157,27 +173,30 @@ public final class PolicyEngine {
             let rule = policy.rules[ruleIndex]
             ctx.workOrder = nil
             ctx.window = nil
-            func skip(_ reason: String) {
-                trace?.steps.append(.init(ruleID: rule.id, matched: false, reason: reason, values: explainValues(rule)))
+            // Reasons are built only when explaining (interpolation costs more than the rule itself).
+            func skip(_ reason: @autoclosure () -> String) {
+                trace?.steps.append(.init(ruleID: rule.id, matched: false, reason: reason(), values: explainValues(rule)))
             }
             if let filter = rule.filter, !filter(ctx) { skip("match.where is false: \(rule.filterText ?? "")"); continue }
             if let correlate = rule.correlate, case .string(let asset) = correlate(ctx) {
                 ctx.workOrder = lookup.activeWorkOrder(forAsset: asset)
             }
             var state: KeyState?
-            if let keyFn = rule.key {
-                let key: String
-                switch keyFn(ctx) {
-                case .string(let s): key = s
-                case .number(let n): key = Value.number(n).debugText
+            if let path = rule.keyPath {
+                // Same keys as the general path below, read from the tape without a String.
+                let tape = ctx.tape
+                guard let node = tape.lookup(path, from: ctx.payload) else { skip("the rule's key is missing in this event"); continue }
+                switch tape.kind(node) {
+                case .string where !tape.isEscaped(node): state = states[ruleIndex].state(bytes: UnsafeRawBufferPointer(tape.rawString(node)))
+                case .string: state = states[ruleIndex].state(string: tape.string(node))
+                case .number: state = states[ruleIndex].state(string: Value.number(tape.number(node)).debugText)
                 default: skip("the rule's key is missing in this event"); continue
                 }
-                if let existing = states[ruleIndex][key] {
-                    state = existing
-                } else {
-                    let created = KeyState()
-                    states[ruleIndex][key] = created
-                    state = created
+            } else if let keyFn = rule.key {
+                switch keyFn(ctx) {
+                case .string(let s): state = states[ruleIndex].state(string: s)
+                case .number(let n): state = states[ruleIndex].state(string: Value.number(n).debugText)
+                default: skip("the rule's key is missing in this event"); continue
                 }
             }
             if let window = rule.window, let state {
@@ -216,7 +235,11 @@ public final class PolicyEngine {
         case .analytics(let topics):
             let body = ctx.eventPointer!.pointee.mode == .binary ? raw.value : Array(ctx.eventPointer!.pointee.payloadBytes)
             let correlationID = ctx.workOrder?.id
-            if topics.count == 1 { return .analytics([Emission(topic: topics[0], key: raw.key, eventType: eventType, payload: body, correlationID: correlationID)]) }
+            if topics.count == 1 {
+                let emission = Emission(topic: topics[0], key: raw.key, eventType: eventType, payload: body, correlationID: correlationID)
+                if analyticsScratch.count == 1 { analyticsScratch[0] = emission } else { analyticsScratch = [emission] }
+                return .analytics(analyticsScratch)
+            }
             return .analytics(topics.map { Emission(topic: $0, key: raw.key, eventType: eventType, payload: body, correlationID: correlationID) })
         case .workflow(let targets):
             var emissions: [Emission] = []

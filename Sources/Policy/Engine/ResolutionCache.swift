@@ -7,50 +7,67 @@ struct Resolution {
     let candidates: [Int]
 }
 
-/// A small open-addressing table keyed by the raw bytes of (type, source).
-/// Hand-written because `Dictionary` needs an owned key (an allocation per lookup), while this
-/// hashes and compares the header bytes in place. Bounded: cleared when half full, so hostile
-/// sources cannot grow it without limit.
-struct ResolutionCache {
-    private struct Entry {
-        var type: [UInt8]
-        var source: [UInt8]
-        var resolution: Resolution
-    }
+/// Resolutions keyed by the raw bytes of (type, source), hashed and compared in place.
+/// Bounded: cleared when it holds 512 pairs, so hostile sources cannot grow it without limit.
+final class ResolutionCache {
+    private static let limit = 512
+    private var index = ByteKeyIndex(capacity: ResolutionCache.limit)
+    private(set) var resolutions: [Resolution] = []
 
-    private static let capacity = 1024
-    /// 0 marks an empty slot (stored hashes always have the low bit set).
-    private var hashes = [UInt64](repeating: 0, count: capacity)
-    private var entries = [Entry?](repeating: nil, count: capacity)
-    private var used = 0
+    deinit { index.deallocate() }
 
     @inline(__always) static func hash(_ type: UnsafeBufferPointer<UInt8>, _ source: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var h: UInt64 = 0xcbf29ce484222325
-        for b in type { h = (h ^ UInt64(b)) &* 0x100000001b3 }
-        h = (h ^ 0xFF) &* 0x100000001b3
-        for b in source { h = (h ^ UInt64(b)) &* 0x100000001b3 }
-        return h | 1
+        ByteKeyIndex.hash(UnsafeRawBufferPointer(type), UnsafeRawBufferPointer(source))
     }
 
-    func find(_ hash: UInt64, _ type: UnsafeBufferPointer<UInt8>, _ source: UnsafeBufferPointer<UInt8>) -> Resolution? {
-        var i = Int(truncatingIfNeeded: hash >> 7) & (Self.capacity - 1)
-        while hashes[i] != 0 {
-            if hashes[i] == hash, let entry = entries[i], entry.type.elementsEqual(type), entry.source.elementsEqual(source) { return entry.resolution }
-            i = (i + 1) & (Self.capacity - 1)
-        }
-        return nil
+    @inline(__always) func find(_ hash: UInt64, _ type: UnsafeBufferPointer<UInt8>, _ source: UnsafeBufferPointer<UInt8>) -> Resolution? {
+        guard let i = index.find(hash, UnsafeRawBufferPointer(type), UnsafeRawBufferPointer(source)) else { return nil }
+        return resolutions[i]
     }
 
-    mutating func insert(_ hash: UInt64, _ type: UnsafeBufferPointer<UInt8>, _ source: UnsafeBufferPointer<UInt8>, _ resolution: Resolution) {
-        if used * 2 >= Self.capacity {
-            hashes = [UInt64](repeating: 0, count: Self.capacity)
-            entries = [Entry?](repeating: nil, count: Self.capacity)
-            used = 0
+    func insert(_ hash: UInt64, _ type: UnsafeBufferPointer<UInt8>, _ source: UnsafeBufferPointer<UInt8>, _ resolution: Resolution) {
+        if index.count >= Self.limit {
+            index.removeAll()
+            resolutions.removeAll(keepingCapacity: true)
         }
-        var i = Int(truncatingIfNeeded: hash >> 7) & (Self.capacity - 1)
-        while hashes[i] != 0 { i = (i + 1) & (Self.capacity - 1) }
-        hashes[i] = hash
-        entries[i] = Entry(type: Array(type), source: Array(source), resolution: resolution)
-        used += 1
+        _ = index.insert(hash, UnsafeRawBufferPointer(type), UnsafeRawBufferPointer(source))
+        resolutions.append(resolution)
+    }
+}
+
+/// Window and edge-trigger state of one rule, per key.
+///
+/// ASCII keys (the norm: asset ids) are looked up by their bytes without building a `String`.
+/// Other keys go through a `String` dictionary so they keep `String` equality (canonical
+/// equivalence), exactly as before the byte path existed.
+final class KeyStateTable {
+    private var index = ByteKeyIndex(capacity: 64)
+    private var states: [KeyState] = []
+    private var other: [String: KeyState] = [:]
+
+    deinit { index.deallocate() }
+
+    /// The state for key bytes `key` (UTF-8), created when new.
+    func state(bytes key: UnsafeRawBufferPointer) -> KeyState {
+        var bits: UInt8 = 0
+        for b in key { bits |= b }
+        guard bits < 0x80 else { return state(string: String(decoding: key, as: UTF8.self)) }
+        let hash = ByteKeyIndex.hash(key)
+        if let i = index.find(hash, key) { return states[i] }
+        _ = index.insert(hash, key)
+        let created = KeyState()
+        states.append(created)
+        return created
+    }
+
+    func state(string key: String) -> KeyState {
+        var key = key
+        if key.utf8.allSatisfy({ $0 < 0x80 }) {
+            return key.withUTF8 { state(bytes: UnsafeRawBufferPointer($0)) }
+        }
+        if let existing = other[key] { return existing }
+        let created = KeyState()
+        other[key] = created
+        return created
     }
 }

@@ -17,7 +17,7 @@ final class EvalContext {
 
     var event: DecodedEvent { eventPointer!.pointee }
 
-    @inline(__always) func payloadNode(_ path: [[UInt8]]) -> Int? {
+    @inline(__always) func payloadNode(_ path: FieldPath) -> Int? {
         tape.lookup(path, from: payload)
     }
 

@@ -134,7 +134,7 @@ struct ExpressionCompiler {
             let p = predicate(inner)
             return { !p($0) }
         case .exists(.payload(let path)):
-            let keys = path.map { Array($0.utf8) }
+            let keys = FieldPath(path)
             return { $0.payloadNode(keys) != nil }
         case .binary(.and, let l, let r):
             let (a, b) = (predicate(l), predicate(r))
@@ -171,7 +171,7 @@ struct ExpressionCompiler {
         }
         // payload.field == "literal": compare the JSON bytes directly, no String is created.
         if op == .equal || op == .notEqual, let (path, literal) = fieldAndLiteral(l, r) {
-            let keys = path.map { Array($0.utf8) }
+            let keys = FieldPath(path)
             let bytes = Array(literal.utf8)
             let wantEqual = op == .equal
             return { ctx in
@@ -220,7 +220,7 @@ struct ExpressionCompiler {
             return Membership(test: { set.contains(n($0)) }, present: { !n($0).isNaN })
         }
         if case .reference(.payload(let path)) = left.node, items.allSatisfy({ if case .string = $0.node { true } else { false } }) {
-            let keys = path.map { Array($0.utf8) }
+            let keys = FieldPath(path)
             let literals = items.compactMap { if case .string(let s) = $0.node { Array(s.utf8) } else { nil } }
             return Membership(test: { ctx in
                 guard let node = ctx.payloadNode(keys) else { return false }
@@ -243,7 +243,7 @@ struct ExpressionCompiler {
             let f = number(inner)
             return { -f($0) }
         case .reference(.payload(let path)):
-            let keys = path.map { Array($0.utf8) }
+            let keys = FieldPath(path)
             return { ctx in
                 guard let node = ctx.payloadNode(keys), ctx.tape.kind(node) == .number else { return .nan }
                 return ctx.tape.number(node)
@@ -282,7 +282,7 @@ struct ExpressionCompiler {
         case .null: return { _ in .null }
         case .list: return { _ in .missing }
         case .reference(.payload(let path)):
-            let keys = path.map { Array($0.utf8) }
+            let keys = FieldPath(path)
             return { ctx in ctx.payloadNode(keys).map { ctx.value(ofNode: $0) } ?? .missing }
         case .reference(.event(let field)):
             return { ctx in

@@ -10,6 +10,7 @@ struct TapeView {
     @inline(__always) func number(_ i: Int) -> Double { nodes[i].number }
     @inline(__always) func count(_ i: Int) -> Int { Int(nodes[i].count) }
     @inline(__always) func next(_ i: Int) -> Int { Int(nodes[i].next) }
+    @inline(__always) func isEscaped(_ i: Int) -> Bool { nodes[i].escaped }
 
     /// Raw (still escaped) content of a string node.
     @inline(__always) func rawString(_ i: Int) -> UnsafeBufferPointer<UInt8> {
@@ -72,5 +73,67 @@ extension JSONDocument {
                 }
             }
         }
+    }
+}
+
+/// A payload field path (`payload.line.id` → `line`, `id`) compiled once for the hot path.
+///
+/// Why not `[[UInt8]]`: iterating an array of arrays retains and releases every key on every
+/// lookup. The keys live in one allocation owned by this object (freed in `deinit`), and
+/// lookups read them through pointers.
+final class FieldPath: @unchecked Sendable { // immutable after init
+    let depth: Int
+    private let bytes: UnsafeMutablePointer<UInt8>
+    private let ends: UnsafeMutablePointer<Int>
+
+    init(_ path: [String]) {
+        let utf8 = path.map { Array($0.utf8) }
+        depth = utf8.count
+        bytes = .allocate(capacity: max(1, utf8.reduce(0) { $0 + $1.count }))
+        ends = .allocate(capacity: max(1, depth))
+        var end = 0
+        for (i, key) in utf8.enumerated() {
+            (bytes + end).initialize(from: key, count: key.count)
+            end += key.count
+            ends[i] = end
+        }
+    }
+
+    deinit {
+        bytes.deallocate()
+        ends.deallocate()
+    }
+
+    @inline(__always) func key(_ i: Int) -> UnsafeBufferPointer<UInt8> {
+        let start = i == 0 ? 0 : ends[i - 1]
+        return UnsafeBufferPointer(start: bytes + start, count: ends[i] - start)
+    }
+}
+
+extension TapeView {
+    @inline(__always) func stringEquals(_ i: Int, _ key: UnsafeBufferPointer<UInt8>) -> Bool {
+        let n = nodes[i]
+        guard n.kind == .string else { return false }
+        if n.escaped { return JSONEscapes.unescape(rawString(i)).elementsEqual(key) }
+        let length = Int(n.end - n.start)
+        guard length == key.count else { return false }
+        return length == 0 || memcmp(bytes + Int(n.start), key.baseAddress!, length) == 0
+    }
+
+    @inline(__always) func lookup(_ path: FieldPath, from node: Int) -> Int? {
+        var current = node
+        for depth in 0..<path.depth {
+            guard nodes[current].kind == .object else { return nil }
+            let key = path.key(depth)
+            var i = current + 1
+            var found = -1
+            for _ in 0..<Int(nodes[current].count) {
+                if stringEquals(i, key) { found = i + 1; break }
+                i = Int(nodes[i + 1].next)
+            }
+            guard found >= 0 else { return nil }
+            current = found
+        }
+        return current
     }
 }

@@ -67,6 +67,9 @@ struct PolicyLoader {
         var scope = ExpressionScope(schemas: matchedEvents.map(\.schema), hasWorkOrder: m.has("correlate"), hasWindow: false, hasWindowHits: false)
         var terms: [(String, ValueFn)] = []
         var termNames: Set<String> = []
+        // `policy explain` shows the names that decide whether the rule applies (match.where,
+        // correlate, key, window, condition); names only used to build target payloads are not.
+        var collectingTerms = true
         func compile(_ node: Node?, _ what: String, expect: ValueType?) -> Expression? {
             guard let node else { return nil }
             guard let scalar = node.scalar else {
@@ -83,7 +86,7 @@ struct PolicyLoader {
                     throw ExpressionError(offset: 0, message: "\(what) must be \(expect == .bool ? "a condition (true/false)" : "a \(expect)"), but this expression is \(type)",
                                           hint: expect == .bool ? "compare the value, e.g. payload.value > 10" : nil)
                 }
-                collectTerms(expression, compiler, into: &terms, names: &termNames)
+                if collectingTerms { collectTerms(expression, compiler, into: &terms, names: &termNames) }
                 return expression
             } catch {
                 let location = locate(error.offset, in: scalar.string, from: base)
@@ -95,7 +98,10 @@ struct PolicyLoader {
 
         let correlate = compile(m["correlate"], "correlate", expect: .string).map { compiler().value($0) }
         let filterExpression = compile(match["where"], "match.where", expect: .bool)
-        let key = compile(m["key"], "key", expect: .string).map { compiler().value($0) }
+        let keyExpression = compile(m["key"], "key", expect: .string)
+        let key = keyExpression.map { compiler().value($0) }
+        // A plain payload field as key lets the engine find the rule's state by the field's bytes.
+        let keyPath: FieldPath? = if case .reference(.payload(let path))? = keyExpression?.node { FieldPath(path) } else { nil }
 
         var window: WindowSpec?
         if let w = windowMapping {
@@ -132,10 +138,11 @@ struct PolicyLoader {
         if trigger == .edge && !m.has("condition") {
             sink.error(m.location(of: "trigger"), "an edge trigger needs a 'condition'", hint: "edge fires when the condition becomes true; add one or remove 'trigger: edge'")
         }
+        collectingTerms = false
         guard let outcome = loadOutcome(m, yaml, id: id, matchedEvents: matchedEvents, scope: scope, compile: compile) else { return nil }
         return CompiledRule(id: id, description: m.string("description", required: false), location: m.location, topic: topicName, types: typeGlobs, sources: sources,
                             filter: filterExpression.map { compiler().predicate($0) }, filterText: match.string("where", required: false),
-                            correlate: correlate, key: key, window: window, condition: conditionExpression.map { compiler().predicate($0) },
+                            correlate: correlate, key: key, keyPath: keyPath, window: window, condition: conditionExpression.map { compiler().predicate($0) },
                             conditionText: m.string("condition", required: false), trigger: trigger, outcome: outcome, explainTerms: terms)
     }
 

@@ -19,6 +19,8 @@ final class CompiledRule: Sendable {
     let filterText: String?
     let correlate: ValueFn?
     let key: ValueFn?
+    /// Set when `key` is a plain payload field (`payload.asset`): its path as UTF-8 keys.
+    let keyPath: FieldPath?
     let window: WindowSpec?
     let condition: PredicateFn?
     let conditionText: String?
@@ -28,7 +30,7 @@ final class CompiledRule: Sendable {
     let explainTerms: [(String, ValueFn)]
 
     init(id: String, description: String?, location: SourceLocation, topic: String, types: [Glob], sources: [Glob], filter: PredicateFn?,
-         filterText: String?, correlate: ValueFn?, key: ValueFn?, window: WindowSpec?, condition: PredicateFn?, conditionText: String?,
+         filterText: String?, correlate: ValueFn?, key: ValueFn?, keyPath: FieldPath? = nil, window: WindowSpec?, condition: PredicateFn?, conditionText: String?,
          trigger: TriggerMode, outcome: RuleOutcome, explainTerms: [(String, ValueFn)]) {
         self.id = id
         self.description = description
@@ -40,6 +42,7 @@ final class CompiledRule: Sendable {
         self.filterText = filterText
         self.correlate = correlate
         self.key = key
+        self.keyPath = keyPath
         self.window = window
         self.condition = condition
         self.conditionText = conditionText

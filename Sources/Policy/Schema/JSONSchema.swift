@@ -45,7 +45,7 @@ public final class JSONSchema: Sendable {
     public let description: String?
     /// The schema as written, for documentation output.
     public let source: JSONValue
-    private let requiredMask: UInt64
+    let requiredMask: UInt64
     // Flat copies for the validation loop (no struct copies, no ARC per property).
     private let propertyNames: [[UInt8]]
     private let propertySchemas: [JSONSchema]
