@@ -108,6 +108,11 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        // Deploy/: alert rules and dashboards reference only metrics the router exports.
+        .testTarget(
+            name: "DeployTests",
+            dependencies: ["Routing"]
+        ),
         .testTarget(
             name: "PolicyTests",
             dependencies: [
