@@ -92,7 +92,9 @@ let package = Package(
                 "Policy",
                 "Ledger",
                 "PlantSimulation",
+                "Routing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/Sources/plantrouter-bench"
         ),

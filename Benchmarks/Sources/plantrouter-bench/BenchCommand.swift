@@ -9,6 +9,7 @@ struct BenchCommand: AsyncParsableCommand {
             KafkaBenchmark.self,
             PolicyBenchmark.self,
             LedgerBenchmark.self,
+            RouterBenchmark.self,
         ]
     )
 }

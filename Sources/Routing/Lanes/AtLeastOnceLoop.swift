@@ -135,14 +135,16 @@ final class AtLeastOnceLoop: LaneLoop {
 
     private func handleDeliveries() {
         var produced: [ProducedOutput] = []
-        for report in inbox.drain() {
+        for arrival in inbox.drain() {
+            let report = arrival.report
             guard let item = inFlight.removeValue(forKey: report.token) else { continue }
             if let error = report.error {
                 failed(item, error: error)
                 continue
             }
             consecutiveFailures = 0
-            context.statistics.produced(topic: report.topic, latencyMicros: LaneContext.latencyMicros(since: item.source.timestampMs))
+            context.statistics.produced(
+                topic: report.topic, latencyMicros: LaneContext.latencyMicros(from: item.source.timestampMs, to: arrival.receivedAtMicros))
             if item.output.isDeadLetter, let decision = item.decision, case .deadLetter(let reason, _) = decision.outcome {
                 context.statistics.deadLettered(reason: reason)
             } else if item.output.isDeadLetter {

@@ -1,16 +1,26 @@
+import Foundation
 import Kafka
 import Synchronization
 
 /// Delivery reports handed from the producer's poll thread to the lane thread,
-/// which drains them between batches.
+/// which drains them between batches. Each report is stamped on arrival, so
+/// latency ends when the cluster acknowledged the output, not when the lane
+/// got round to it.
 final class DeliveryInbox: Sendable {
-    private let reports = Mutex<[DeliveryReport]>([])
-
-    func add(_ report: DeliveryReport) {
-        reports.withLock { $0.append(report) }
+    struct Arrival {
+        var report: DeliveryReport
+        /// Microseconds since the epoch.
+        var receivedAtMicros: Int64
     }
 
-    func drain() -> [DeliveryReport] {
+    private let reports = Mutex<[Arrival]>([])
+
+    func add(_ report: DeliveryReport) {
+        let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
+        reports.withLock { $0.append(Arrival(report: report, receivedAtMicros: now)) }
+    }
+
+    func drain() -> [Arrival] {
         reports.withLock { reports in
             defer { reports.removeAll(keepingCapacity: true) }
             return reports

@@ -60,10 +60,10 @@ final class LaneContext {
         statistics.update(lag: lag, paused: paused, assignedPartitions: assigned)
     }
 
-    /// Microseconds from the source record's timestamp until now.
-    static func latencyMicros(since timestampMs: Int64) -> Int64? {
+    /// Microseconds from the source record's timestamp to `endMicros` (since the epoch).
+    static func latencyMicros(from timestampMs: Int64, to endMicros: Int64) -> Int64? {
         guard timestampMs > 0 else { return nil }
-        return Int64(Date().timeIntervalSince1970 * 1_000_000) - timestampMs * 1000
+        return endMicros - timestampMs * 1000
     }
 }
 

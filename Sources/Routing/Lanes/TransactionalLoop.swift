@@ -119,16 +119,21 @@ final class TransactionalLoop: LaneLoop {
             group: context.consumer.groupMetadata())
         try producer.commitTransaction()
         context.statistics.transaction(committed: true)
-        recordCommitted(batch, reports: inbox.drain(), tokens: tokens)
+        recordCommitted(batch, arrivals: inbox.drain(), tokens: tokens)
     }
 
     /// After a commit: statistics, audit records, and the idempotency ledger.
-    private func recordCommitted(_ batch: [PreparedEvent], reports: [DeliveryReport], tokens: [UInt64: (output: PreparedEvent.Output, event: Int)]) {
+    /// Latency ends at the commit: that is when `read_committed` readers see the outputs.
+    private func recordCommitted(
+        _ batch: [PreparedEvent], arrivals: [DeliveryInbox.Arrival], tokens: [UInt64: (output: PreparedEvent.Output, event: Int)]
+    ) {
+        let committedAt = Int64(Date().timeIntervalSince1970 * 1_000_000)
         var produced: [ProducedOutput] = []
-        for report in reports {
+        for report in arrivals.map(\.report) {
             guard let (output, index) = tokens[report.token], report.error == nil else { continue }
             let event = batch[index]
-            context.statistics.produced(topic: report.topic, latencyMicros: LaneContext.latencyMicros(since: event.source.timestampMs))
+            context.statistics.produced(
+                topic: report.topic, latencyMicros: LaneContext.latencyMicros(from: event.source.timestampMs, to: committedAt))
             if output.isDeadLetter {
                 if case .deadLetter(let reason, _) = event.decision.outcome { context.statistics.deadLettered(reason: reason) } else { context.statistics.deadLettered(reason: .target) }
             }
