@@ -155,13 +155,13 @@ struct RouterBenchmark: AsyncParsableCommand {
         var lastProgress = ContinuousClock.now
         var lastProduced = -1
         while true {
-            let lanes = router.lanes.map(\.statistics.snapshot)
+            let lanes = router.lanes.map(\.statistics.counters)
             let consumed = lanes.map(\.consumed).reduce(0, +)
             let produced = lanes.map(\.produced).reduce(0, +)
             if start == nil, consumed > 0 { start = .now }
             if produced != lastProduced { lastProduced = produced; lastProgress = .now }
             if consumed >= events.count, ContinuousClock.now - lastProgress > .milliseconds(300) { break }
-            try await Task.sleep(for: .milliseconds(5))
+            try await Task.sleep(for: .milliseconds(20))
         }
         let elapsed = lastProgress - (start ?? lastProgress)
         let lanes = router.lanes.map(\.statistics.snapshot)

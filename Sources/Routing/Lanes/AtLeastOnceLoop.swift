@@ -29,6 +29,7 @@ final class AtLeastOnceLoop: LaneLoop {
     private var circuitOpenUntil: ContinuousClock.Instant?
     private var paused = false
     private var lastCommit = ContinuousClock.now
+    private var tally = Tally()
 
     init(context: LaneContext, producer: Producer, inbox: DeliveryInbox) {
         self.context = context
@@ -48,7 +49,7 @@ final class AtLeastOnceLoop: LaneLoop {
         var audits: [AuditRecord] = []
         for record in records {
             let prepared = context.preparer.prepare(record)
-            context.statistics.classified(prepared.decision.outcome)
+            tally.classified(prepared.decision.outcome)
             if let audit = prepared.audit { audits.append(audit) }
             offsets.consumed(record.topicPartition, offset: record.offset, outputs: prepared.outputs.count)
             for output in prepared.outputs {
@@ -56,6 +57,7 @@ final class AtLeastOnceLoop: LaneLoop {
             }
         }
         context.audit.record(audits)
+        flushTally()
         if ContinuousClock.now - lastCommit >= .milliseconds(settings.commitIntervalMs) {
             commitFinished(synchronously: false)
             context.refreshLag(paused: paused)
@@ -143,13 +145,9 @@ final class AtLeastOnceLoop: LaneLoop {
                 continue
             }
             consecutiveFailures = 0
-            context.statistics.produced(
+            tally.produced(
                 topic: report.topic, latencyMicros: LaneContext.latencyMicros(from: item.source.timestampMs, to: arrival.receivedAtMicros))
-            if item.output.isDeadLetter, let decision = item.decision, case .deadLetter(let reason, _) = decision.outcome {
-                context.statistics.deadLettered(reason: reason)
-            } else if item.output.isDeadLetter {
-                context.statistics.deadLettered(reason: .target)
-            }
+            if item.output.isDeadLetter { tally.deadLettered(reason: item.decision?.deadLetterReason ?? .target) }
             if item.output.isAudited(decision: item.decision) {
                 produced.append(ProducedOutput(
                     idempotencyKey: item.output.idempotencyKey, topic: report.topic, partition: report.partition, offset: report.offset))
@@ -157,6 +155,12 @@ final class AtLeastOnceLoop: LaneLoop {
             offsets.outputFinished(item.source.topicPartition, offset: item.source.offset)
         }
         context.audit.produced(produced)
+        flushTally()
+    }
+
+    private func flushTally() {
+        context.statistics.add(tally)
+        tally = Tally()
     }
 
     /// A failed delivery: retry with backoff, then dead-letter the source

@@ -11,6 +11,7 @@ final class EventPreparer {
     private(set) var engine: PolicyEngine
     private let envelope: OutputEnvelope
     private let correlation: any CorrelationLookup
+    private var spanIDs = SpanIDGenerator()
 
     init(lane: Lane, policy: LoadedPolicy, correlation: any CorrelationLookup) {
         self.lane = lane
@@ -37,7 +38,7 @@ final class EventPreparer {
         switch decision.outcome {
         case .workflow(let emissions), .analytics(let emissions):
             // One span per source event: a fan-out's outputs share its trace.
-            let traceparent = TraceParent.child(of: decision.event?.traceparent)
+            let traceparent = TraceParent.child(of: decision.event?.traceparent, using: &spanIDs)
             for emission in emissions {
                 let (output, key) = envelope.record(for: emission, decision: decision, traceparent: traceparent, replayCount: replayCount)
                 outputs.append(.init(record: output, idempotencyKey: key, isDeadLetter: false))

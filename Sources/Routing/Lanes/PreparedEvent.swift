@@ -27,3 +27,11 @@ struct PreparedEvent {
     /// Written for every event that is not plain analytics.
     var audit: AuditRecord?
 }
+
+extension Decision {
+    /// The policy's dead-letter reason, when it decided to dead-letter.
+    var deadLetterReason: DeadLetterReason? {
+        if case .deadLetter(let reason, _) = outcome { return reason }
+        return nil
+    }
+}

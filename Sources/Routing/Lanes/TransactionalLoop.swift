@@ -37,11 +37,13 @@ final class TransactionalLoop: LaneLoop {
             context.refreshLag(paused: false)
         }
         guard !records.isEmpty else { return }
+        var tally = Tally()
         let prepared = records.map { record in
             let event = context.preparer.prepare(record)
-            context.statistics.classified(event.decision.outcome)
+            tally.classified(event.decision.outcome)
             return event
         }
+        context.statistics.add(tally)
         commit(prepared)
     }
 
@@ -129,14 +131,14 @@ final class TransactionalLoop: LaneLoop {
     ) {
         let committedAt = Int64(Date().timeIntervalSince1970 * 1_000_000)
         var produced: [ProducedOutput] = []
+        var tally = Tally()
+        defer { context.statistics.add(tally) }
         for report in arrivals.map(\.report) {
             guard let (output, index) = tokens[report.token], report.error == nil else { continue }
             let event = batch[index]
-            context.statistics.produced(
+            tally.produced(
                 topic: report.topic, latencyMicros: LaneContext.latencyMicros(from: event.source.timestampMs, to: committedAt))
-            if output.isDeadLetter {
-                if case .deadLetter(let reason, _) = event.decision.outcome { context.statistics.deadLettered(reason: reason) } else { context.statistics.deadLettered(reason: .target) }
-            }
+            if output.isDeadLetter { tally.deadLettered(reason: event.decision.deadLetterReason ?? .target) }
             if output.isAudited(decision: event.decision) {
                 produced.append(ProducedOutput(idempotencyKey: output.idempotencyKey, topic: report.topic, partition: report.partition, offset: report.offset))
             }

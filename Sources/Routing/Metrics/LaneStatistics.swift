@@ -59,57 +59,46 @@ public final class LaneStatistics: Sendable {
         pausedGauge = Gauge(label: MetricNames.paused, dimensions: dimensions)
     }
 
+    /// Counters with latency percentiles.
     public var snapshot: Snapshot {
-        state.withLock { state in
-            var snapshot = state.snapshot
-            if state.latency.totalCount > 0 {
-                snapshot.latencyP50Ms = Double(state.latency.valueAtPercentile(50)) / 1000
-                snapshot.latencyP99Ms = Double(state.latency.valueAtPercentile(99)) / 1000
-            }
-            return snapshot
+        let (counters, latency) = state.withLock { ($0.snapshot, $0.latency) }
+        var snapshot = counters
+        // Percentiles walk the whole histogram: computed on a copy, outside the lock the lane thread needs.
+        if latency.totalCount > 0 {
+            snapshot.latencyP50Ms = Double(latency.valueAtPercentile(50)) / 1000
+            snapshot.latencyP99Ms = Double(latency.valueAtPercentile(99)) / 1000
         }
+        return snapshot
     }
+
+    /// Counters only: cheap enough to read in a tight progress loop.
+    public var counters: Snapshot { state.withLock { $0.snapshot } }
 
     func consumed(_ count: Int) {
         consumedCounter.increment(by: count)
         state.withLock { $0.snapshot.consumed += count }
     }
 
-    func classified(_ outcome: Outcome) {
-        let label: String
-        switch outcome {
-        case .workflow: label = "workflow"
-        case .analytics: label = "analytics"
-        case .drop: label = "drop"
-        case .deadLetter: label = "dead_letter"
-        }
-        outcomeCounters[label]?.increment()
+    /// Applies what the lane thread counted since its last flush, under one lock.
+    func add(_ tally: Tally) {
+        guard !tally.isEmpty else { return }
+        for (label, count) in tally.outcomes where count > 0 { outcomeCounters[label]?.increment(by: count) }
+        for (reason, count) in tally.deadLetters { deadLetterCounters[reason]?.increment(by: count) }
+        for latency in tally.latenciesMicros { latencyTimer.recordMicroseconds(latency) }
         state.withLock { state in
-            switch outcome {
-            case .workflow: state.snapshot.workflow += 1
-            case .analytics: state.snapshot.analytics += 1
-            case .drop: state.snapshot.dropped += 1
-            case .deadLetter: break // counted when written, with its reason
+            state.snapshot.workflow += tally.outcomes["workflow", default: 0]
+            state.snapshot.analytics += tally.outcomes["analytics", default: 0]
+            state.snapshot.dropped += tally.outcomes["drop", default: 0]
+            state.snapshot.deadLettered += tally.deadLetters.values.reduce(0, +)
+            for (topic, count) in tally.produced {
+                if state.producedCounters[topic] == nil {
+                    state.producedCounters[topic] = Counter(label: MetricNames.produced, dimensions: [("lane", lane), ("topic", topic)])
+                }
+                state.producedCounters[topic]!.increment(by: count)
+                state.snapshot.produced += count
+                state.snapshot.producedByTopic[topic, default: 0] += count
             }
-        }
-    }
-
-    func deadLettered(reason: DeadLetterReason) {
-        deadLetterCounters[reason]?.increment()
-        state.withLock { $0.snapshot.deadLettered += 1 }
-    }
-
-    /// An output acknowledged by the cluster, `latencyMicros` after its source record's timestamp.
-    func produced(topic: String, latencyMicros: Int64?) {
-        if let latencyMicros, latencyMicros >= 0 { latencyTimer.recordMicroseconds(latencyMicros) }
-        state.withLock { state in
-            if state.producedCounters[topic] == nil {
-                state.producedCounters[topic] = Counter(label: MetricNames.produced, dimensions: [("lane", lane), ("topic", topic)])
-            }
-            state.producedCounters[topic]!.increment()
-            state.snapshot.produced += 1
-            state.snapshot.producedByTopic[topic, default: 0] += 1
-            if let latencyMicros, latencyMicros >= 0 { _ = state.latency.record(UInt64(latencyMicros)) }
+            for latency in tally.latenciesMicros { _ = state.latency.record(UInt64(latency)) }
         }
     }
 
@@ -142,5 +131,34 @@ public final class LaneStatistics: Sendable {
 
     func failed(_ message: String) {
         state.withLock { $0.snapshot.lastError = message }
+    }
+}
+
+/// Counts one lane thread gathers between flushes, so the hot path takes the
+/// statistics lock once per batch instead of once per event.
+struct Tally {
+    var outcomes: [String: Int] = [:]
+    var deadLetters: [DeadLetterReason: Int] = [:]
+    var produced: [String: Int] = [:]
+    var latenciesMicros: [Int64] = []
+
+    var isEmpty: Bool { outcomes.isEmpty && deadLetters.isEmpty && produced.isEmpty }
+
+    mutating func classified(_ outcome: Outcome) {
+        let label = switch outcome {
+        case .workflow: "workflow"
+        case .analytics: "analytics"
+        case .drop: "drop"
+        case .deadLetter: "dead_letter"
+        }
+        outcomes[label, default: 0] += 1
+    }
+
+    mutating func deadLettered(reason: DeadLetterReason) { deadLetters[reason, default: 0] += 1 }
+
+    /// An output acknowledged by the cluster, `latencyMicros` after its source record's timestamp.
+    mutating func produced(topic: String, latencyMicros: Int64?) {
+        produced[topic, default: 0] += 1
+        if let latencyMicros, latencyMicros >= 0 { latenciesMicros.append(latencyMicros) }
     }
 }

@@ -111,7 +111,7 @@ struct DemoCommand: AsyncParsableCommand {
         while ContinuousClock.now < deadline {
             try await Task.sleep(for: .seconds(1))
             if let error = publishing.error { throw ValidationError("publishing the simulated plant failed: \(error)") }
-            let lanes = router.lanes.map(\.statistics.snapshot)
+            let lanes = router.lanes.map(\.statistics.counters)
             let consumed = lanes.map(\.consumed).reduce(0, +)
             let produced = lanes.map(\.produced).reduce(0, +)
             let seconds = Double((ContinuousClock.now - started).components.seconds)
