@@ -8,7 +8,9 @@ struct OutputEnvelope {
     /// `ce_source` of everything this router produces, e.g. `plantrouter/telemetry`.
     let source: String
 
-    func record(for emission: Emission, decision: Decision, replayCount: Int) -> (record: ProducerRecord, idempotencyKey: String) {
+    /// `traceparent` is the router's span for the source event (see `TraceParent.child`), made
+    /// once per event so every output of a fan-out belongs to the same trace and span.
+    func record(for emission: Emission, decision: Decision, traceparent: String, replayCount: Int) -> (record: ProducerRecord, idempotencyKey: String) {
         let event = decision.event
         let sourceEventID = event?.id ?? ""
         let ruleID = decision.ruleID ?? ""
@@ -20,7 +22,7 @@ struct OutputEnvelope {
             KafkaHeader(name: HeaderNames.source, string: source),
             KafkaHeader(name: HeaderNames.type, string: emission.eventType),
             KafkaHeader(name: HeaderNames.contentType, string: "application/json"),
-            KafkaHeader(name: HeaderNames.traceparent, string: TraceParent.child(of: event?.traceparent)),
+            KafkaHeader(name: HeaderNames.traceparent, string: traceparent),
             KafkaHeader(name: HeaderNames.policyVersion, string: decision.policyVersion),
             KafkaHeader(name: HeaderNames.ruleID, string: ruleID),
             KafkaHeader(name: HeaderNames.idempotencyKey, string: key),

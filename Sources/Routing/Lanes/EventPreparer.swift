@@ -36,8 +36,10 @@ final class EventPreparer {
         var outputs: [PreparedEvent.Output] = []
         switch decision.outcome {
         case .workflow(let emissions), .analytics(let emissions):
+            // One span per source event: a fan-out's outputs share its trace.
+            let traceparent = TraceParent.child(of: decision.event?.traceparent)
             for emission in emissions {
-                let (output, key) = envelope.record(for: emission, decision: decision, replayCount: replayCount)
+                let (output, key) = envelope.record(for: emission, decision: decision, traceparent: traceparent, replayCount: replayCount)
                 outputs.append(.init(record: output, idempotencyKey: key, isDeadLetter: false))
             }
         case .drop:
