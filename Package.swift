@@ -108,6 +108,19 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        // End to end on EmbeddedCluster: the router in process, and the built `plantrouter`
+        // binary as a child process for the crash test (build it first: `swift build`).
+        .testTarget(
+            name: "RoutingTests",
+            dependencies: [
+                "Routing",
+                "Kafka",
+                "Policy",
+                "PlantSimulation",
+                "Ledger",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "PolicyTests",
             dependencies: [
