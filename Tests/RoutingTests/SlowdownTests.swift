@@ -1,5 +1,6 @@
 import Foundation
 import Kafka
+import Ledger
 import PlantSimulation
 import Policy
 import Routing
@@ -39,7 +40,8 @@ struct SlowdownTests {
         let collector = try OutputCollector(testbed: testbed, topics: Self.targets.map(\.topic) + ["analytics.telemetry"])
         defer { collector.stop() }
 
-        try await testbed.withRouter(testbed.configuration()) { router in
+        let configuration = testbed.configuration()
+        try await testbed.withRouter(configuration) { router in
             try testbed.publish(scenario)
             let raised = await collector.wait(timeout: .seconds(30)) { records in
                 Set(records.map(\.topic)).isSuperset(of: Self.targets.map(\.topic))
@@ -86,6 +88,17 @@ struct SlowdownTests {
         // One trigger: every output comes from the same reading, within one router span.
         #expect(Set(outputs.compactMap { $0.header("source-event-id") }).count == 1)
         #expect(Set(outputs.compactMap { $0.header("traceparent") }).count == 1, "a fan-out shares its trace and span")
+
+        // The audit trail names the decision and where each output landed.
+        let trail = try await Ledger(path: configuration.database).trail(for: order.id).filter { $0.ruleID == "packaging-line-slowdown" }
+        #expect(trail.count == 1, "one slowdown decision in the trail of \(order.id), got \(trail.count)")
+        if let decision = trail.first {
+            #expect(decision.outcome == .workflow && decision.lane == "telemetry" && decision.correlationID == order.id)
+            #expect(decision.eventID == outputs.first?.header("source-event-id"))
+            let audited = Set(decision.outputs.map { "\($0.topic)/\($0.partition ?? -1)@\($0.offset ?? -1) \($0.idempotencyKey)" })
+            let delivered = Set(outputs.map { "\($0.topic)/\($0.partition)@\($0.offset) \($0.header("idempotency-key") ?? "")" })
+            #expect(audited == delivered, "audited outputs \(audited) vs delivered \(delivered)")
+        }
         withExtendedLifetime(testbed) {}
     }
 }
