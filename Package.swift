@@ -115,6 +115,19 @@ let package = Package(
             name: "DeployTests",
             dependencies: ["Routing"]
         ),
+        // End to end on EmbeddedCluster: the router in process, and the built `plantrouter`
+        // binary as a child process for the crash test (build it first: `swift build`).
+        .testTarget(
+            name: "RoutingTests",
+            dependencies: [
+                "Routing",
+                "Kafka",
+                "Policy",
+                "PlantSimulation",
+                "Ledger",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "PolicyTests",
             dependencies: [

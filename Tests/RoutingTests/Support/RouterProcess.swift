@@ -1,0 +1,58 @@
+import Foundation
+
+/// The built `plantrouter` executable, run as a child process.
+final class RouterProcess: @unchecked Sendable {
+    /// `PLANTROUTER_BINARY`, else `plantrouter` beside the test bundle (both live in
+    /// `.build/<triple>/debug`), else `.build/debug/plantrouter` in the package.
+    static let binary: URL? = {
+        var candidates: [URL] = []
+        if let path = ProcessInfo.processInfo.environment["PLANTROUTER_BINARY"] { candidates.append(URL(fileURLWithPath: path)) }
+        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        candidates.append(bundle.deletingLastPathComponent().appendingPathComponent("plantrouter"))
+        if let executable = Bundle.main.executableURL {
+            candidates.append(executable.deletingLastPathComponent().appendingPathComponent("plantrouter"))
+        }
+        candidates.append(RepositoryPaths.root.appendingPathComponent(".build/debug/plantrouter"))
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    }()
+
+    let process = Process()
+    let log: URL
+
+    /// Starts `plantrouter run --config <configuration>`, its output going to `log`.
+    init(configuration: URL, log: URL) throws {
+        guard let binary = Self.binary else { throw CocoaError(.fileNoSuchFile) }
+        self.log = log
+        if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
+        let handle = try FileHandle(forWritingTo: log)
+        handle.seekToEndOfFile()
+        process.executableURL = binary
+        process.arguments = ["run", "--config", configuration.path, "--log-level", "info"]
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+    }
+
+    var pid: Int32 { process.processIdentifier }
+
+    /// SIGKILL: no drain, no commit, no leaving the group.
+    func kill() {
+        Foundation.kill(pid, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// SIGTERM, then waits up to `timeout` for a graceful exit (SIGKILL after that).
+    func terminate(timeout: TimeInterval = 30) {
+        guard process.isRunning else { return }
+        process.terminate()
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if process.isRunning { kill() }
+    }
+
+    /// The last lines the process wrote, for failure messages.
+    func logTail(lines: Int = 30) -> String {
+        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").suffix(lines).joined(separator: "\n")
+    }
+}
