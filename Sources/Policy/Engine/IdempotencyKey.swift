@@ -17,7 +17,19 @@ public enum IdempotencyKey {
         mix(sourceEventID); hash ^= 0x1F; hash = hash &* prime
         mix(ruleID); hash ^= 0x1F; hash = hash &* prime
         mix(targetTopic)
-        let hex = String(hash, radix: 16)
-        return String(repeating: "0", count: 32 - hex.count) + hex
+        return hex(hash)
+    }
+
+    /// 32 lowercase hex digits; `String(_:radix:)` plus padding cost more than the hash itself.
+    private static func hex(_ value: UInt128) -> String {
+        let digits: StaticString = "0123456789abcdef"
+        return String(unsafeUninitializedCapacity: 32) { buffer in
+            var remaining = value
+            for index in stride(from: 31, through: 0, by: -1) {
+                buffer[index] = digits.utf8Start[Int(remaining & 0xF)]
+                remaining >>= 4
+            }
+            return 32
+        }
     }
 }

@@ -38,7 +38,7 @@ final class EventPreparer {
         switch decision.outcome {
         case .workflow(let emissions), .analytics(let emissions):
             // One span per source event: a fan-out's outputs share its trace.
-            let traceparent = TraceParent.child(of: decision.event?.traceparent, using: &spanIDs)
+            let traceparent = Array(TraceParent.child(of: decision.event?.traceparent, using: &spanIDs).utf8)
             for emission in emissions {
                 let (output, key) = envelope.record(for: emission, decision: decision, traceparent: traceparent, replayCount: replayCount)
                 outputs.append(.init(record: output, idempotencyKey: key, isDeadLetter: false))

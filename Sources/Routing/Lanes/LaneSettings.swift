@@ -6,7 +6,7 @@ public struct LaneSettings: Sendable, Codable, Equatable {
     /// Records taken per poll (and per transaction on transactional lanes).
     public var maxBatch = 500
     /// Outputs awaiting acknowledgement before the lane pauses its partitions (backpressure).
-    public var maxInFlight = 200_000
+    public var maxInFlight = 50_000
     /// How often an at-least-once lane commits finished offsets.
     public var commitIntervalMs = 1000
     /// Deliveries (or transactions) tried before an event is dead-lettered with reason `target`.
