@@ -16,6 +16,20 @@ public struct RouterConfiguration: Sendable, Decodable {
         /// Loopback by default: expose deliberately.
         public var host = "127.0.0.1"
         public var port = 8080
+        /// YAML or JSON map of bearer token → role (viewer, operator); see Docs/Operations.md.
+        /// PLANTROUTER_ADMIN_TOKENS adds tokens from the environment.
+        public var tokensFile: String?
+
+        public init() {}
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            host = try container.decodeIfPresent(String.self, forKey: .host) ?? "127.0.0.1"
+            port = try container.decodeIfPresent(Int.self, forKey: .port) ?? 8080
+            tokensFile = try container.decodeIfPresent(String.self, forKey: .tokensFile)
+        }
+
+        enum CodingKeys: String, CodingKey { case host, port, tokensFile }
     }
 
     public var cluster: Cluster
@@ -60,6 +74,7 @@ public struct RouterConfiguration: Sendable, Decodable {
             let folder = url.deletingLastPathComponent()
             configuration.topics = resolve(configuration.topics, against: folder)
             configuration.database = resolve(configuration.database, against: folder)
+            configuration.admin.tokensFile = configuration.admin.tokensFile.map { resolve($0, against: folder) }
             return configuration
         } catch let error as RouterConfigurationError {
             throw error

@@ -141,6 +141,7 @@ final class AtLeastOnceLoop: LaneLoop {
                 failed(item, error: error)
                 continue
             }
+            if consecutiveFailures >= settings.circuitFailureThreshold { context.statistics.producerHealth(true) }
             consecutiveFailures = 0
             context.statistics.produced(topic: report.topic, latencyMicros: LaneContext.latencyMicros(since: item.source.timestampMs))
             if item.output.isDeadLetter, let decision = item.decision, case .deadLetter(let reason, _) = decision.outcome {
@@ -165,6 +166,7 @@ final class AtLeastOnceLoop: LaneLoop {
         consecutiveFailures += 1
         if consecutiveFailures >= settings.circuitFailureThreshold, circuitOpenUntil == nil {
             circuitOpenUntil = .now + .milliseconds(settings.circuitOpenMs)
+            context.statistics.producerHealth(false)
             context.logger.warning("lane \(context.lane.name) circuit open after \(consecutiveFailures) failed deliveries: \(error)")
         }
         var item = item
@@ -198,6 +200,7 @@ final class AtLeastOnceLoop: LaneLoop {
         if let until = circuitOpenUntil, ContinuousClock.now >= until {
             circuitOpenUntil = nil
             consecutiveFailures = 0
+            context.statistics.producerHealth(true)
         }
         let outstanding = inFlight.count + waitingForRoom.count + retries.count
         let shouldPause = circuitOpenUntil != nil || outstanding >= settings.maxInFlight || !waitingForRoom.isEmpty
