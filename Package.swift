@@ -143,8 +143,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ReplayTests",
-            dependencies: ["Replay", "Routing", "Kafka", "Policy", "Ledger"],
-            resources: [.copy("Fixtures")]
+            dependencies: ["Replay", "Routing", "Kafka", "Policy", "Ledger"]
         ),
         .testTarget(
             name: "AdminTests",

@@ -29,7 +29,7 @@ public struct ReplayEventReport: Sendable, Codable {
     public var offset: Int64
     public var eventID: String?
     public var eventType: String?
-    /// workflow, analytics, drop, dead_letter (under the current policy), redrive or quarantine.
+    /// workflow, analytics, drop, dead-letter:<reason> (under the current policy), redrive or quarantine.
     public var classification: String
     public var ruleID: String?
     public var reason: String?
