@@ -1,7 +1,6 @@
 import Admin
 import Foundation
 import Hummingbird
-import HummingbirdTesting
 import Kafka
 import Ledger
 import Logging
@@ -51,53 +50,41 @@ struct AdminAPITests {
 
         deinit { try? FileManager.default.removeItem(at: topics) }
 
-        func test(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-            let app = Application(router: AdminServer.makeRouter(dependencies, logger: Logger(label: "admin-tests")))
-            try await app.test(.router, body)
+        func test(_ body: @Sendable (LiveAdmin) async throws -> Void) async throws {
+            try await LiveAdmin.serve(dependencies, body)
         }
     }
 
-    static func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"] }
-    static func json(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
 
     @Test func probesMetricsAndOpenAPINeedNoToken() async throws {
         let fixture = try Fixture()
         try await fixture.test { client in
-            try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
+            #expect(try await client.execute("GET", "/healthz").status == 200)
             // Lanes have not joined their groups: not ready, and it says which.
-            try await client.execute(uri: "/readyz", method: .get) { response in
-                #expect(response.status == .serviceUnavailable)
-                #expect(String(buffer: response.body).contains("no partitions assigned"))
-            }
-            try await client.execute(uri: "/metrics", method: .get) { response in
-                #expect(response.status == .ok)
-                #expect(String(buffer: response.body).contains(MetricNames.ready))
-            }
-            try await client.execute(uri: "/openapi.yaml", method: .get) { response in
-                #expect(response.status == .ok)
-                #expect(String(buffer: response.body).contains("openapi: 3"))
-            }
+            let ready = try await client.execute("GET", "/readyz")
+            #expect(ready.status == 503 && ready.body.contains("no partitions assigned"))
+            let metrics = try await client.execute("GET", "/metrics")
+            #expect(metrics.status == 200 && metrics.body.contains(MetricNames.ready))
+            let openAPI = try await client.execute("GET", "/openapi.yaml")
+            #expect(openAPI.status == 200 && openAPI.body.contains("openapi: 3"))
         }
     }
 
     @Test func tokensAndRoles() async throws {
         let fixture = try Fixture()
+        let laneNames = fixture.router.lanes.map(\.name)
         try await fixture.test { client in
-            try await client.execute(uri: "/v1/lanes", method: .get) { #expect($0.status == .unauthorized) }
-            try await client.execute(uri: "/v1/lanes", method: .get, headers: Self.bearer("nope")) { #expect($0.status == .unauthorized) }
-            try await client.execute(uri: "/v1/lanes", method: .get, headers: [.authorization: "Basic dXNlcjpwdw=="]) {
-                #expect($0.status == .unauthorized)
-            }
-            try await client.execute(uri: "/v1/lanes", method: .get, headers: Self.bearer(Self.viewer)) { response in
-                #expect(response.status == .ok)
-                let lanes = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [[String: Any]]
-                #expect(lanes?.map { $0["lane"] as? String } == fixture.router.lanes.map(\.name))
-                #expect(lanes?.first?["status"] as? String == "joining")
-            }
-            for uri in ["/v1/policy", "/v1/replays", "/v1/replays/x/cancel"] {
-                try await client.execute(uri: uri, method: .post, headers: Self.bearer(Self.viewer), body: Self.json("{}")) {
-                    #expect($0.status == .forbidden)
-                }
+            #expect(try await client.execute("GET", "/v1/lanes").status == 401)
+            #expect(try await client.execute("GET", "/v1/lanes", token: "nope").status == 401)
+            #expect(try await client.execute("GET", "/v1/lanes", authorization: "Basic dXNlcjpwdw==").status == 401)
+            let lanes = try await client.execute("GET", "/v1/lanes", token: Self.viewer)
+            #expect(lanes.status == 200)
+            let list = lanes.json as? [[String: Any]]
+            #expect(list?.map { $0["lane"] as? String } == laneNames)
+            #expect(list?.first?["status"] as? String == "joining")
+            for path in ["/v1/policy", "/v1/replays", "/v1/replays/x/cancel"] {
+                let refused = try await client.execute("POST", path, token: Self.viewer, body: "{}")
+                #expect(refused.status == 403 && refused.body.contains("operator"))
             }
         }
     }
@@ -105,80 +92,65 @@ struct AdminAPITests {
     @Test func policyReloadKeepsTheOldPolicyOnFailure() async throws {
         let fixture = try Fixture()
         let version = fixture.policy.current.version
+        let policyFile = fixture.topics.appendingPathComponent("policy.yaml")
         try await fixture.test { client in
-            try await client.execute(uri: "/v1/policy", method: .get, headers: Self.bearer(Self.viewer)) { response in
-                #expect(response.status == .ok)
-                #expect(String(buffer: response.body).contains(version))
-            }
-            try await client.execute(uri: "/v1/policy", method: .post, headers: Self.bearer(Self.operatorToken)) {
-                #expect($0.status == .ok)
-            }
-            try "version: [unclosed\n".write(to: fixture.topics.appendingPathComponent("policy.yaml"), atomically: true, encoding: .utf8)
-            try await client.execute(uri: "/v1/policy", method: .post, headers: Self.bearer(Self.operatorToken)) { response in
-                #expect(response.status == .unprocessableContent)
-                let body = String(buffer: response.body)
-                #expect(body.contains("policy.yaml") && body.contains("diagnostics"))
-            }
-            #expect(fixture.policy.current.version == version)
-            try await client.execute(uri: "/metrics", method: .get) { response in
-                let text = String(buffer: response.body)
-                #expect(text.contains(#"plantrouter_policy_reloads_total{result="failure"}"#))
-            }
+            let current = try await client.execute("GET", "/v1/policy", token: Self.viewer)
+            #expect(current.status == 200 && current.body.contains(version))
+            #expect(try await client.execute("POST", "/v1/policy", token: Self.operatorToken).status == 200)
+            try "version: [unclosed\n".write(to: policyFile, atomically: true, encoding: .utf8)
+            let rejected = try await client.execute("POST", "/v1/policy", token: Self.operatorToken)
+            #expect(rejected.status == 422)
+            #expect(rejected.body.contains("policy.yaml") && rejected.body.contains("diagnostics"))
+            let metrics = try await client.execute("GET", "/metrics")
+            #expect(metrics.body.contains(#"plantrouter_policy_reloads_total{result="failure"}"#))
         }
+        #expect(fixture.policy.current.version == version)
     }
 
     @Test func replayEndpoints() async throws {
         let fixture = try Fixture()
+        let replays = fixture.dependencies.replays
         try await fixture.test { client in
-            let operatorHeaders = Self.bearer(Self.operatorToken)
-            try await client.execute(uri: "/v1/replays", method: .post, headers: operatorHeaders, body: Self.json("{not json")) { response in
-                #expect(response.status == .badRequest)
-                #expect(String(buffer: response.body).contains("invalid JSON body"))
-            }
-            try await client.execute(uri: "/v1/replays", method: .post, headers: operatorHeaders, body: Self.json(#"{"rate": "fast"}"#)) { response in
-                #expect(response.status == .badRequest)
-                #expect(String(buffer: response.body).contains("rate"))
-            }
-            try await client.execute(uri: "/v1/replays", method: .post, headers: operatorHeaders, body: Self.json("{}")) { response in
-                #expect(response.status == .badRequest)
-                #expect(String(buffer: response.body).contains("fromDLQ"))
-            }
-            try await client.execute(uri: "/v1/replays", method: .post, headers: operatorHeaders, body: Self.json(#"{"fromDLQ": "nope"}"#)) { response in
-                #expect(response.status == .badRequest)
-                #expect(String(buffer: response.body).contains("unknown lane"))
-            }
-            try await client.execute(uri: "/v1/replays", method: .post, headers: operatorHeaders, body: Self.json(#"{"fromDLQ": "quality", "dryRun": true}"#)) { response in
-                #expect(response.status == .ok)
-                #expect(String(buffer: response.body).contains(#""state":"completed""#))
-            }
-            try await client.execute(uri: "/v1/replays", method: .get, headers: Self.bearer(Self.viewer)) { response in
-                #expect(response.status == .ok)
-                #expect(String(buffer: response.body).contains("dlq.quality"))
-            }
-            let job = try await fixture.dependencies.replays.create(ReplayRequest(fromDLQ: "quality"), requestedBy: "test")
-            try await client.execute(uri: "/v1/replays/\(job.id)", method: .get, headers: Self.bearer(Self.viewer)) { #expect($0.status == .ok) }
-            try await client.execute(uri: "/v1/replays/\(job.id)/cancel", method: .post, headers: operatorHeaders) { response in
-                #expect(response.status == .ok)
-                #expect(String(buffer: response.body).contains(#""state":"cancelled""#))
-            }
-            try await client.execute(uri: "/v1/replays/\(job.id)/cancel", method: .post, headers: operatorHeaders) { #expect($0.status == .conflict) }
-            try await client.execute(uri: "/v1/replays/no-such-job", method: .get, headers: Self.bearer(Self.viewer)) { #expect($0.status == .notFound) }
-            try await client.execute(uri: "/v1/replays/no-such-job/cancel", method: .post, headers: operatorHeaders) { #expect($0.status == .notFound) }
+            let op = Self.operatorToken
+            let notJSON = try await client.execute("POST", "/v1/replays", token: op, body: "{not json")
+            #expect(notJSON.status == 400 && notJSON.body.contains("invalid JSON body"))
+            let wrongType = try await client.execute("POST", "/v1/replays", token: op, body: #"{"rate": "fast"}"#)
+            #expect(wrongType.status == 400 && wrongType.body.contains("rate"))
+            let empty = try await client.execute("POST", "/v1/replays", token: op)
+            #expect(empty.status == 400 && empty.body.contains("JSON body"))
+            let nothing = try await client.execute("POST", "/v1/replays", token: op, body: "{}")
+            #expect(nothing.status == 400 && nothing.body.contains("fromDLQ"))
+            let unknownLane = try await client.execute("POST", "/v1/replays", token: op, body: #"{"fromDLQ": "nope"}"#)
+            #expect(unknownLane.status == 400 && unknownLane.body.contains("unknown lane"))
+            let dryRun = try await client.execute("POST", "/v1/replays", token: op, body: #"{"fromDLQ": "quality", "dryRun": true}"#)
+            #expect(dryRun.status == 200 && dryRun.body.contains(#""state":"completed""#))
+            let list = try await client.execute("GET", "/v1/replays", token: Self.viewer)
+            #expect(list.status == 200 && list.body.contains("dlq.quality"))
+
+            let job = try await replays.create(ReplayRequest(fromDLQ: "quality"), requestedBy: "test")
+            #expect(try await client.execute("GET", "/v1/replays/\(job.id)", token: Self.viewer).status == 200)
+            let cancelled = try await client.execute("POST", "/v1/replays/\(job.id)/cancel", token: op)
+            #expect(cancelled.status == 200 && cancelled.body.contains(#""state":"cancelled""#))
+            #expect(try await client.execute("POST", "/v1/replays/\(job.id)/cancel", token: op).status == 409)
+            #expect(try await client.execute("GET", "/v1/replays/no-such-job", token: Self.viewer).status == 404)
+            #expect(try await client.execute("POST", "/v1/replays/no-such-job/cancel", token: op).status == 404)
+
+            let started = try await client.execute("POST", "/v1/replays", token: op, body: #"{"topic": "plant.quality.results"}"#)
+            #expect(started.status == 202)
         }
     }
 
     @Test func traceEndpoint() async throws {
         let fixture = try Fixture()
-        try fixture.ledger.append([AuditRecord(
+        try await fixture.ledger.append([AuditRecord(
             eventID: "evt-1", lane: "quality", sourceTopic: "plant.quality.results", sourcePartition: 0, sourceOffset: 0,
             eventType: "quality.inspection.completed", eventSource: "plant/p1/lab", correlationID: "WO-1", ruleID: "r",
             policyVersion: "v", outcome: .workflow, reason: nil, outputs: [])])
         try await fixture.test { client in
-            try await client.execute(uri: "/v1/trace/evt-1", method: .get, headers: Self.bearer(Self.viewer)) { response in
-                #expect(response.status == .ok)
-                #expect(String(buffer: response.body).contains("WO-1"))
-            }
-            try await client.execute(uri: "/v1/trace/unknown", method: .get, headers: Self.bearer(Self.viewer)) { #expect($0.status == .notFound) }
+            let trail = try await client.execute("GET", "/v1/trace/evt-1", token: Self.viewer)
+            #expect(trail.status == 200 && trail.body.contains("WO-1"))
+            #expect(try await client.execute("GET", "/v1/trace/unknown", token: Self.viewer).status == 404)
+            #expect(try await client.execute("GET", "/v1/trace/evt-1").status == 401)
         }
     }
 }
