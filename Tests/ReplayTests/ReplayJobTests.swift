@@ -21,6 +21,15 @@ struct ReplayJobTests {
         #expect(deadLettered)
         #expect(try fixture.records(in: "dlq.quality").first.map(InspectedRecord.init)?.deadLetter?.reason == "policy")
 
+        // What `plantrouter dlq list/stats` show.
+        let inspector = DeadLetterInspector(cluster: fixture.kafka, catalog: fixture.policy.current.catalog)
+        let listed = try inspector.list(lane: "quality", filter: ReplayFilter(reason: "policy", type: "quality.*", correlationID: "WO-1"))
+        #expect(listed.map(\.eventID) == ["insp-1"])
+        #expect(listed.first?.deadLetter?.originalTopic == "plant.quality.results")
+        #expect(try inspector.list(lane: "quality", filter: ReplayFilter(source: "plant/p2/*")).isEmpty)
+        let stats = try inspector.stats(lanes: ["quality", "telemetry"])
+        #expect(stats.map(\.reasons) == [["policy": 1], [:]])
+
         try fixture.restorePolicy()
         guard case .success = fixture.policy.reload() else { Issue.record("fixed policy does not load"); return }
 

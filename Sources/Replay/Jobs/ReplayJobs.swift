@@ -105,12 +105,20 @@ public final class ReplayJobs: Sendable {
     /// Cancels a job; a running one stops after its current checkpoint.
     @discardableResult
     public func cancel(jobID: String) async throws -> ReplayJob {
+        let job = try await Self.cancel(jobID: jobID, in: ledger)
+        running.withLock { $0[jobID]?.stop() }
+        return job
+    }
+
+    /// Cancels a job in `ledger`; a runner in another process sees it at its next checkpoint.
+    @discardableResult
+    public static func cancel(jobID: String, in ledger: Ledger) async throws -> ReplayJob {
         guard let job = try await ledger.job(id: jobID) else { throw ReplayError.jobNotFound(jobID) }
         guard !job.state.isFinal else {
             throw ReplayError(.conflict, "replay job \(jobID) is already \(job.state.rawValue); only pending, running, paused or failed jobs can be cancelled")
         }
+        // The ledger lets a failed job only run again; cancelling it passes through that.
         if job.state == .failed { _ = try await ledger.setState(jobID: jobID, to: .running) }
-        running.withLock { $0[jobID]?.stop() }
         return try await ledger.cancel(jobID: jobID)
     }
 

@@ -15,7 +15,7 @@ struct ReplayListCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let jobs = try await ReplayTool.jobs(cluster, needsCluster: false).list(limit: limit)
+        let jobs = try await ReplayTool.ledger(cluster).jobs(limit: limit)
         if json {
             print(try jsonText(jobs))
             return
@@ -42,9 +42,11 @@ struct ReplayStatusCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let jobs = try ReplayTool.jobs(cluster, needsCluster: false)
-        let job = try await ReplayTool.rethrowingForUser { try await jobs.job(id: id) }
-        let progress = try await jobs.progress(jobID: id)
+        let ledger = try ReplayTool.ledger(cluster)
+        guard let job = try await ledger.job(id: id) else {
+            throw ValidationError("no replay job '\(id)' in \(ledger.path); `plantrouter replay list` shows the recorded jobs")
+        }
+        let progress = try await ledger.progress(jobID: id)
         if json {
             struct Status: Encodable { var job: ReplayJob; var progress: [ReplayProgress] }
             print(try jsonText(Status(job: job, progress: progress)))
@@ -76,8 +78,8 @@ struct ReplayCancelCommand: AsyncParsableCommand {
     var id: String
 
     func run() async throws {
-        let jobs = try ReplayTool.jobs(cluster, needsCluster: false)
-        let job = try await ReplayTool.rethrowingForUser { try await jobs.cancel(jobID: id) }
+        let ledger = try ReplayTool.ledger(cluster)
+        let job = try await ReplayTool.rethrowingForUser { try await ReplayJobs.cancel(jobID: id, in: ledger) }
         print("job \(job.id) \(job.state.rawValue)")
     }
 }

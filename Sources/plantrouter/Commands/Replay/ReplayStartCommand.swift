@@ -74,8 +74,8 @@ enum ReplayTool {
         "cli:\(ProcessInfo.processInfo.environment["USER"] ?? ProcessInfo.processInfo.environment["LOGNAME"] ?? "unknown")"
     }
 
-    static func jobs(_ options: ClusterOptions, needsCluster: Bool = true) throws -> ReplayJobs {
-        let resolved = try options.resolve(needsCluster: needsCluster)
+    static func jobs(_ options: ClusterOptions) throws -> ReplayJobs {
+        let resolved = try options.resolve()
         let policy = try loadPolicyHolder(resolved.topics)
         return ReplayJobs(
             ledger: try Ledger(path: resolved.database), cluster: resolved.cluster.forTools, policy: policy,
@@ -84,6 +84,15 @@ enum ReplayTool {
 
     /// Runs a job in the foreground: a progress bar on a terminal, plain lines otherwise;
     /// SIGINT stops it after the current checkpoint (resume continues it).
+    /// The ledger alone, for commands that only read or cancel jobs; it must exist already.
+    static func ledger(_ options: ClusterOptions) throws -> Ledger {
+        let path = URL(fileURLWithPath: try options.resolve(needsCluster: false).database).standardizedFileURL.path
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ValidationError("no ledger at \(path); pass --database FILE or --config FILE (the router's)")
+        }
+        return try Ledger(path: path)
+    }
+
     static func run(_ jobID: String, jobs: ReplayJobs, json: Bool) async throws {
         let control = ReplayControl()
         signal(SIGINT, SIG_IGN)
