@@ -87,6 +87,8 @@ final class ReplayRunner {
         var producer: Producer?
         if !job.dryRun {
             var configuration = ProducerConfiguration(client: cluster)
+            // A consumer setting the readers use; librdkafka warns when a producer gets it.
+            configuration.client.properties["fetch.wait.max.ms"] = nil
             // Dead letters and quarantined events keep bodies up to the 1 MB plants send, plus context.
             if configuration.client.properties["message.max.bytes"] == nil {
                 configuration.client.properties["message.max.bytes"] = "4000000"

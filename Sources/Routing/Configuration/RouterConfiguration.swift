@@ -10,6 +10,20 @@ public struct RouterConfiguration: Sendable, Decodable {
         public var bootstrapServers: String
         /// Any librdkafka property (security.protocol, sasl.*, ssl.*, …), passed through.
         public var properties: [String: String] = [:]
+
+        public init(bootstrapServers: String, properties: [String: String] = [:]) {
+            self.bootstrapServers = bootstrapServers
+            self.properties = properties
+        }
+
+        // `properties` is optional in the file.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            bootstrapServers = try container.decode(String.self, forKey: .bootstrapServers)
+            properties = try container.decodeIfPresent([String: String].self, forKey: .properties) ?? [:]
+        }
+
+        enum CodingKeys: String, CodingKey { case bootstrapServers, properties }
     }
 
     public struct AdminEndpoint: Sendable, Decodable {
