@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-otel/swift-w3c-trace-context", from: "1.0.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // librdkafka from Debian's librdkafka-dev: rdkafka.h plus the mock cluster API.
@@ -71,11 +73,42 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // Dead-letter inspection and replay jobs (reroute through the current policy, or redrive).
+        .target(
+            name: "Replay",
+            dependencies: [
+                "Kafka",
+                "Policy",
+                "Ledger",
+                "Routing",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The operator HTTP API served inside `plantrouter run`.
+        .target(
+            name: "Admin",
+            dependencies: [
+                "Kafka",
+                "Policy",
+                "Ledger",
+                "Routing",
+                "Replay",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            resources: [.copy("openapi.yaml")]
+        ),
         .executableTarget(
             name: "plantrouter",
             dependencies: [
                 "Kafka",
                 "Routing",
+                "Replay",
+                "Admin",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "Policy",
                 "Ledger",
@@ -125,6 +158,23 @@ let package = Package(
                 "Policy",
                 "PlantSimulation",
                 "Ledger",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "ReplayTests",
+            dependencies: ["Replay", "Routing", "Kafka", "Policy", "Ledger"]
+        ),
+        .testTarget(
+            name: "AdminTests",
+            dependencies: [
+                "Admin",
+                "Replay",
+                "Routing",
+                "Kafka",
+                "Policy",
+                "Ledger",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -12,6 +12,8 @@ struct PlantRouterCommand: AsyncParsableCommand {
             PolicyCommand.self,
             TopicsCommand.self,
             TraceCommand.self,
+            DLQCommand.self,
+            ReplayCommand.self,
             SimulateCommand.self,
         ]
     )

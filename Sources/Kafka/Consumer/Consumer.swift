@@ -111,6 +111,27 @@ public final class Consumer: Sendable {
         return Int(total)
     }
 
+    /// For each entry (whose `offset` holds a timestamp in milliseconds), the earliest offset
+    /// whose record timestamp is at or after it; the partition's end offset when none is.
+    /// Blocks for up to `timeout`: call it from a dedicated thread.
+    public func offsetsForTimes(_ timestamps: [TopicPartitionOffset], timeout: Duration = .seconds(10)) throws(KafkaError) -> [TopicPartitionOffset] {
+        let list = NativePartitionList.make(timestamps)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        try KafkaError.check(rd_kafka_offsets_for_times(handle.pointer, list, timeout.milliseconds), "look up offsets for times")
+        if let error = NativePartitionList.firstError(list, operation: "look up offset for time in") { throw error }
+        return NativePartitionList.entries(list)
+    }
+
+    /// The partition's low and high watermarks, asked of the cluster. Blocks for up to `timeout`.
+    public func watermarks(topic: String, partition: Int32, timeout: Duration = .seconds(10)) throws(KafkaError) -> (low: Int64, high: Int64) {
+        var low: Int64 = 0
+        var high: Int64 = 0
+        try KafkaError.check(
+            rd_kafka_query_watermark_offsets(handle.pointer, topic, partition, &low, &high, timeout.milliseconds),
+            "query watermarks of \(topic)[\(partition)]")
+        return (low, high)
+    }
+
     /// Stops fetching `partitions` (backpressure); the assignment is kept.
     public func pause(_ partitions: [TopicPartition]) throws(KafkaError) {
         let list = NativePartitionList.make(partitions)

@@ -10,12 +10,40 @@ public struct RouterConfiguration: Sendable, Decodable {
         public var bootstrapServers: String
         /// Any librdkafka property (security.protocol, sasl.*, ssl.*, …), passed through.
         public var properties: [String: String] = [:]
+
+        public init(bootstrapServers: String, properties: [String: String] = [:]) {
+            self.bootstrapServers = bootstrapServers
+            self.properties = properties
+        }
+
+        // `properties` is optional in the file.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            bootstrapServers = try container.decode(String.self, forKey: .bootstrapServers)
+            properties = try container.decodeIfPresent([String: String].self, forKey: .properties) ?? [:]
+        }
+
+        enum CodingKeys: String, CodingKey { case bootstrapServers, properties }
     }
 
     public struct AdminEndpoint: Sendable, Decodable {
         /// Loopback by default: expose deliberately.
         public var host = "127.0.0.1"
         public var port = 8080
+        /// YAML or JSON map of bearer token → role (viewer, operator); see Docs/Operations.md.
+        /// PLANTROUTER_ADMIN_TOKENS adds tokens from the environment.
+        public var tokensFile: String?
+
+        public init() {}
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            host = try container.decodeIfPresent(String.self, forKey: .host) ?? "127.0.0.1"
+            port = try container.decodeIfPresent(Int.self, forKey: .port) ?? 8080
+            tokensFile = try container.decodeIfPresent(String.self, forKey: .tokensFile)
+        }
+
+        enum CodingKeys: String, CodingKey { case host, port, tokensFile }
     }
 
     public var cluster: Cluster
@@ -60,6 +88,7 @@ public struct RouterConfiguration: Sendable, Decodable {
             let folder = url.deletingLastPathComponent()
             configuration.topics = resolve(configuration.topics, against: folder)
             configuration.database = resolve(configuration.database, against: folder)
+            configuration.admin.tokensFile = configuration.admin.tokensFile.map { resolve($0, against: folder) }
             return configuration
         } catch let error as RouterConfigurationError {
             throw error

@@ -144,6 +144,7 @@ final class AtLeastOnceLoop: LaneLoop {
                 failed(item, error: error)
                 continue
             }
+            if consecutiveFailures >= settings.circuitFailureThreshold { context.statistics.producerHealth(true) }
             consecutiveFailures = 0
             tally.produced(
                 topic: report.topic, latencyMicros: LaneContext.latencyMicros(from: item.source.timestampMs, to: arrival.receivedAtMicros))
@@ -171,6 +172,7 @@ final class AtLeastOnceLoop: LaneLoop {
         consecutiveFailures += 1
         if consecutiveFailures >= settings.circuitFailureThreshold, circuitOpenUntil == nil {
             circuitOpenUntil = .now + .milliseconds(settings.circuitOpenMs)
+            context.statistics.producerHealth(false)
             context.logger.warning("lane \(context.lane.name) circuit open after \(consecutiveFailures) failed deliveries: \(error)")
         }
         var item = item
@@ -204,6 +206,7 @@ final class AtLeastOnceLoop: LaneLoop {
         if let until = circuitOpenUntil, ContinuousClock.now >= until {
             circuitOpenUntil = nil
             consecutiveFailures = 0
+            context.statistics.producerHealth(true)
         }
         let outstanding = inFlight.count + waitingForRoom.count + retries.count
         let shouldPause = circuitOpenUntil != nil || outstanding >= settings.maxInFlight || !waitingForRoom.isEmpty

@@ -4,30 +4,30 @@ import Ledger
 import Policy
 
 /// Turns consumed records into prepared outputs: policy decision, output
-/// envelopes, dead letters and the audit record. Owned by one lane thread
-/// (the policy engine inside keeps that lane's window state).
-final class EventPreparer {
+/// envelopes, dead letters and the audit record. Owned by one thread (a lane's,
+/// or a replay runner's): the policy engine inside keeps window state.
+public final class EventPreparer {
     let lane: Lane
     private(set) var engine: PolicyEngine
     private let envelope: OutputEnvelope
     private let correlation: any CorrelationLookup
     private var spanIDs = SpanIDGenerator()
 
-    init(lane: Lane, policy: LoadedPolicy, correlation: any CorrelationLookup) {
+    public init(lane: Lane, policy: LoadedPolicy, correlation: any CorrelationLookup) {
         self.lane = lane
         self.engine = PolicyEngine(policy: policy)
         self.envelope = OutputEnvelope(source: "plantrouter/\(lane.name)")
         self.correlation = correlation
     }
 
-    var policyVersion: String { engine.policy.version }
+    public var policyVersion: String { engine.policy.version }
 
     /// Switches to a newly loaded policy; window state starts empty.
     func adopt(_ policy: LoadedPolicy) {
         engine = PolicyEngine(policy: policy)
     }
 
-    func prepare(_ record: ConsumerRecord) -> PreparedEvent {
+    public func prepare(_ record: ConsumerRecord) -> PreparedEvent {
         let raw = RawEvent(
             topic: record.topic, partition: record.partition, offset: record.offset, timestampMs: record.timestampMs,
             key: record.key, value: record.value ?? [],
@@ -86,7 +86,7 @@ final class EventPreparer {
 
     /// Dead letters are keyed by their source position so the audit trail can
     /// show where each one landed.
-    static func deadLetterKey(_ record: ConsumerRecord) -> String {
+    public static func deadLetterKey(_ record: ConsumerRecord) -> String {
         "dead-letter:\(record.topic)/\(record.partition)/\(record.offset)"
     }
 }

@@ -153,9 +153,11 @@ final class TransactionalLoop: LaneLoop {
         let kafkaError = error as? KafkaError
         if kafkaError?.isFatal == true || producer.producer.fatalError != nil {
             context.logger.error("lane \(context.lane.name) transactional producer failed fatally; creating a new one")
+            context.statistics.producerHealth(false)
             do {
                 producer = try makeProducer()
                 try producer.initTransactions()
+                context.statistics.producerHealth(true)
             } catch {
                 context.logger.error("lane \(context.lane.name) could not create a transactional producer: \(error)")
             }

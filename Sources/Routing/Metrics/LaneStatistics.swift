@@ -22,6 +22,8 @@ public final class LaneStatistics: Sendable {
         public var paused = false
         public var assignedPartitions = 0
         public var lastError: String?
+        /// False while the lane's circuit is open or its producer failed fatally (readiness reads it).
+        public var producerHealthy = true
         public var producedByTopic: [String: Int] = [:]
         public var latencyP50Ms: Double?
         public var latencyP99Ms: Double?
@@ -127,6 +129,10 @@ public final class LaneStatistics: Sendable {
             $0.snapshot.paused = paused
             $0.snapshot.assignedPartitions = assignedPartitions
         }
+    }
+
+    func producerHealth(_ healthy: Bool) {
+        state.withLock { $0.snapshot.producerHealthy = healthy }
     }
 
     func failed(_ message: String) {

@@ -67,8 +67,9 @@ public final class Router: Service, Sendable {
         logger.info("router stopped")
     }
 
-    /// True when every lane has been assigned partitions.
-    public var isReady: Bool { lanes.allSatisfy(\.isAssigned) }
+    /// True when every lane has been assigned partitions and its producer is healthy
+    /// (circuit closed, no fatal producer error).
+    public var isReady: Bool { lanes.allSatisfy { $0.isAssigned && $0.statistics.snapshot.producerHealthy } }
 
     public func run() async throws {
         await start()

@@ -1,8 +1,10 @@
+import Admin
 import ArgumentParser
 import Foundation
 import Ledger
 import Logging
 import Policy
+import Replay
 import Routing
 import ServiceLifecycle
 
@@ -33,12 +35,25 @@ struct RunCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("policy in \(configuration.topics) does not load:\n\(error)")
         }
+        let tokens: AdminTokens
+        do {
+            tokens = try AdminTokens.load(file: configuration.admin.tokensFile)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        // Before the router exists: its lanes' metrics must reach Prometheus, not the no-op backend.
+        _ = AdminMetrics.registry
         let ledger = try Ledger(path: configuration.database)
         let router = try Router(configuration: configuration, policy: policy, ledger: ledger, logger: logger)
+        let replays = ReplayJobs(ledger: ledger, cluster: configuration.kafka, policy: policy, logger: logger)
+        let admin = AdminServer(
+            dependencies: .init(router: router, policy: policy, ledger: ledger, replays: replays, tokens: tokens),
+            host: configuration.admin.host, port: configuration.admin.port, logger: Logger(label: "plantrouter.admin"))
+        logger.info("admin API on http://\(configuration.admin.host):\(configuration.admin.port) (\(tokens.count) tokens)")
         logger.info("plantrouter \(PlantRouterVersion.current), policy \(policy.current.version), cluster \(configuration.cluster.bootstrapServers)")
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: router)],
+                services: [.init(service: router), .init(service: admin)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()

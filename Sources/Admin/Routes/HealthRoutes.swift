@@ -1,0 +1,30 @@
+import Hummingbird
+import Prometheus
+import Routing
+
+/// `/healthz` (the process serves), `/readyz` (every lane assigned and its producer
+/// healthy) and `/metrics` (Prometheus text). No token needed: probes and scrapers call them.
+struct HealthRoutes {
+    let router: Routing.Router
+
+    func register(on routes: Hummingbird.Router<AdminRequestContext>) {
+        routes.get("/healthz") { _, _ in "ok\n" }
+        routes.get("/readyz") { _, _ -> Response in
+            let ready = router.isReady
+            AdminMetrics.ready.record(ready ? 1 : 0)
+            if ready { return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready\n"))) }
+            let waiting = router.lanes.filter { !$0.isAssigned || !$0.statistics.snapshot.producerHealthy }.map { lane in
+                "\(lane.name): \(lane.isAssigned ? "producer unhealthy" : "no partitions assigned yet")"
+            }
+            return Response(
+                status: .serviceUnavailable,
+                body: .init(byteBuffer: ByteBuffer(string: "not ready\n" + waiting.joined(separator: "\n") + "\n")))
+        }
+        routes.get("/metrics") { _, _ -> Response in
+            AdminMetrics.ready.record(router.isReady ? 1 : 0)
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: AdminMetrics.registry.emitToBuffer())))
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import Hummingbird
+import Ledger
+import Logging
+import Replay
+import Synchronization
+
+/// `/v1/replays`: create (operator), list, status, cancel (operator). A dry run runs to
+/// the end within the request and answers with what would be sent where; other jobs
+/// start in the background and answer 202 with the pending job.
+struct ReplayRoutes {
+    struct JobView: Codable, Sendable {
+        var job: ReplayJob
+        var spec: ReplayJobSpec?
+        var progress: [ReplayProgress]?
+    }
+
+    struct DryRunView: Codable, Sendable {
+        var job: ReplayJob
+        /// At most `limit` events; `truncated` says whether there were more.
+        var events: [ReplayEventReport]
+        var truncated: Bool
+    }
+
+    static let dryRunEventLimit = 1000
+
+    let replays: ReplayJobs
+    let logger: Logger
+
+    func register(on routes: Hummingbird.Router<AdminRequestContext>) {
+        routes.get("/v1/replays") { request, _ in
+            let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? 50
+            return JSONBody(try await mapped { try await replays.list(limit: limit).map { JobView(job: $0, spec: try? ReplayJobSpec.of($0)) } })
+        }
+        routes.get("/v1/replays/{id}") { _, context in
+            let id = try context.parameters.require("id")
+            return JSONBody(try await mapped {
+                let job = try await replays.job(id: id)
+                return JobView(job: job, spec: try? ReplayJobSpec.of(job), progress: try await replays.progress(jobID: id))
+            })
+        }
+        routes.post("/v1/replays") { request, context -> Response in
+            let body = try await request.decodeJSON(as: ReplayRequest.self, context: context)!
+            let who = "admin-api:\(context.role?.rawValue ?? "?")"
+            let job = try await mapped { try await replays.create(body, requestedBy: who) }
+            if job.dryRun {
+                let events = EventCollector(limit: Self.dryRunEventLimit)
+                let finished = try await mapped { try await replays.run(jobID: job.id, onEvent: { events.add($0) }) }
+                let (collected, truncated) = events.result
+                return try JSONBody(DryRunView(job: finished, events: collected, truncated: truncated))
+                    .response(from: request, context: context)
+            }
+            replays.start(jobID: job.id)
+            return try JSONBody(JobView(job: job, spec: try? ReplayJobSpec.of(job)), status: .accepted)
+                .response(from: request, context: context)
+        }
+        routes.post("/v1/replays/{id}/cancel") { _, context in
+            let id = try context.parameters.require("id")
+            return JSONBody(try await mapped { try await replays.cancel(jobID: id) })
+        }
+    }
+
+    /// Replay errors as HTTP statuses: bad options 400, unknown job 404, wrong state 409,
+    /// cluster trouble 502.
+    private func mapped<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as ReplayError {
+            switch error.kind {
+            case .invalidRequest: throw HTTPError(.badRequest, message: error.message)
+            case .notFound: throw HTTPError(.notFound, message: error.message)
+            case .conflict: throw HTTPError(.conflict, message: error.message)
+            case .kafka: throw HTTPError(.badGateway, message: error.message)
+            }
+        }
+    }
+}
+
+/// Collects a dry run's event reports from the runner thread, up to a limit.
+private final class EventCollector: Sendable {
+    private let state = Mutex<(events: [ReplayEventReport], truncated: Bool)>(([], false))
+    private let limit: Int
+
+    init(limit: Int) { self.limit = limit }
+
+    func add(_ event: ReplayEventReport) {
+        state.withLock { state in
+            if state.events.count < limit { state.events.append(event) } else { state.truncated = true }
+        }
+    }
+
+    var result: ([ReplayEventReport], Bool) { state.withLock { ($0.events, $0.truncated) } }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import Ledger
+
+/// What an operator asks a replay to do: the same options on the command line
+/// (`plantrouter replay`) and in `POST /v1/replays`.
+public struct ReplayRequest: Sendable, Codable, Hashable {
+    /// Replay a lane's dead-letter topic…
+    public var fromDLQ: String?
+    /// …or a source topic's range.
+    public var topic: String?
+    /// First offset to read in every partition (inclusive).
+    public var fromOffset: Int64?
+    /// Last offset to read in every partition (inclusive).
+    public var toOffset: Int64?
+    /// Record timestamps in `since..<until`.
+    public var since: Date?
+    public var until: Date?
+    public var reason: String?
+    public var type: String?
+    public var source: String?
+    public var key: String?
+    public var correlationId: String?
+    public var mode: ReplayMode?
+    public var dryRun: Bool?
+    /// Events per second; unlimited when absent.
+    public var rate: Double?
+    /// Loop guard: events already replayed this many times are quarantined instead.
+    public var maxReplays: Int?
+
+    public static let defaultMaxReplays = 3
+
+    public init(
+        fromDLQ: String? = nil, topic: String? = nil, fromOffset: Int64? = nil, toOffset: Int64? = nil,
+        since: Date? = nil, until: Date? = nil, reason: String? = nil, type: String? = nil, source: String? = nil,
+        key: String? = nil, correlationId: String? = nil, mode: ReplayMode? = nil, dryRun: Bool? = nil,
+        rate: Double? = nil, maxReplays: Int? = nil
+    ) {
+        self.fromDLQ = fromDLQ
+        self.topic = topic
+        self.fromOffset = fromOffset
+        self.toOffset = toOffset
+        self.since = since
+        self.until = until
+        self.reason = reason
+        self.type = type
+        self.source = source
+        self.key = key
+        self.correlationId = correlationId
+        self.mode = mode
+        self.dryRun = dryRun
+        self.rate = rate
+        self.maxReplays = maxReplays
+    }
+
+    public var filter: ReplayFilter {
+        ReplayFilter(from: since, until: until, reason: reason, type: type, source: source, key: key, correlationID: correlationId)
+    }
+
+    /// Checks the combination of options; the error says which option to change.
+    public func validate() throws {
+        func invalid(_ message: String) -> ReplayError { ReplayError(.invalidRequest, message) }
+        switch (fromDLQ, topic) {
+        case (nil, nil): throw invalid("say what to replay: fromDLQ (a lane, e.g. quality) or topic (a source topic)")
+        case (.some, .some): throw invalid("fromDLQ and topic exclude each other; give one of them")
+        default: break
+        }
+        if let rate, !(rate > 0) { throw invalid("rate must be a positive number of events per second (got \(rate))") }
+        if let maxReplays, maxReplays < 1 { throw invalid("maxReplays must be at least 1 (got \(maxReplays))") }
+        if let fromOffset, fromOffset < 0 { throw invalid("fromOffset must be 0 or more (got \(fromOffset))") }
+        if let fromOffset, let toOffset, toOffset < fromOffset {
+            throw invalid("toOffset \(toOffset) is before fromOffset \(fromOffset); both are inclusive")
+        }
+        if let since, let until, until <= since { throw invalid("until must be after since") }
+    }
+}
+
+/// What a job needs beyond `ReplayJob`'s own columns, kept as JSON in its `filters` column.
+public struct ReplayJobSpec: Sendable, Codable {
+    public var lane: String
+    public var filter: ReplayFilter
+    public var maxReplays: Int
+
+    init(lane: String, filter: ReplayFilter, maxReplays: Int) {
+        self.lane = lane
+        self.filter = filter
+        self.maxReplays = maxReplays
+    }
+
+    /// The spec recorded with `job`.
+    public static func of(_ job: ReplayJob) throws -> ReplayJobSpec { try decode(job.filters) }
+
+    func encoded() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        encoder.dateEncodingStrategy = .iso8601
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    static func decode(_ text: String) throws -> ReplayJobSpec {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try decoder.decode(ReplayJobSpec.self, from: Data(text.utf8))
+    }
+}

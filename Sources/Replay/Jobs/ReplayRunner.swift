@@ -1,0 +1,295 @@
+import Foundation
+import Kafka
+import Ledger
+import Logging
+import Policy
+import Routing
+import Synchronization
+
+/// Runs one replay job on the calling thread, which must be a dedicated one (it polls,
+/// waits for delivery reports and sleeps for the rate limit).
+///
+/// Exactly once per checkpoint: records are handled one partition chunk at a time; the
+/// chunk's outputs are produced and acknowledged, then `Ledger.updateProgress` moves the
+/// partition's next offset, adds the counts and records every output's idempotency key in
+/// one SQLite transaction. Before producing, keys the ledger already has are skipped, so
+/// neither a resumed job nor a replay of an event that had succeeded sends anything twice.
+final class ReplayRunner {
+    struct Hooks: Sendable {
+        var onProgress: @Sendable (ReplayProgressReport) -> Void = { _ in }
+        var onEvent: @Sendable (ReplayEventReport) -> Void = { _ in }
+    }
+
+    /// One record to produce and the ledger key that makes it idempotent.
+    private struct Send {
+        var record: ProducerRecord
+        var key: String
+    }
+
+    private let job: ReplayJob
+    private let spec: ReplayJobSpec
+    private let lane: Lane
+    private let policy: LoadedPolicy
+    private let ledger: Ledger
+    private let cluster: KafkaConfiguration
+    private let control: ReplayControl
+    private let hooks: Hooks
+    private let batchSize: Int
+    private let logger: Logger
+
+    init(
+        job: ReplayJob, policy: LoadedPolicy, ledger: Ledger, cluster: KafkaConfiguration, control: ReplayControl,
+        hooks: Hooks, batchSize: Int, logger: Logger
+    ) throws {
+        self.job = job
+        spec = try ReplayJobSpec.decode(job.filters)
+        guard let lane = policy.catalog.lane(named: spec.lane) else {
+            throw ReplayError(.conflict, "job \(job.id) replays lane '\(spec.lane)', which the active policy's catalog no longer has")
+        }
+        self.lane = lane
+        self.policy = policy
+        self.ledger = ledger
+        self.cluster = cluster
+        self.control = control
+        self.hooks = hooks
+        self.batchSize = batchSize
+        self.logger = logger
+    }
+
+    /// Runs to the end of the job's ranges, a cancel, or a stop request; returns the job as recorded.
+    func run() throws -> ReplayJob {
+        guard case .offsets(let planned) = job.source.range else {
+            throw ReplayError(.conflict, "job \(job.id) has no resolved offsets; create jobs through ReplayJobs")
+        }
+        _ = try ledger.setState(jobID: job.id, to: .running)
+        do {
+            return try replay(planned)
+        } catch {
+            logger.error("replay job \(job.id) failed: \(error)")
+            return try ledger.setState(jobID: job.id, to: .failed, error: "\(error)")
+        }
+    }
+
+    private func replay(_ planned: [PartitionOffsets]) throws -> ReplayJob {
+        let checkpoints = Dictionary(try ledger.progress(jobID: job.id).map { ($0.partition, $0.nextOffset) }) { $1 }
+        let ranges = planned.map {
+            PartitionRange(topic: job.source.topic, partition: $0.partition, start: checkpoints[$0.partition] ?? $0.from, end: $0.until ?? $0.from)
+        }
+        let total = planned.reduce(Int64(0)) { $0 + max(0, ($1.until ?? $1.from) - $1.from) }
+        var position = Dictionary(uniqueKeysWithValues: ranges.map { ($0.partition, $0.start) })
+        let origins = Dictionary(uniqueKeysWithValues: planned.map { ($0.partition, $0.from) })
+        func read() -> Int64 { position.reduce(0) { $0 + ($1.value - (origins[$1.key] ?? $1.value)) } }
+        let readAtStart = read()
+        let started = ContinuousClock.now
+
+        let preparer = EventPreparer(lane: lane, policy: policy, correlation: try workOrders())
+        let deliveries = DeliveryCollector()
+        var producer: Producer?
+        if !job.dryRun {
+            var configuration = ProducerConfiguration(client: cluster)
+            // A consumer setting the readers use; librdkafka warns when a producer gets it.
+            configuration.client.properties["fetch.wait.max.ms"] = nil
+            // Dead letters and quarantined events keep bodies up to the 1 MB plants send, plus context.
+            if configuration.client.properties["message.max.bytes"] == nil {
+                configuration.client.properties["message.max.bytes"] = "4000000"
+            }
+            producer = try Producer(configuration: configuration, logger: logger) { report in
+                deliveries.add(report)
+            }
+        }
+        defer { try? producer?.close(timeout: .seconds(10)) }
+        let reader = try TopicRangeReader(cluster: cluster, logger: logger)
+        defer { reader.close() }
+
+        var limiter = RateLimiter(perSecond: job.rateLimit)
+        var latest = job
+        try reader.read(ranges, batchSize: batchSize) { range, records, nextOffset in
+            var delta = ReplayCounts()
+            var sends: [Send] = []
+            var audits: [AuditRecord] = []
+            for record in records {
+                let inspected = InspectedRecord(record)
+                // Quarantined events stay where they are: that is what stops the cycle.
+                guard !inspected.isQuarantined, spec.filter.matches(inspected) else { continue }
+                delta.selected += 1
+                limiter.wait()
+                try handle(record, inspected, preparer: preparer, counts: &delta, sends: &sends, audits: &audits)
+            }
+            var produced: [ProducedOutput] = []
+            if let producer, !sends.isEmpty {
+                produced = try deliver(sends, producer: producer, deliveries: deliveries)
+            }
+            if !audits.isEmpty { try ledger.append(audits) }
+            latest = try ledger.updateProgress(
+                jobID: job.id, topic: range.topic, partition: range.partition, nextOffset: nextOffset, counts: delta,
+                produced: produced)
+            position[range.partition] = nextOffset
+            let elapsed = (ContinuousClock.now - started) / .seconds(1)
+            let rate = elapsed > 0 ? Double(read() - readAtStart) / elapsed : 0
+            hooks.onProgress(ReplayProgressReport(
+                jobID: job.id, counts: latest.counts, read: read(), total: total, rate: rate,
+                etaSeconds: rate > 0 ? Double(total - read()) / rate : nil))
+            return latest.state != .cancelled && !control.isStopRequested
+        }
+        if latest.state == .cancelled { return latest }
+        if control.isStopRequested { return try ledger.setState(jobID: job.id, to: .paused) }
+        return try ledger.setState(jobID: job.id, to: .completed)
+    }
+
+    // MARK: - One event
+
+    private func handle(
+        _ record: ConsumerRecord, _ inspected: InspectedRecord, preparer: EventPreparer, counts: inout ReplayCounts,
+        sends: inout [Send], audits: inout [AuditRecord]
+    ) throws {
+        let original = Self.original(of: record, inspected: inspected)
+        let position = "\(original.topic)/\(original.partition)/\(original.offset)"
+        var report = ReplayEventReport(
+            topic: record.topic, partition: record.partition, offset: record.offset, eventID: inspected.eventID,
+            eventType: inspected.eventType, classification: "", targets: [])
+
+        if inspected.replayCount >= spec.maxReplays {
+            report.classification = "quarantine"
+            report.reason = "replayed \(inspected.replayCount) times (limit \(spec.maxReplays))"
+            let send = Send(record: quarantined(record, inspected), key: "quarantine:\(position)")
+            if try enqueue([send], report: &report, sends: &sends).isEmpty { counts.skipped += 1 } else { counts.quarantined += 1 }
+            hooks.onEvent(report)
+            return
+        }
+
+        switch job.mode {
+        case .redrive:
+            report.classification = "redrive"
+            let redriven = ProducerRecord(topic: original.topic, key: original.key, value: original.value, headers: original.headers)
+            let fresh = try enqueue([Send(record: redriven, key: "redrive:\(position)#\(inspected.replayCount + 1)")], report: &report, sends: &sends)
+            if fresh.isEmpty { counts.skipped += 1 } else { counts.sent += 1 }
+        case .reroute:
+            let prepared = preparer.prepare(original)
+            report.classification = prepared.decision.outcome.label
+            report.ruleID = prepared.decision.ruleID
+            if case .deadLetter(let reason, let message) = prepared.decision.outcome { report.reason = "\(reason.rawValue): \(message)" }
+            if case .drop(let why) = prepared.decision.outcome { report.reason = why }
+            let candidates = prepared.outputs.map { output in
+                // A new dead letter of a replayed event is a new record, not the one it came from.
+                Send(record: output.record, key: output.isDeadLetter ? "\(output.idempotencyKey)#replay-\(inspected.replayCount + 1)" : output.idempotencyKey)
+            }
+            let fresh = try enqueue(candidates, report: &report, sends: &sends)
+            if prepared.outputs.contains(where: \.isDeadLetter) {
+                counts.failed += 1
+            } else if fresh.isEmpty {
+                counts.skipped += 1
+            } else {
+                counts.sent += 1
+            }
+            if !fresh.isEmpty, var audit = prepared.audit {
+                let keys = Set(fresh.map(\.key))
+                audit.outputs = audit.outputs.filter { keys.contains($0.idempotencyKey) }
+                audit.reason = [audit.reason, "replay job \(job.id)"].compactMap { $0 }.joined(separator: "; ")
+                audits.append(audit)
+            }
+        }
+        hooks.onEvent(report)
+    }
+
+    /// Adds the candidates whose key neither the ledger nor this chunk has yet; returns them.
+    private func enqueue(_ candidates: [Send], report: inout ReplayEventReport, sends: inout [Send]) throws -> [Send] {
+        let known = try ledger.producedKeys(among: candidates.map(\.key)).union(sends.map(\.key))
+        var fresh: [Send] = []
+        for candidate in candidates {
+            let already = known.contains(candidate.key)
+            report.targets.append(.init(topic: candidate.record.topic, idempotencyKey: candidate.key, alreadyProduced: already))
+            if !already { fresh.append(candidate) }
+        }
+        sends += fresh
+        return fresh
+    }
+
+    /// Produces a chunk's records and waits for every acknowledgement. A failed delivery
+    /// fails the job after recording what did land, so a resume skips those.
+    private func deliver(_ sends: [Send], producer: Producer, deliveries: DeliveryCollector) throws -> [ProducedOutput] {
+        deliveries.reset()
+        for (index, send) in sends.enumerated() {
+            try producer.produceWaitingForRoom(send.record, token: UInt64(index + 1))
+        }
+        try producer.flush(timeout: .seconds(60))
+        let reports = deliveries.reports
+        var produced: [ProducedOutput] = []
+        var failure: KafkaError?
+        for report in reports {
+            let index = Int(report.token) - 1
+            guard sends.indices.contains(index) else { continue }
+            if let error = report.error {
+                failure = failure ?? error
+            } else {
+                produced.append(ProducedOutput(
+                    idempotencyKey: sends[index].key, topic: report.topic, partition: report.partition, offset: report.offset))
+            }
+        }
+        if failure != nil || produced.count < sends.count {
+            try ledger.recordProduced(produced)
+            let reason = failure.map { "\($0)" } ?? "\(sends.count - produced.count) deliveries unreported after 60 s"
+            throw ReplayError(.kafka, "\(sends.count - produced.count) of \(sends.count) replayed records were not delivered: \(reason); fix the cause, then `plantrouter replay resume \(job.id)` (delivered records are skipped)")
+        }
+        return produced
+    }
+
+    // MARK: - Records
+
+    /// The event as its source topic had it: for a dead letter, its original position with
+    /// the `dlq-*` context removed; in both cases the replay count incremented.
+    static func original(of record: ConsumerRecord, inspected: InspectedRecord) -> ConsumerRecord {
+        var headers = record.headers.filter { !$0.name.hasPrefix("dlq-") && $0.name != HeaderNames.replayCount }
+        headers.append(KafkaHeader(name: HeaderNames.replayCount, string: String(inspected.replayCount + 1)))
+        guard let context = inspected.deadLetter, let topic = context.originalTopic else {
+            return ConsumerRecord(
+                topic: record.topic, partition: record.partition, offset: record.offset, timestampMs: record.timestampMs,
+                key: record.key, value: record.value, headers: headers)
+        }
+        let timestamp = record.headers[header: HeaderNames.DeadLetter.originalTimestamp]?.stringValue.flatMap(Int64.init)
+        return ConsumerRecord(
+            topic: topic, partition: context.originalPartition ?? record.partition, offset: context.originalOffset ?? record.offset,
+            timestampMs: timestamp ?? record.timestampMs, key: record.key, value: record.value, headers: headers)
+    }
+
+    /// The record as a dead letter with reason `quarantine` in the lane's dead-letter topic:
+    /// listed by `dlq list --reason quarantine`, never selected by a replay again.
+    private func quarantined(_ record: ConsumerRecord, _ inspected: InspectedRecord) -> ProducerRecord {
+        typealias Names = HeaderNames.DeadLetter
+        var headers = record.headers.filter { $0.name != Names.reason && $0.name != Names.error }
+        if inspected.deadLetter?.originalTopic == nil {
+            headers += [
+                KafkaHeader(name: Names.originalTopic, string: record.topic),
+                KafkaHeader(name: Names.originalPartition, string: String(record.partition)),
+                KafkaHeader(name: Names.originalOffset, string: String(record.offset)),
+                KafkaHeader(name: Names.originalTimestamp, string: String(record.timestampMs)),
+                KafkaHeader(name: Names.lane, string: lane.name),
+            ]
+        }
+        let previous = inspected.deadLetter.map { " after \($0.reason): \($0.error ?? "")" } ?? ""
+        headers += [
+            KafkaHeader(name: Names.reason, string: InspectedRecord.quarantineReason),
+            KafkaHeader(name: Names.error, string: String("replayed \(inspected.replayCount) times (limit \(spec.maxReplays)), quarantined by replay job \(job.id)\(previous)".prefix(2000))),
+        ]
+        return ProducerRecord(topic: lane.deadLetterTopic, key: record.key, value: record.value, headers: headers,
+                              timestampMs: record.timestampMs >= 0 ? record.timestampMs : nil)
+    }
+
+    /// Active work orders from the ledger's correlation table, for rules that correlate.
+    private func workOrders() throws -> WorkOrderTable {
+        var table = WorkOrderTable()
+        for row in try ledger.activeWorkOrders() {
+            let raw = RawEvent(topic: "", key: Array(row.id.utf8), value: Array(row.payload.utf8), headers: [])
+            if let order = try? WorkOrder.decode(raw) { table.upsert(order) }
+        }
+        return table
+    }
+}
+
+/// Delivery reports of the chunk in flight, handed over from the producer's poll thread.
+private final class DeliveryCollector: Sendable {
+    private let state = Mutex<[DeliveryReport]>([])
+
+    func add(_ report: DeliveryReport) { state.withLock { $0.append(report) } }
+    func reset() { state.withLock { $0.removeAll() } }
+    var reports: [DeliveryReport] { state.withLock { $0 } }
+}
