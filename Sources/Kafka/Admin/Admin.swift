@@ -17,7 +17,7 @@ public final class Admin: Sendable {
     /// Creates `topics`. Topics that already exist are left as they are when
     /// `ignoreExisting`; any other per-topic failure throws, naming the topic.
     public func createTopics(_ topics: [TopicSpec], ignoreExisting: Bool = true, timeout: Duration = .seconds(30)) async throws {
-        try await BlockingCall.run { try self.createTopicsBlocking(topics, ignoreExisting: ignoreExisting, timeout: timeout) }
+        try await BlockingThread.run(name: "kafka-blocking-call") { try self.createTopicsBlocking(topics, ignoreExisting: ignoreExisting, timeout: timeout) }
     }
 
     /// Describes `names` (every topic when empty) from cluster metadata.
@@ -80,7 +80,7 @@ public final class Admin: Sendable {
     }
 
     public func lag(group: String, topics: [String], timeout: Duration = .seconds(10)) async throws -> [PartitionLag] {
-        try await BlockingCall.run { try self.lag(group: group, topics: topics, timeout: timeout) }
+        try await BlockingThread.run(name: "kafka-blocking-call") { try self.lag(group: group, topics: topics, timeout: timeout) }
     }
 
     private func createTopicsBlocking(_ topics: [TopicSpec], ignoreExisting: Bool, timeout: Duration) throws {

@@ -72,21 +72,21 @@ public final class TransactionalProducer: Sendable {
     }
 
     public func initTransactions(timeout: Duration = .seconds(30)) async throws {
-        try await BlockingCall.run { try self.initTransactions(timeout: timeout) }
+        try await BlockingThread.run(name: "kafka-blocking-call") { try self.initTransactions(timeout: timeout) }
     }
 
     public func commitTransaction(timeout: Duration = .seconds(30)) async throws {
-        try await BlockingCall.run { try self.commitTransaction(timeout: timeout) }
+        try await BlockingThread.run(name: "kafka-blocking-call") { try self.commitTransaction(timeout: timeout) }
     }
 
     public func abortTransaction(timeout: Duration = .seconds(30)) async throws {
-        try await BlockingCall.run { try self.abortTransaction(timeout: timeout) }
+        try await BlockingThread.run(name: "kafka-blocking-call") { try self.abortTransaction(timeout: timeout) }
     }
 
     public func sendOffsets(
         _ offsets: [TopicPartitionOffset], group: ConsumerGroupMetadata, timeout: Duration = .seconds(30)
     ) async throws {
-        try await BlockingCall.run { try self.sendOffsets(offsets, group: group, timeout: timeout) }
+        try await BlockingThread.run(name: "kafka-blocking-call") { try self.sendOffsets(offsets, group: group, timeout: timeout) }
     }
 
     /// Flushes and stops the producer's poll thread.

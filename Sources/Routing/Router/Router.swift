@@ -59,7 +59,7 @@ public final class Router: Service, Sendable {
     public func stop() async {
         await withTaskGroup(of: Void.self) { group in
             for lane in lanes {
-                group.addTask { try? await BlockingWork.run { lane.stop() } }
+                group.addTask { try? await BlockingThread.run(name: "stop-\(lane.name)") { lane.stop() } }
             }
         }
         correlation?.stop()
@@ -75,14 +75,5 @@ public final class Router: Service, Sendable {
         await start()
         try? await gracefulShutdown()
         await stop()
-    }
-}
-
-/// Runs blocking work (joining lane threads) off Swift's cooperative pool.
-enum BlockingWork {
-    static func run<Result: Sendable>(_ body: @escaping @Sendable () -> Result) async throws -> Result {
-        await withCheckedContinuation { continuation in
-            Thread { continuation.resume(returning: body()) }.start()
-        }
     }
 }

@@ -73,19 +73,10 @@ struct SimulateCommand: AsyncParsableCommand {
             }
             let producer = try Producer(configuration: ProducerConfiguration(client: client))
             let publisher = TrafficPublisher(producer: producer)
-            let perTopic = try await BlockingThread.run { try publisher.publish(events, rate: rate > 0 ? rate : nil) }
+            let perTopic = try await BlockingThread.run(name: "simulate-publish") { try publisher.publish(events, rate: rate > 0 ? rate : nil) }
             try producer.close()
             print("produced \(events.count) events to \(bootstrap):")
             for (topic, count) in perTopic.sorted(by: { $0.key < $1.key }) { print("  \(topic): \(count)") }
-        }
-    }
-}
-
-/// Runs blocking producer work on a thread of its own, off Swift's cooperative pool.
-enum BlockingThread {
-    static func run<Result: Sendable>(_ body: @escaping @Sendable () throws -> Result) async throws -> Result {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Swift.Result { try body() }) }.start()
         }
     }
 }
