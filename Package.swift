@@ -72,6 +72,7 @@ let package = Package(
                 "Ledger",
                 "PlantSimulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/Sources/plantrouter-bench"
         ),
