@@ -2,35 +2,23 @@ import CRdKafka
 
 /// The consumer's queue, read in batches and copied into Swift records.
 /// Polled from one thread at a time (see `Consumer`).
+///
+/// A batch is read one message at a time (`rd_kafka_consume_queue`), not with
+/// `rd_kafka_consume_batch_queue`: in librdkafka before 2.1.0 (Debian ships
+/// 2.0.2) the batch call intermittently skips offsets of a partition that is
+/// paused and resumed, which a cooperative rebalance does to every partition
+/// a member keeps (librdkafka PR #4235). KafkaTests' rebalance test lost
+/// records that way.
 final class ConsumerQueue: @unchecked Sendable {
     private let pointer: OpaquePointer
-    /// Where librdkafka puts a batch's message pointers; reused across polls,
-    /// which is safe because polls never overlap.
-    private var messages: UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>
-    private var capacity: Int
 
-    init(_ pointer: OpaquePointer) {
-        self.pointer = pointer
-        capacity = 0
-        messages = .allocate(capacity: 0)
-    }
-
-    deinit {
-        messages.deallocate()
-        rd_kafka_queue_destroy(pointer)
-    }
+    init(_ pointer: OpaquePointer) { self.pointer = pointer }
+    deinit { rd_kafka_queue_destroy(pointer) }
 
     func poll(maxRecords: Int, timeoutMs: Int32) -> ConsumerBatch {
-        if maxRecords > capacity {
-            messages.deallocate()
-            messages = .allocate(capacity: maxRecords)
-            capacity = maxRecords
-        }
-        let messages = messages
-        let count = rd_kafka_consume_batch_queue(pointer, timeoutMs, messages, maxRecords)
         var batch = ConsumerBatch()
-        guard count > 0 else { return batch }
-        batch.records.reserveCapacity(count)
+        guard maxRecords > 0 else { return batch }
+        batch.records.reserveCapacity(min(maxRecords, 1024))
         // Topic names repeat across a batch; copying each once saves an allocation per record.
         var topicNames: [(OpaquePointer, String)] = []
         func topicName(_ rkt: OpaquePointer?) -> String {
@@ -40,9 +28,12 @@ final class ConsumerQueue: @unchecked Sendable {
             topicNames.append((rkt, name))
             return name
         }
-        for index in 0..<count {
-            guard let message = messages[index] else { continue }
+        // Wait for the first message, then take what is already queued without waiting.
+        var taken = 0
+        var next = rd_kafka_consume_queue(pointer, timeoutMs)
+        while let message = next {
             defer { rd_kafka_message_destroy(message) }
+            taken += 1
             let native = message.pointee
             switch native.err {
             case RD_KAFKA_RESP_ERR_NO_ERROR:
@@ -54,6 +45,7 @@ final class ConsumerQueue: @unchecked Sendable {
                 let text = native.payload.map { String(cString: $0.assumingMemoryBound(to: CChar.self)) }
                 batch.errors.append(KafkaError(operation: "consume \(topicName(native.rkt))", code: KafkaErrorCode(native.err), message: text))
             }
+            next = taken < maxRecords ? rd_kafka_consume_queue(pointer, 0) : nil
         }
         return batch
     }
