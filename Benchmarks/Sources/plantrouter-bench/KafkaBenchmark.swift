@@ -32,19 +32,25 @@ struct KafkaBenchmark: AsyncParsableCommand {
     @Option(help: "compression.codec for both producers.")
     var compression = "none"
 
+    @Option(help: "How the raw side reads: 'poll' (rd_kafka_consume_queue per message, what the Swift layer calls) or 'batch' (rd_kafka_consume_batch_queue, which skips offsets across pause/resume and cooperative rebalances before librdkafka 2.1.0).")
+    var rawConsume = "poll"
+
     @Option(help: "Which side to run: both, raw or swift (one side alone is for profilers).")
     var side = "both"
 
     func run() throws {
-        let settings = BenchSettings(messages: messages, size: size, partitions: partitions, compression: compression)
+        let settings = BenchSettings(
+            messages: messages, size: size, partitions: partitions, compression: compression, rawBatchConsume: rawConsume == "batch")
         let perPartition = Double(messages) * Double(size + 30) / Double(partitions)
         if perPartition > 4.5 * 1024 * 1024 {
             print("warning: about \(Int(perPartition / 1024)) KB per partition; the embedded cluster drops batches beyond 5 MB per partition and the consume side will never finish. Add partitions.")
         }
         print("kafka: \(messages) messages of \(size) bytes, \(partitions) partitions on \(brokers) embedded brokers, "
             + "\(runs) runs, librdkafka \(String(cString: rd_kafka_version_str()))")
-        print("client settings (both sides): " + settings.sharedProducerProperties.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
-            + " | consumer: " + settings.sharedConsumerProperties.map { "\($0.0)=\($0.1)" }.joined(separator: " "))
+        let producerSettings: String = settings.sharedProducerProperties.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
+        let consumerSettings: String = settings.sharedConsumerProperties.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
+        let rawRead = settings.rawBatchConsume ? "rd_kafka_consume_batch_queue" : "rd_kafka_consume_queue"
+        print("client settings (both sides): \(producerSettings) | consumer: \(consumerSettings) | raw reads with \(rawRead)")
 
         var raw: [Rates] = []
         var swift: [Rates] = []
@@ -121,6 +127,7 @@ struct BenchSettings {
     let size: Int
     let partitions: Int32
     let compression: String
+    let rawBatchConsume: Bool
     let topic = "bench"
     let lingerMs = 5
     let maxQueued = 100_000
@@ -327,7 +334,18 @@ enum RawLibrdkafka {
         var checksum = 0
         let deadline = ContinuousClock.now + .seconds(120)
         while received < settings.messages, ContinuousClock.now < deadline {
-            let count = rd_kafka_consume_batch_queue(queue, 100, messages, settings.batchSize)
+            var count = 0
+            if settings.rawBatchConsume {
+                count = rd_kafka_consume_batch_queue(queue, 100, messages, settings.batchSize)
+            } else {
+                // The Swift layer's pattern: wait for one, then take what is queued.
+                var next = rd_kafka_consume_queue(queue, 100)
+                while let message = next {
+                    messages[count] = message
+                    count += 1
+                    next = count < settings.batchSize ? rd_kafka_consume_queue(queue, 0) : nil
+                }
+            }
             guard count > 0 else { continue }
             for index in 0..<count {
                 let message = messages[index]!
