@@ -133,7 +133,11 @@ let package = Package(
         ),
         .testTarget(
             name: "KafkaTests",
-            dependencies: ["Kafka", "CRdKafka"]
+            dependencies: [
+                "Kafka",
+                "CRdKafka",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "LedgerTests",

@@ -16,7 +16,7 @@ struct ProducerConsumerRoundTripTests {
             ProducerRecord(topic: "roundtrip", key: binary, value: binary, headers: [KafkaHeader(name: "bin", value: binary)],
                            timestampMs: 1_700_000_000_123),
         ]
-        let producer = try Producer(configuration: test.producerConfiguration())
+        let producer = try test.producer()
         var offsets: [Int64] = []
         for record in sent {
             let report = try await producer.send(record)
@@ -26,7 +26,7 @@ struct ProducerConsumerRoundTripTests {
         }
         #expect(offsets == [0, 1, 2, 3])
 
-        let consumer = try Consumer(configuration: test.consumerConfiguration())
+        let consumer = try test.consumer()
         try consumer.assign([TopicPartitionOffset(topic: "roundtrip", partition: 0, offset: TopicPartitionOffset.beginning)])
         let received = try await consume(consumer) { $0.count >= sent.count }
         try #require(received.count == sent.count)
@@ -43,7 +43,7 @@ struct ProducerConsumerRoundTripTests {
     @Test func producedRecordsKeepPerKeyOrder() async throws {
         let test = try TestCluster(topics: [TopicSpec(name: "ordered", partitions: 4)])
         try test.produceNumbered(2000, to: "ordered")
-        let consumer = try Consumer(configuration: test.consumerConfiguration())
+        let consumer = try test.consumer()
         try consumer.subscribe(["ordered"])
         let received = try await consume(consumer) { $0.count >= 2000 }
         #expect(received.count == 2000)
@@ -58,7 +58,7 @@ struct ProducerConsumerRoundTripTests {
     @Test func batchesStreamToAsyncCode() async throws {
         let test = try TestCluster(topics: [TopicSpec(name: "stream", partitions: 2)])
         try test.produceNumbered(500, to: "stream")
-        let consumer = try Consumer(configuration: test.consumerConfiguration())
+        let consumer = try test.consumer()
         try consumer.subscribe(["stream"])
         var seen = Set<String>()
         for try await batch in consumer.batches(maxRecords: 100) {
@@ -72,7 +72,7 @@ struct ProducerConsumerRoundTripTests {
     @Test func deliveryHandlerReportsEveryToken() async throws {
         let test = try TestCluster(topics: [TopicSpec(name: "tokens", partitions: 3)])
         let reports = ReportCollector()
-        let producer = try Producer(configuration: test.producerConfiguration()) { reports.add($0) }
+        let producer = try test.producer() { reports.add($0) }
         for token in 1...1000 {
             try produceRetryingWhenFull(producer, ProducerRecord(topic: "tokens", value: [1]), token: UInt64(token))
         }
@@ -88,7 +88,7 @@ struct ProducerConsumerRoundTripTests {
         var configuration = test.producerConfiguration()
         configuration.deliveryTimeoutMs = 1500
         configuration.client.properties["allow.auto.create.topics"] = "false"
-        let producer = try Producer(configuration: configuration)
+        let producer = try test.producer(configuration)
         test.cluster.setTopicError("missing", .unknownTopicOrPartition)
         await #expect {
             try await producer.send(ProducerRecord(topic: "missing", value: [1]))
@@ -97,10 +97,4 @@ struct ProducerConsumerRoundTripTests {
             return [KafkaErrorCode.messageTimedOut, .unknownTopicOrPartition, .unknownTopic].contains(error.code)
         }
     }
-}
-
-final class ReportCollector: Sendable {
-    private let reports = Mutex<[DeliveryReport]>([])
-    func add(_ report: DeliveryReport) { reports.withLock { $0.append(report) } }
-    var all: [DeliveryReport] { reports.withLock { $0 } }
 }

@@ -29,6 +29,8 @@ final class KafkaHandle: @unchecked Sendable {
 
     /// The fatal error librdkafka has raised on this instance, if any.
     func fatalError(operation: String) -> KafkaError? {
+        // The common case, checked without allocating a message buffer.
+        guard rd_kafka_fatal_error(pointer, nil, 0) != RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
         var errorText = [CChar](repeating: 0, count: 512)
         let code = rd_kafka_fatal_error(pointer, &errorText, errorText.count)
         guard code != RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }

@@ -6,9 +6,18 @@ import Logging
 /// transactions, plus fault injection. Any client can connect to
 /// `bootstrapServers`, in this process or another (kcat, a second router).
 ///
-/// Limits (librdkafka 2.0.2): no CreateTopics request (use `createTopics`
-/// here); fetch stalls with backlogs of a few hundred thousand records, so
-/// keep volumes around 100k.
+/// Limits of librdkafka 2.0.2's mock, each seen in KafkaTests:
+/// - each partition keeps at most 5 MB (and 100 000 batches) of log; older
+///   batches are dropped silently, so a reader from the beginning never sees
+///   them. What looks like a fetch stall with large backlogs is this: spread
+///   volume over partitions (100k records of 200 bytes need 6 or more);
+/// - no CreateTopics request: `Admin.createTopics` ends in `_TIMED_OUT`
+///   ("waiting for controller") after its timeout; use `createTopics` here;
+/// - the replication factor is not honoured (a factor of 2 on 3 brokers
+///   gives 3 replicas);
+/// - transactions commit and abort, but no markers are written, so
+///   `read_committed` readers also see aborted records, and offsets sent
+///   with `TransactionalProducer.sendOffsets` are acknowledged, never stored.
 ///
 /// Thread-safe: librdkafka forwards every call to the cluster's own thread.
 public final class EmbeddedCluster: @unchecked Sendable {
@@ -35,7 +44,8 @@ public final class EmbeddedCluster: @unchecked Sendable {
     public var configuration: KafkaConfiguration { KafkaConfiguration(bootstrapServers: bootstrapServers) }
 
     /// Creates each topic (the embedded brokers do not serve CreateTopics requests).
-    /// Replication is capped at the broker count; topic configs are not modelled.
+    /// Replication is capped at the broker count, and librdkafka 2.0.2 places
+    /// replicas as it likes; topic configs are not modelled.
     public func createTopics(_ topics: [TopicSpec]) throws(KafkaError) {
         for topic in topics {
             try KafkaError.check(

@@ -136,32 +136,36 @@ extension ProducerRecord {
         let error = topic.withCString { topicName in
             key.withOptionalBytes { keyBytes in
                 value.withOptionalBytes { valueBytes in
-                    var values = [rd_kafka_vu_t](repeating: rd_kafka_vu_t(), count: 8)
-                    var count = 0
-                    func append(_ type: rd_kafka_vtype_t, _ fill: (inout rd_kafka_vu_t) -> Void) {
-                        values[count].vtype = type
-                        fill(&values[count])
-                        count += 1
-                    }
-                    append(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topicName }
-                    append(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = partition ?? RD_KAFKA_PARTITION_UA }
-                    append(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
-                    append(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = UnsafeMutableRawPointer(bitPattern: UInt(token)) }
-                    if let keyBytes {
-                        append(RD_KAFKA_VTYPE_KEY) {
-                            $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: keyBytes.baseAddress ?? emptyBytes)
-                            $0.u.mem.size = keyBytes.count
+                    // On the stack: a heap array here cost an allocation per record.
+                    withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 8) { values in
+                        var count = 0
+                        func append(_ type: rd_kafka_vtype_t, _ fill: (inout rd_kafka_vu_t) -> Void) {
+                            var value = rd_kafka_vu_t()
+                            value.vtype = type
+                            fill(&value)
+                            values.initializeElement(at: count, to: value)
+                            count += 1
                         }
-                    }
-                    if let valueBytes {
-                        append(RD_KAFKA_VTYPE_VALUE) {
-                            $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: valueBytes.baseAddress ?? emptyBytes)
-                            $0.u.mem.size = valueBytes.count
+                        append(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topicName }
+                        append(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = partition ?? RD_KAFKA_PARTITION_UA }
+                        append(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
+                        append(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = UnsafeMutableRawPointer(bitPattern: UInt(token)) }
+                        if let keyBytes {
+                            append(RD_KAFKA_VTYPE_KEY) {
+                                $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: keyBytes.baseAddress ?? emptyBytes)
+                                $0.u.mem.size = keyBytes.count
+                            }
                         }
+                        if let valueBytes {
+                            append(RD_KAFKA_VTYPE_VALUE) {
+                                $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: valueBytes.baseAddress ?? emptyBytes)
+                                $0.u.mem.size = valueBytes.count
+                            }
+                        }
+                        if let timestampMs { append(RD_KAFKA_VTYPE_TIMESTAMP) { $0.u.i64 = timestampMs } }
+                        if let nativeHeaders { append(RD_KAFKA_VTYPE_HEADERS) { $0.u.headers = nativeHeaders } }
+                        return body(UnsafeBufferPointer(rebasing: values[..<count]))
                     }
-                    if let timestampMs { append(RD_KAFKA_VTYPE_TIMESTAMP) { $0.u.i64 = timestampMs } }
-                    if let nativeHeaders { append(RD_KAFKA_VTYPE_HEADERS) { $0.u.headers = nativeHeaders } }
-                    return values.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[..<count])) }
                 }
             }
         }

@@ -1,0 +1,232 @@
+import Foundation
+@testable import Kafka
+import Synchronization
+import Testing
+
+@Suite("Consumer groups")
+struct ConsumerGroupTests {
+    @Test func twoMembersSplitThePartitions() async throws {
+        let test = try TestCluster(topics: [TopicSpec(name: "split", partitions: 6)])
+        let group = "split-group"
+        let first = try GroupMember(test, group: group, topic: "split")
+        let second = try GroupMember(test, group: group, topic: "split")
+        let all = Set((0..<6).map { TopicPartition(topic: "split", partition: $0) })
+
+        let settled = try await eventually {
+            !first.assignment.isEmpty && !second.assignment.isEmpty
+                && first.assignment.union(second.assignment) == all
+        }
+        #expect(settled, "assignments: \(first.assignment) and \(second.assignment)")
+        #expect(first.assignment.isDisjoint(with: second.assignment))
+
+        // Each member reads exactly its own partitions.
+        try test.produceNumbered(600, to: "split", key: { "asset-\($0)" })
+        let everything = try await eventually { first.numbers.count + second.numbers.count >= 600 }
+        #expect(everything)
+        #expect(Set(first.records.map(\.partition)).isSubset(of: first.assignment.map(\.partition)))
+        #expect(Set(second.records.map(\.partition)).isSubset(of: second.assignment.map(\.partition)))
+        #expect(Set(first.numbers).union(second.numbers) == Set(0..<600))
+
+        try await GroupMember.leave([first, second])
+    }
+
+    @Test func aThirdMemberJoiningRebalancesWithoutLoss() async throws {
+        let topic = "rebalance"
+        let test = try TestCluster(topics: [TopicSpec(name: topic, partitions: 6)])
+        let group = "rebalance-group"
+        let all = Set((0..<6).map { TopicPartition(topic: topic, partition: $0) })
+        let first = try GroupMember(test, group: group, topic: topic)
+        let second = try GroupMember(test, group: group, topic: topic)
+        #expect(try await eventually { first.assignment.union(second.assignment) == all && !first.assignment.isEmpty && !second.assignment.isEmpty })
+        let before = (first.assignment, second.assignment)
+
+        // Produce numbered records before, during and after the third member's join.
+        let produced = Atomic<Int>(0)
+        let stopProducing = Atomic<Bool>(false)
+        let failures = Mutex<[String]>([])
+        let producing = Task.detached {
+            try await onDedicatedThread {
+                let producer = try test.producer { report in
+                    if let error = report.error { failures.withLock { $0.append("\(report.token): \(error)") } }
+                }
+                var id = 0
+                while !stopProducing.load(ordering: .relaxed), id < 95_000 {
+                    try produceRetryingWhenFull(
+                        producer, ProducerRecord(topic: topic, key: Array("asset-\(id % 97)".utf8), value: Array(String(id).utf8)),
+                        token: UInt64(id))
+                    id += 1
+                    produced.store(id, ordering: .relaxed)
+                    if id % 50 == 0 { Thread.sleep(forTimeInterval: 0.01) }
+                }
+                try producer.close()
+                return id
+            }
+        }
+        #expect(try await eventually { produced.load(ordering: .relaxed) >= 3_000 })
+
+        let third = try GroupMember(test, group: group, topic: topic)
+        let rebalanced = try await eventually {
+            let members = [first.assignment, second.assignment, third.assignment]
+            return members.allSatisfy { !$0.isEmpty }
+                && members.reduce(0) { $0 + $1.count } == 6
+                && members.reduce(Set()) { $0.union($1) } == all
+        }
+        #expect(rebalanced, "after the join: \(first.assignment) \(second.assignment) \(third.assignment)")
+        let producedAtRebalance = produced.load(ordering: .relaxed)
+        #expect(try await eventually { produced.load(ordering: .relaxed) >= producedAtRebalance + 3_000 })
+        stopProducing.store(true, ordering: .relaxed)
+        let total = try await producing.value
+        let failed = failures.withLock { $0 }
+        #expect(failed.isEmpty, "\(failed.count) deliveries failed, e.g. \(failed.prefix(3))")
+        #expect(total < 95_000, "production ran across the rebalance and was stopped after it")
+
+        let members = [first, second, third]
+        let complete = try await eventually(timeout: .seconds(60)) {
+            members.reduce(Set<Int>()) { $0.union($1.numbers) }.count == total
+        }
+        let union = members.reduce(Set<Int>()) { $0.union($1.numbers) }
+        if !complete {
+            // Where reading stopped, per partition, against what was written.
+            let admin = try test.admin()
+            for partition: Int32 in 0..<6 {
+                let offsets = Set(members.flatMap(\.records).filter { $0.partition == partition }.map(\.offset))
+                let read = "\(offsets.count) distinct offsets, highest \(offsets.max() ?? -1)"
+                let (low, high) = try admin.watermarks(topic: topic, partition: partition)
+                let owners = members.indices.filter { members[$0].assignment.contains(TopicPartition(topic: topic, partition: partition)) }
+                Issue.record("partition \(partition): read up to \(read), log \(low)..<\(high), owned by member \(owners)")
+            }
+        }
+        #expect(complete, "members: \(members.map { "\($0.assignment.map(\.partition).sorted()) revoked \($0.revoked.map(\.partition).sorted()) lost \($0.lostPartitions)" })")
+        #expect(union.count == total && union.allSatisfy { (0..<total).contains($0) },
+                "missing \(Set(0..<total).subtracting(union).sorted().prefix(20))")
+        #expect(!third.numbers.isEmpty, "the new member took over work")
+
+        // Cooperative-sticky: the old members each gave up some partitions, kept
+        // the rest without interruption, and nothing was lost rather than revoked.
+        for (member, assignedBefore) in [(first, before.0), (second, before.1)] {
+            let revoked = member.revoked
+            #expect(!revoked.isEmpty, "an old member gave partitions to the new one")
+            #expect(revoked.isSubset(of: assignedBefore))
+            #expect(revoked.count < assignedBefore.count, "cooperative: a member never loses its whole assignment")
+            #expect(member.assignment.isSubset(of: assignedBefore), "sticky: no partition moves between old members")
+            #expect(!member.lostPartitions)
+        }
+        #expect(third.revoked.isEmpty)
+
+        // Every member commits what it handled, then leaves the group.
+        try await GroupMember.leave(members)
+        let committed = try test.admin().committedOffsets(group: group, topics: [topic])
+        let admin = try test.admin()
+        for offset in committed {
+            let (_, high) = try admin.watermarks(topic: topic, partition: offset.partition)
+            #expect(offset.offset == high, "group committed everything on \(offset.topicPartition)")
+        }
+    }
+}
+
+/// A consumer-group member polling on a thread of its own: it records every
+/// record and rebalance event, stores the offset of what it handled, and
+/// commits when partitions are revoked (from the rebalance handler, before
+/// they move) and when it leaves.
+///
+/// It does not commit between rebalances: librdkafka 2.0.2 treats an
+/// `ILLEGAL_GENERATION` answer to a commit sent while the group is between
+/// generations as the loss of the whole assignment, which defeats the
+/// cooperative protocol the test observes.
+final class GroupMember: Sendable {
+    struct State {
+        var records: [ConsumerRecord] = []
+        var assignment: Set<TopicPartition> = []
+        var revoked: Set<TopicPartition> = []
+        var lost = false
+        var rejectedCommits = 0
+        var errors: [any Error] = []
+    }
+
+    let consumer: Consumer
+    private let state: StateBox
+    private let thread: Mutex<PollThread?>
+
+    init(_ test: TestCluster, group: String, topic: String) throws {
+        let state = StateBox()
+        let holder = ConsumerHolder()
+        let consumer = try test.consumer(test.consumerConfiguration(group: group)) { event in
+            switch event {
+            case .assigned(let partitions):
+                state.withLock { $0.assignment.formUnion(partitions) }
+            case .revoked(let partitions, let lost):
+                if !lost {
+                    do {
+                        try holder.consumer.withLock { $0 }?.commit()
+                    } catch let error as KafkaError where error.code.name == "REBALANCE_IN_PROGRESS" {
+                        // The coordinator started another round before this commit
+                        // arrived (it does so on real brokers too): the next owner
+                        // re-reads from the last commit. Duplicates, never loss.
+                        state.withLock { $0.rejectedCommits += 1 }
+                    } catch {
+                        state.withLock { $0.errors.append(error) }
+                    }
+                }
+                state.withLock {
+                    $0.assignment.subtract(partitions)
+                    $0.revoked.formUnion(partitions)
+                    $0.lost = $0.lost || lost
+                }
+            }
+        }
+        holder.consumer.withLock { $0 = consumer }
+        self.consumer = consumer
+        self.state = state
+        try consumer.subscribe([topic])
+        thread = Mutex(PollThread(name: "group-member") {
+            do {
+                let batch = try consumer.poll(maxRecords: 500, timeout: .milliseconds(50))
+                guard !batch.records.isEmpty else { return }
+                state.withLock { $0.records += batch.records }
+                try consumer.store(batch.records.map(\.nextOffset))
+            } catch {
+                state.withLock { $0.errors.append(error) }
+            }
+        })
+    }
+
+    deinit { thread.withLock { $0 }?.stop() }
+
+    var assignment: Set<TopicPartition> { state.withLock { $0.assignment } }
+    var revoked: Set<TopicPartition> { state.withLock { $0.revoked } }
+    var lostPartitions: Bool { state.withLock { $0.lost } }
+    var records: [ConsumerRecord] { state.withLock { $0.records } }
+    var numbers: [Int] { state.withLock { $0.records.map(\.number) } }
+
+    /// Stops polling. The member stays in the group; call from a dedicated thread.
+    func stopPolling() {
+        let thread = self.thread.withLock { thread in defer { thread = nil }; return thread }
+        thread?.stop()
+    }
+
+    /// Stops every member's polling, commits what each handled while the group
+    /// is still stable, then leaves. (Committing from the revoke at close
+    /// instead would race the rebalance the first leaver starts, and the
+    /// coordinator answers REBALANCE_IN_PROGRESS, as a real broker does.)
+    static func leave(_ members: [GroupMember]) async throws {
+        try await onDedicatedThread {
+            for member in members { member.stopPolling() }
+            for member in members { try member.consumer.commit() }
+            for member in members { try member.consumer.close() }
+        }
+        for member in members {
+            let errors = member.state.withLock { $0.errors }
+            #expect(errors.isEmpty, "member errors: \(errors)")
+        }
+    }
+}
+
+final class StateBox: Sendable {
+    private let mutex = Mutex(GroupMember.State())
+    func withLock<R>(_ body: (inout GroupMember.State) -> R) -> R { mutex.withLock { body(&$0) } }
+}
+
+/// Lets the rebalance handler reach the consumer it belongs to.
+private final class ConsumerHolder: Sendable {
+    let consumer = Mutex<Consumer?>(nil)
+}
