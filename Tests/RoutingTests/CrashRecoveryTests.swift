@@ -153,6 +153,8 @@ struct CrashRecoveryTests {
             database: "\(testbed.folder.appendingPathComponent("crash.sqlite").path)"
             instanceID: \(instanceID)
             groupPrefix: \(groupPrefix)
+            # Any free port: process tests run in parallel.
+            admin: { port: 0 }
 
             """
         try yaml.write(to: url, atomically: true, encoding: .utf8)

@@ -38,4 +38,8 @@ public struct KafkaErrorCode: Hashable, Sendable, CustomStringConvertible {
     public static let transport = KafkaErrorCode(RD_KAFKA_RESP_ERR__TRANSPORT)
     public static let allBrokersDown = KafkaErrorCode(RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
     public static let noOffset = KafkaErrorCode(RD_KAFKA_RESP_ERR__NO_OFFSET)
+    /// This transactional producer was fenced by a newer one with the same transactional id.
+    public static let fenced = KafkaErrorCode(RD_KAFKA_RESP_ERR__FENCED)
+    public static let producerFenced = KafkaErrorCode(RD_KAFKA_RESP_ERR_PRODUCER_FENCED)
+    public static let invalidProducerEpoch = KafkaErrorCode(RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH)
 }

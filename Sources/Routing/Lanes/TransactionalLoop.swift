@@ -18,6 +18,9 @@ final class TransactionalLoop: LaneLoop {
     private let makeProducer: () throws -> TransactionalProducer
     private let inbox: DeliveryInbox
     private var lastLagRefresh = ContinuousClock.now
+    /// Set when another producer with this lane's transactional id fenced this one: this
+    /// instance is a zombie for the lane, so it stops rather than fencing back.
+    private var fencedBy: KafkaError?
 
     init(context: LaneContext, inbox: DeliveryInbox, makeProducer: @escaping () throws -> TransactionalProducer) throws {
         self.context = context
@@ -30,6 +33,10 @@ final class TransactionalLoop: LaneLoop {
     private var settings: LaneSettings { context.settings }
 
     func step() {
+        guard fencedBy == nil else {
+            Thread.sleep(forTimeInterval: 0.1)
+            return
+        }
         context.followPolicyReloads()
         let records = context.poll(timeout: .milliseconds(50))
         if ContinuousClock.now - lastLagRefresh >= .seconds(1) {
@@ -57,14 +64,16 @@ final class TransactionalLoop: LaneLoop {
     }
 
     func shutdown() {
-        do { try context.consumer.close() } catch { context.logger.warning("closing consumer: \(error)") }
+        if fencedBy == nil {
+            do { try context.consumer.close() } catch { context.logger.warning("closing consumer: \(error)") }
+        }
         do { try producer.close(timeout: .seconds(5)) } catch { context.logger.warning("closing producer: \(error)") }
     }
 
     // MARK: - Transactions
 
     private func commit(_ batch: [PreparedEvent]) {
-        if attemptTransactions(batch, attempts: settings.maxAttempts) { return }
+        if attemptTransactions(batch, attempts: settings.maxAttempts) || fencedBy != nil { return }
         if batch.count > 1 {
             context.logger.warning("lane \(context.lane.name): batch of \(batch.count) failed \(settings.maxAttempts) times; retrying one record per transaction")
             for event in batch { commit([event]) }
@@ -80,13 +89,13 @@ final class TransactionalLoop: LaneLoop {
         deadLettered.audit?.outcome = .deadLetter
         deadLettered.audit?.outputs = [AuditOutput(topic: letter.record.topic, idempotencyKey: letter.idempotencyKey)]
         // A dead letter must land: keep trying, the lane waits (its order matters more than its pace).
-        while !attemptTransactions([deadLettered], attempts: .max) {}
+        while !attemptTransactions([deadLettered], attempts: .max), fencedBy == nil {}
     }
 
     /// Tries one transaction for `batch` up to `attempts` times.
     private func attemptTransactions(_ batch: [PreparedEvent], attempts: Int) -> Bool {
         var attempt = 1
-        while attempt <= attempts {
+        while attempt <= attempts, fencedBy == nil {
             do {
                 try runTransaction(batch)
                 return true
@@ -147,10 +156,20 @@ final class TransactionalLoop: LaneLoop {
         context.audit.produced(produced)
     }
 
-    /// Aborts after an abortable error; replaces the producer after a fatal one
-    /// (e.g. fenced by a newer instance with the same transactional id).
+    /// Aborts after an abortable error. A fenced producer means another
+    /// instance now owns this lane's transactional id: the lane stops and
+    /// leaves its group (fencing back would make the two fight). Other fatal
+    /// errors get a new producer.
     private func recover(from error: any Error) {
-        let kafkaError = error as? KafkaError
+        let kafkaError = (error as? KafkaError) ?? producer.producer.fatalError
+        if let kafkaError, Self.fencingCodes.contains(kafkaError.code) {
+            fencedBy = kafkaError
+            context.statistics.producerHealth(false)
+            context.statistics.failed("fenced: \(kafkaError)")
+            context.logger.critical("lane \(context.lane.name) stopped: its transactional producer was fenced by another instance with the same instanceID (\(kafkaError)); give every instance its own instanceID, then restart this one")
+            do { try context.consumer.close() } catch { context.logger.warning("leaving the group: \(error)") }
+            return
+        }
         if kafkaError?.isFatal == true || producer.producer.fatalError != nil {
             context.logger.error("lane \(context.lane.name) transactional producer failed fatally; creating a new one")
             context.statistics.producerHealth(false)
@@ -169,4 +188,6 @@ final class TransactionalLoop: LaneLoop {
             context.logger.warning("lane \(context.lane.name) abort failed: \(error)")
         }
     }
+
+    private static let fencingCodes: Set<KafkaErrorCode> = [.fenced, .producerFenced, .invalidProducerEpoch]
 }

@@ -69,7 +69,7 @@ public final class Router: Service, Sendable {
 
     /// True when every lane has been assigned partitions and its producer is healthy
     /// (circuit closed, no fatal producer error).
-    public var isReady: Bool { lanes.allSatisfy { $0.isAssigned && $0.statistics.snapshot.producerHealthy } }
+    public var isReady: Bool { lanes.allSatisfy { $0.isAssigned && $0.statistics.counters.producerHealthy } }
 
     public func run() async throws {
         await start()
