@@ -96,6 +96,19 @@ public final class Producer: Sendable {
     /// The fatal error librdkafka raised on this producer (e.g. fenced), if any.
     public var fatalError: KafkaError? { handle.fatalError(operation: "produce") }
 
+    /// Fetches metadata for `topics` now, so the first record to each does not
+    /// wait for a metadata round trip while the pipeline is already running.
+    /// Blocks: call it before traffic starts, off the cooperative pool.
+    public func warmUp(topics: [String], timeout: Duration = .seconds(10)) throws(KafkaError) {
+        for topic in topics {
+            guard let handle = rd_kafka_topic_new(self.handle.pointer, topic, nil) else { continue }
+            defer { rd_kafka_topic_destroy(handle) }
+            var metadata: UnsafePointer<rd_kafka_metadata>?
+            try KafkaError.check(rd_kafka_metadata(self.handle.pointer, 0, handle, &metadata, timeout.milliseconds), "read metadata of \(topic)")
+            rd_kafka_metadata_destroy(metadata)
+        }
+    }
+
     /// Records queued or in flight, not yet reported.
     public var queuedCount: Int { Int(rd_kafka_outq_len(handle.pointer)) }
 

@@ -39,6 +39,8 @@ final class AtLeastOnceLoop: LaneLoop {
 
     private var settings: LaneSettings { context.settings }
 
+    func warmUp() { context.warmUp(producer) }
+
     func step() {
         handleDeliveries()
         sendDueRetries()

@@ -54,6 +54,21 @@ final class LaneContext {
         }
     }
 
+    /// Topics this lane may produce to: every workflow and analytics topic, and its dead-letter topic.
+    var outputTopics: [String] {
+        policy.current.catalog.topics.filter { $0.role == .workflow || $0.role == .analytics }.map(\.name) + [lane.deadLetterTopic]
+    }
+
+    /// Loads output topics' metadata before traffic, logging rather than failing:
+    /// a topic missing now may exist by the time a rule targets it.
+    func warmUp(_ producer: Producer) {
+        do {
+            try producer.warmUp(topics: outputTopics)
+        } catch {
+            logger.warning("lane \(lane.name) could not load output topic metadata: \(error)")
+        }
+    }
+
     func refreshLag(paused: Bool) {
         let lag = (try? consumer.lag()) ?? 0
         let assigned = (try? consumer.assignment().count) ?? 0
@@ -70,6 +85,8 @@ final class LaneContext {
 /// The per-thread work of one lane; implemented by the at-least-once and the
 /// transactional loop. Called only from the lane's thread.
 protocol LaneLoop: AnyObject {
+    /// Runs once on the lane thread before the first step.
+    func warmUp()
     /// Handles one round: deliveries, retries, one poll and its records.
     func step()
     /// Called inside `poll` on the lane thread, before the assignment changes.

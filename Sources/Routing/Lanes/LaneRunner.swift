@@ -66,6 +66,7 @@ public final class LaneRunner: Sendable {
     public func start() {
         guard started.setOnce() else { return }
         let thread = Thread { [self] in
+            loop.value?.warmUp()
             while !stopRequested.isSet { loop.value?.step() }
             loop.value?.shutdown()
             loop.value = nil

@@ -32,6 +32,8 @@ final class TransactionalLoop: LaneLoop {
 
     private var settings: LaneSettings { context.settings }
 
+    func warmUp() { context.warmUp(producer.producer) }
+
     func step() {
         guard fencedBy == nil else {
             Thread.sleep(forTimeInterval: 0.1)
