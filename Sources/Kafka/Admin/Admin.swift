@@ -51,12 +51,7 @@ public final class Admin: Sendable {
 
     /// The partition's low and high watermarks (first offset, next offset to be written).
     public func watermarks(topic: String, partition: Int32, timeout: Duration = .seconds(10)) throws(KafkaError) -> (low: Int64, high: Int64) {
-        var low: Int64 = 0
-        var high: Int64 = 0
-        try KafkaError.check(
-            rd_kafka_query_watermark_offsets(handle.pointer, topic, partition, &low, &high, timeout.milliseconds),
-            "query watermarks of \(topic)[\(partition)]")
-        return (low, high)
+        try handle.queryWatermarks(topic: topic, partition: partition, timeout: timeout)
     }
 
     /// The group's committed offsets for every partition of `topics`.

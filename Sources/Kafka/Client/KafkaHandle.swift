@@ -27,6 +27,16 @@ final class KafkaHandle: @unchecked Sendable {
 
     deinit { rd_kafka_destroy(pointer) }
 
+    /// A partition's low and high watermarks, asked of the cluster. Blocks for up to `timeout`.
+    func queryWatermarks(topic: String, partition: Int32, timeout: Duration) throws(KafkaError) -> (low: Int64, high: Int64) {
+        var low: Int64 = 0
+        var high: Int64 = 0
+        try KafkaError.check(
+            rd_kafka_query_watermark_offsets(pointer, topic, partition, &low, &high, timeout.milliseconds),
+            "query watermarks of \(topic)[\(partition)]")
+        return (low, high)
+    }
+
     /// The fatal error librdkafka has raised on this instance, if any.
     func fatalError(operation: String) -> KafkaError? {
         // The common case, checked without allocating a message buffer.

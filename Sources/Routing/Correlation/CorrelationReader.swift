@@ -76,9 +76,7 @@ public final class CorrelationReader: Sendable {
         var changes: [WorkOrderChange] = []
         workOrders.update { table in
             for record in batch.records {
-                let raw = RawEvent(
-                    topic: record.topic, partition: record.partition, offset: record.offset, timestampMs: record.timestampMs,
-                    key: record.key, value: record.value ?? [], headers: record.headers.map { EventHeader(name: $0.name, value: $0.value) })
+                let raw = RawEvent(record)
                 do {
                     let order = try WorkOrder.decode(raw)
                     if let order { table.upsert(order) } else { try table.apply(raw) }

@@ -28,11 +28,7 @@ public final class EventPreparer {
     }
 
     public func prepare(_ record: ConsumerRecord) -> PreparedEvent {
-        let raw = RawEvent(
-            topic: record.topic, partition: record.partition, offset: record.offset, timestampMs: record.timestampMs,
-            key: record.key, value: record.value ?? [],
-            headers: record.headers.map { EventHeader(name: $0.name, value: $0.value) })
-        let decision = engine.evaluate(raw, correlation: correlation)
+        let decision = engine.evaluate(RawEvent(record), correlation: correlation)
         let replayCount = record.headers[header: HeaderNames.replayCount]?.stringValue.flatMap(Int.init) ?? 0
         var outputs: [PreparedEvent.Output] = []
         switch decision.outcome {
