@@ -92,9 +92,7 @@ struct RouterBenchmark: AsyncParsableCommand {
                 let wait = due - .now
                 if wait > .zero { Thread.sleep(forTimeInterval: Double(wait.components.attoseconds) / 1e18) }
             }
-            try producer.produceWaitingForRoom(ProducerRecord(
-                topic: event.topic, key: event.key, value: event.value,
-                headers: event.headers.map { KafkaHeader(name: $0.name, value: $0.value) }))
+            try producer.produceWaitingForRoom(ProducerRecord(event))
         }
         try producer.close(timeout: .seconds(60))
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import Policy
+import Routing
 
 /// Produces recorded or simulated plant events to a cluster, keeping keys and
 /// headers; librdkafka stamps the produce time, so latency is measured from now.
@@ -18,10 +19,7 @@ struct TrafficPublisher {
                 let due = start + .microseconds(Int64(index) * 1_000_000 / Int64(rate))
                 if due > .now { Thread.sleep(forTimeInterval: Double((due - .now).components.attoseconds) / 1e18) }
             }
-            let record = ProducerRecord(
-                topic: event.topic, key: event.key, value: event.value,
-                headers: event.headers.map { KafkaHeader(name: $0.name, value: $0.value) })
-            try producer.produceWaitingForRoom(record)
+            try producer.produceWaitingForRoom(ProducerRecord(event))
             perTopic[event.topic, default: 0] += 1
         }
         try producer.flush(timeout: .seconds(60))

@@ -10,3 +10,12 @@ extension RawEvent {
             headers: record.headers.map { EventHeader(name: $0.name, value: $0.value) })
     }
 }
+
+extension ProducerRecord {
+    /// A recorded or simulated plant event to publish as it is (key, value, headers).
+    public init(_ event: RawEvent) {
+        self.init(
+            topic: event.topic, key: event.key, value: event.value,
+            headers: event.headers.map { KafkaHeader(name: $0.name, value: $0.value) })
+    }
+}
