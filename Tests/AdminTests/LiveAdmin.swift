@@ -28,9 +28,10 @@ struct LiveAdmin: Sendable {
             logger: Logger(label: "admin-tests"))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await app.runService(gracefulShutdownSignals: []) }
-            let deadline = ContinuousClock.now + .seconds(10)
+            // Generous: on 2 cores, parallel suites doing blocking Kafka set-up can hold the pool for a while.
+            let deadline = ContinuousClock.now + .seconds(60)
             while bound.withLock({ $0 }) == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-            guard let port = bound.withLock({ $0 }) else { throw CancellationError() }
+            guard let port = bound.withLock({ $0 }) else { throw AdminNotListening() }
             defer { group.cancelAll() }
             try await body(LiveAdmin(port: port))
         }
@@ -48,4 +49,8 @@ struct LiveAdmin: Sendable {
         let (data, response) = try await URLSession.shared.data(for: request)
         return Reply(status: (response as! HTTPURLResponse).statusCode, body: String(decoding: data, as: UTF8.self))
     }
+}
+
+struct AdminNotListening: Error, CustomStringConvertible {
+    var description: String { "the admin server did not report a listening port within 60 s" }
 }
