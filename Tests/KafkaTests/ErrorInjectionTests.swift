@@ -56,7 +56,7 @@ struct ErrorInjectionTests {
             #expect(error.description.contains(code.name))
             #expect(!error.isFatal)
         }
-        #expect(ContinuousClock.now - started < .seconds(10), "failed at once, not after the delivery timeout")
+        #expect(ContinuousClock.now - started < .seconds(25), "failed before the 30 s delivery timeout, so not by timing out")
         if code == .invalidRecord {
             // A rejected record does not stop the ones after it. (An authorization
             // failure, by contrast, sticks to the topic until metadata is refreshed.)
