@@ -7,9 +7,11 @@ public enum BlockingThread {
         name: String, _ body: @escaping @Sendable () throws -> Result
     ) async throws -> Result {
         try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread { continuation.resume(with: Swift.Result { try body() }) }
-            thread.name = name
-            thread.start()
+            let thread = Thread {
+                ThreadName.setCurrent(name)
+                continuation.resume(with: Swift.Result { try body() })
+            }
+                thread.start()
         }
     }
 }

@@ -13,10 +13,10 @@ public final class PollThread: Sendable {
     /// which bounds how long `stop()` waits.
     public init(name: String, step: @escaping @Sendable () -> Void) {
         let thread = Thread { [self] in
+            ThreadName.setCurrent(name)
             while !stopRequested.load(ordering: .acquiring) { step() }
             finished.signal()
         }
-        thread.name = name
         thread.start()
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Kafka
 import Ledger
 import Logging
 import Synchronization
@@ -24,6 +25,7 @@ public final class AuditWriter: Sendable {
         self.ledger = ledger
         self.logger = logger
         let thread = Thread { [self] in
+            ThreadName.setCurrent("audit-writer")
             while running.load(ordering: .acquiring) {
                 _ = wakeUp.wait(timeout: .now() + .milliseconds(200))
                 flush()
@@ -31,7 +33,6 @@ public final class AuditWriter: Sendable {
             flush()
             finished.signal()
         }
-        thread.name = "audit-writer"
         thread.start()
     }
 

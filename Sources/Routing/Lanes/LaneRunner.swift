@@ -66,13 +66,13 @@ public final class LaneRunner: Sendable {
     public func start() {
         guard started.setOnce() else { return }
         let thread = Thread { [self] in
+            ThreadName.setCurrent("lane-\(name)")
             loop.value?.warmUp()
             while !stopRequested.isSet { loop.value?.step() }
             loop.value?.shutdown()
             loop.value = nil
             finished.signal()
         }
-        thread.name = "lane-\(name)"
         thread.start()
     }
 
