@@ -54,8 +54,11 @@ final class AtLeastOnceLoop: LaneLoop {
             tally.classified(prepared.decision.outcome)
             if let audit = prepared.audit { audits.append(audit) }
             offsets.consumed(record.topicPartition, offset: record.offset, outputs: prepared.outputs.count)
+            // In-flight outputs keep the decision for a possible dead letter, not the parsed event.
+            var decision = prepared.decision
+            decision.event = nil
             for output in prepared.outputs {
-                send(InFlight(output: output, source: record, decision: prepared.decision, attempts: 1))
+                send(InFlight(output: output, source: record, decision: decision, attempts: 1))
             }
         }
         context.audit.record(audits)
