@@ -10,12 +10,13 @@ from confluent_kafka import Consumer, Producer
 from plantpolicy import Router, SOURCE_TOPICS, load_workorders
 
 bootstrap, group = sys.argv[1], sys.argv[2]
+FETCH_WAIT_MS = int(sys.argv[3]) if len(sys.argv) > 3 else 500  # see Benchmarks/README.md
 router = Router()
 common = {"bootstrap.servers": bootstrap}
 
 load_workorders(router, bootstrap, group)
 
-consumer = Consumer({**common, "group.id": group, "auto.offset.reset": "earliest", "session.timeout.ms": 6000,
+consumer = Consumer({**common, "group.id": group, "auto.offset.reset": "earliest", "session.timeout.ms": 6000, "fetch.wait.max.ms": FETCH_WAIT_MS,
                      "enable.auto.commit": True, "enable.auto.offset.store": False})
 producer = Producer({**common, "linger.ms": 5, "enable.idempotence": True})
 consumer.subscribe(SOURCE_TOPICS)

@@ -22,11 +22,12 @@ class OutputBody(Serializer):
 
 
 bootstrap, group = sys.argv[1], sys.argv[2]
+FETCH_WAIT_MS = int(sys.argv[3]) if len(sys.argv) > 3 else 500  # see Benchmarks/README.md
 router = Router()
 load_workorders(router, bootstrap, group)
 
 app = Application(broker_address=bootstrap, consumer_group=group, auto_offset_reset="earliest",
-                  consumer_extra_config={"session.timeout.ms": 6000}, auto_create_topics=False,
+                  consumer_extra_config={"session.timeout.ms": 6000, "fetch.wait.max.ms": FETCH_WAIT_MS}, auto_create_topics=False,
                   use_changelog_topics=False, commit_interval=1.0)
 outputs = {t: app.topic(t, key_serializer="bytes", value_serializer=OutputBody()) for t in TARGETS}
 

@@ -10,8 +10,9 @@ from confluent_kafka import Consumer, Producer
 from plantpolicy import SOURCE_TOPICS
 
 bootstrap, group = sys.argv[1], sys.argv[2]
+FETCH_WAIT_MS = int(sys.argv[3]) if len(sys.argv) > 3 else 500  # see Benchmarks/README.md
 consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "auto.offset.reset": "earliest",
-                     "session.timeout.ms": 6000, "enable.auto.commit": True, "enable.auto.offset.store": False})
+                     "session.timeout.ms": 6000, "fetch.wait.max.ms": FETCH_WAIT_MS, "enable.auto.commit": True, "enable.auto.offset.store": False})
 producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5, "enable.idempotence": True})
 consumer.subscribe(SOURCE_TOPICS)
 running = True
