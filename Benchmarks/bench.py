@@ -292,7 +292,8 @@ class Observer:
                     if cid.startswith(self.prefix):
                         self.sent[cid] = m.timestamp()[1]
                 else:
-                    sid = h.get("source-event-id", b"").decode()
+                    # the raw pipe copies the source headers: its ce_id is the source's
+                    sid = (h.get("source-event-id") or h.get("ce_id") or b"").decode()
                     if sid.startswith(self.prefix):
                         self.counts[topic] = self.counts.get(topic, 0) + 1
                         self.recv.append((topic, sid, now))

@@ -28,7 +28,8 @@ def versions():
     v = {}
     try:
         import confluent_kafka
-        v["confluent-kafka"] = confluent_kafka.version()[0]
+        from importlib.metadata import version as _v
+        v["confluent-kafka"] = _v("confluent-kafka")
         v["librdkafka"] = confluent_kafka.libversion()[0]
     except Exception:
         pass
@@ -78,6 +79,7 @@ def main():
             "cpu": med([x.get("cpu_seconds") for x in okt]), "p50": med([x.get("p50_ms") for x in okl]),
             "p99": med([x.get("p99_ms") for x in okl]), "tp_runs": f"{len(okt)}/{len(tp)}", "lt_runs": f"{len(okl)}/{len(lt)}",
             "eps_runs": [round(x["events_per_s"]) for x in okt if x.get("events_per_s")],
+            "lt_exact": sum(1 for x in lt if x.get("verified_exact", x.get("verified"))),
         }
     pipe = rows.get("pipe", {}).get("eps")
     best_peer = max([rows[p]["eps"] for p in PEERS if p in rows and rows[p]["eps"]] or [0]) or None
@@ -90,13 +92,13 @@ def main():
              f"{a['rate']:,} events/s; broker: tansu, memory storage, 127.0.0.1, all contenders and the load generator on the same 2 cores.",
              f"- Command: `bash Benchmarks/run.sh --events {a['events']} --runs {a['runs']} --latency-events {a['latency_events']}`",
              "", "Medians over verified runs (a run counts only when every target topic received exactly the expected number of records).", "",
-             "| Contender | events/s | × raw pipe | × best Python peer | p50 ms @10k/s | p99 ms @10k/s | peak RSS MB | CPU s (throughput run) | verified runs (thr / lat) |",
+             "| Contender | events/s | × raw pipe | × best Python peer | p50 ms @10k/s | p99 ms @10k/s | peak RSS MB | CPU s (throughput run) | verified runs (thr / lat, lat exact) |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
     for name, x in rows.items():
         rp = x["eps"] / pipe if (x["eps"] and pipe) else None
         rb = x["eps"] / best_peer if (x["eps"] and best_peer) else None
         lines.append(f"| {NAMES[name]} | {fmt(x['eps'])} | {fmt(rp, 2)} | {fmt(rb, 2)} | {fmt(x['p50'], 1)} | {fmt(x['p99'], 1)} | "
-                     f"{fmt(x['rss'])} | {fmt(x['cpu'], 1)} | {x['tp_runs']} / {x['lt_runs']} |")
+                     f"{fmt(x['rss'])} | {fmt(x['cpu'], 1)} | {x['tp_runs']} / {x['lt_runs']}, {x['lt_exact']} |")
     lines.append("")
     lines.append("Per-run throughput (events/s): " + "; ".join(f"{n}: {x['eps_runs']}" for n, x in rows.items()))
     iso = r.get("isolation", [])
