@@ -90,8 +90,8 @@ def main():
              f"- Workload: `plantrouter simulate` (seed 42), {a['events']:,} plant events per throughput run "
              f"(95% telemetry), {a['runs']} runs per contender; latency: {a['latency_events']:,} events produced at "
              f"{a['rate']:,} events/s; broker: tansu, memory storage, 127.0.0.1, all contenders and the load generator on the same 2 cores.",
-             f"- Command: `bash Benchmarks/run.sh --events {a['events']} --runs {a['runs']} --latency-events {a['latency_events']}`",
-             "", "Medians over verified runs (a run counts only when every target topic received exactly the expected number of records).", "",
+             f"- Command: `bash Benchmarks/run.sh --events {a['events']} --runs {a['runs']} --latency-events {a['latency_events']} --isolation-events {a['isolation_events']} --isolation-rate {a['isolation_rate']}`",
+             "", "Medians over verified runs (a throughput run counts only when every target topic received exactly the expected number of records; for live latency runs see the notes below).", "",
              "| Contender | events/s | × raw pipe | × best Python peer | p50 ms @10k/s | p99 ms @10k/s | peak RSS MB | CPU s (throughput run) | verified runs (thr / lat, lat exact) |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
     for name, x in rows.items():
