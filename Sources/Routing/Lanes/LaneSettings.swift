@@ -1,5 +1,3 @@
-import Foundation
-
 /// Tuning for one lane; every field has a default that suits the demo and a
 /// small plant. Set per lane under `lanes:` in the router configuration.
 public struct LaneSettings: Sendable, Codable, Equatable {
@@ -49,13 +47,5 @@ extension LaneSettings {
         circuitOpenMs = try value(.circuitOpenMs, defaults.circuitOpenMs)
         deliveryTimeoutMs = try value(.deliveryTimeoutMs, defaults.deliveryTimeoutMs)
         drainTimeoutMs = try value(.drainTimeoutMs, defaults.drainTimeoutMs)
-    }
-}
-
-extension Thread {
-    /// Blocks the calling (dedicated) thread; never used on the cooperative pool.
-    static func sleep(for duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        sleep(forTimeInterval: Double(seconds) + Double(attoseconds) / 1e18)
     }
 }
