@@ -31,9 +31,7 @@ struct AdminAPITests {
             try FileManager.default.copyItem(at: shipped, to: topics)
             policy = try PolicyHolder(loadingFrom: topics)
             cluster = try EmbeddedCluster(brokers: 1)
-            try cluster.createTopics(policy.current.catalog.topics.map {
-                TopicSpec(name: $0.name, partitions: Int32($0.partitions), replicationFactor: 1)
-            })
+            try cluster.createTopics(policy.current.catalog.topics.map { TopicSpec($0, replicationFactor: 1) })
             ledger = try Ledger.temporary()
             _ = AdminMetrics.registry
             let logger = Logger(label: "admin-tests")

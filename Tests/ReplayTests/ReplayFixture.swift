@@ -25,9 +25,7 @@ final class ReplayFixture {
         if !brokenRules.isEmpty { try Self.removeRules(brokenRules, in: topicsDirectory) }
         policy = try PolicyHolder(loadingFrom: topicsDirectory)
         cluster = try EmbeddedCluster(brokers: 1)
-        try cluster.createTopics(policy.current.catalog.topics.map {
-            TopicSpec(name: $0.name, partitions: Int32($0.partitions), replicationFactor: 1)
-        })
+        try cluster.createTopics(policy.current.catalog.topics.map { TopicSpec($0, replicationFactor: 1) })
         ledger = try Ledger.temporary()
     }
 

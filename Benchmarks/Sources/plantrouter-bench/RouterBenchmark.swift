@@ -73,9 +73,7 @@ struct RouterBenchmark: AsyncParsableCommand {
     /// A cluster with the catalog's topics, the work orders and (unless paced) every event already published.
     private func prepareCluster(policy: LoadedPolicy, workOrders: [RawEvent]) throws -> EmbeddedCluster {
         let cluster = try EmbeddedCluster(brokers: 3)
-        try cluster.createTopics(policy.catalog.topics.map {
-            TopicSpec(name: $0.name, partitions: Int32($0.partitions), replicationFactor: Int32($0.replicationFactor))
-        })
+        try cluster.createTopics(policy.catalog.topics.map { TopicSpec($0) })
         try cluster.createTopic("bench.raw.out", partitions: 12)
         try publish(workOrders, to: cluster, rate: nil)
         return cluster

@@ -48,9 +48,7 @@ struct DemoCommand: AsyncParsableCommand {
 
         print("Starting an embedded Kafka cluster (3 brokers) …")
         let cluster = try EmbeddedCluster(brokers: 3)
-        try cluster.createTopics(catalog.topics.map {
-            TopicSpec(name: $0.name, partitions: Int32($0.partitions), replicationFactor: Int32($0.replicationFactor))
-        })
+        try cluster.createTopics(catalog.topics.map { TopicSpec($0) })
         print("  \(cluster.bootstrapServers): \(catalog.topics.count) topics from \(topics)/catalog.yaml, policy \(policy.current.version)")
 
         var simulation = PlantSimulator.Configuration()

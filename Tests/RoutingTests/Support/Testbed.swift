@@ -31,9 +31,7 @@ final class Testbed: Sendable {
         cluster = try EmbeddedCluster(brokers: brokers, logger: testLogger)
         policy = try PolicyHolder(loadingFrom: RepositoryPaths.topics)
         simulator = PlantSimulator()
-        try cluster.createTopics(policy.current.catalog.topics.filter { !skipping.contains($0.name) }.map {
-            TopicSpec(name: $0.name, partitions: Int32($0.partitions), replicationFactor: Int32($0.replicationFactor))
-        })
+        try cluster.createTopics(policy.current.catalog.topics.filter { !skipping.contains($0.name) }.map { TopicSpec($0) })
         publisher = try Publisher(cluster: cluster.configuration)
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("routing-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
