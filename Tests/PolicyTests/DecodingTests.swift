@@ -77,6 +77,23 @@ import Testing
                 .object([.init(name: "a", value: .array([.number(1), .number(-2500), .bool(true), .null, .string("😀")]))]))
     }
 
+    /// The string scanner skips eight plain bytes at a time: every special byte must still be found
+    /// wherever it falls within a word, and the text around it must come back intact.
+    @Test func stringScanFindsSpecialBytesAtEveryOffset() throws {
+        for offset in 0..<20 {
+            let before = String(repeating: "a", count: offset), after = String(repeating: "b", count: 19 - offset)
+            for (special, expected) in [(#"\""#, "\""), (#"\\"#, "\\"), (#"\n"#, "\n"), ("é", "é"), ("😀", "😀")] {
+                let document = try JSONDocument(parsing: Array(#"{"k":"\#(before)\#(special)\#(after)"}"#.utf8))
+                #expect(document.value(0) == .object([.init(name: "k", value: .string(before + expected + after))]), "offset \(offset) \(special)")
+            }
+            for bad: [UInt8] in [[0x01], [0x1F], [0xFF], [0xC3, 0x28], [0xED, 0xA0, 0x80]] {
+                let text = Array(#"{"k":"\#(before)"#.utf8) + bad + Array(#"\#(after)"}"#.utf8)
+                #expect(throws: JSONParseError.self, "offset \(offset) \(bad)") { try JSONDocument(parsing: text) }
+            }
+            #expect(throws: JSONParseError.self) { try JSONDocument(parsing: Array(#"{"k":"\#(before)"#.utf8)) }
+        }
+    }
+
     @Test func idempotencyKeysAreStableAndDistinct() {
         let a = IdempotencyKey.make(sourceEventID: "e-1", ruleID: "r", targetTopic: "t")
         #expect(a == IdempotencyKey.make(sourceEventID: "e-1", ruleID: "r", targetTopic: "t"))

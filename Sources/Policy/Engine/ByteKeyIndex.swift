@@ -124,6 +124,6 @@ struct ByteKeyIndex {
     }
 
     @inline(__always) private static func equal(_ stored: UnsafePointer<UInt8>, _ part: UnsafeRawBufferPointer) -> Bool {
-        part.count == 0 || memcmp(stored, part.baseAddress!, part.count) == 0
+        part.count == 0 || ShortBytes.equal(stored, part.baseAddress!, count: part.count)
     }
 }

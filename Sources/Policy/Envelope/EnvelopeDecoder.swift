@@ -30,23 +30,60 @@ public struct EnvelopeDecoder {
             }
         }
         func value(_ index: Int16) -> ArraySlice<UInt8>? { index >= 0 ? raw.headers[Int(index)].value?[...] : nil }
-        if let contentType = value(a.contentType), Self.hasPrefix(contentType, Self.structuredType) {
-            return try decodeStructured(raw, contentType: contentType, traceparent: value(a.traceparent))
+        if a.contentType >= 0, !Self.isPlainJSON(raw.headers[Int(a.contentType)].value!) {
+            let contentType = value(a.contentType)!
+            if Self.hasPrefix(contentType, Self.structuredType) {
+                return try decodeStructured(raw, contentType: contentType, traceparent: value(a.traceparent))
+            }
+            if !Self.isJSON(contentType) {
+                throw DecodeFailure(.parse, field: "content-type", "unsupported content type '\(String(decoding: contentType, as: UTF8.self))'; expected application/json or application/cloudevents+json")
+            }
         }
-        if let contentType = value(a.contentType), !Self.isJSON(contentType) {
-            throw DecodeFailure(.parse, field: "content-type", "unsupported content type '\(String(decoding: contentType, as: UTF8.self))'; expected application/json or application/cloudevents+json")
+        guard spec >= 0, let specValue = raw.headers[Int(spec)].value else {
+            throw DecodeFailure(.parse, field: "ce_specversion", "missing ce_specversion header (CloudEvents binary mode)")
         }
-        guard let specValue = value(spec) else { throw DecodeFailure(.parse, field: "ce_specversion", "missing ce_specversion header (CloudEvents binary mode)") }
-        guard specValue.elementsEqual("1.0".utf8) else {
+        guard specValue == Self.specVersion else {
             throw DecodeFailure(.parse, field: "ce_specversion", "unsupported CloudEvents spec version '\(String(decoding: specValue, as: UTF8.self))'; expected 1.0")
         }
-        try Self.required(value(a.id), "ce_id")
-        try Self.required(value(a.source), "ce_source")
-        try Self.required(value(a.type), "ce_type")
-        try Self.checkUTF8(value(a.subject), "ce_subject")
+        // The common case, checked in one pass: every required attribute present, non-empty and ASCII.
+        if !Self.requiredAttributesAreASCII(raw.headers, a) {
+            try Self.required(value(a.id), "ce_id")
+            try Self.required(value(a.source), "ce_source")
+            try Self.required(value(a.type), "ce_type")
+            try Self.checkUTF8(value(a.subject), "ce_subject")
+        }
         let timeMs = try Self.eventTime(value(a.time), fallback: raw.timestampMs, field: "ce_time")
         let document = try parseBody(raw.value)
         return DecodedEvent(mode: .binary, headers: raw.headers, attributes: a, timeMs: timeMs, document: document, payloadNode: document.root, workOrderID: nil)
+    }
+
+    private static let specVersion = Array("1.0".utf8)
+    private static let plainJSON = Array("application/json".utf8)
+
+    /// `application/json` exactly, the content type nearly every plant event carries.
+    private static func isPlainJSON(_ value: [UInt8]) -> Bool { value == plainJSON }
+
+    /// True when id, source and type are present and non-empty and they and the subject are ASCII.
+    private static func requiredAttributesAreASCII(_ headers: [EventHeader], _ a: DecodedEvent.Attributes) -> Bool {
+        guard a.id >= 0, a.source >= 0, a.type >= 0 else { return false }
+        func nonEmptyASCII(_ index: Int16) -> Bool {
+            guard let value = headers[Int(index)].value, !value.isEmpty else { return false }
+            return asciiBits(value) == 0
+        }
+        guard nonEmptyASCII(a.id), nonEmptyASCII(a.source), nonEmptyASCII(a.type) else { return false }
+        guard a.subject >= 0, let subject = headers[Int(a.subject)].value else { return true }
+        return asciiBits(subject) == 0
+    }
+
+    /// The OR of all bytes (8 at a time): its high bit is set when some byte is not ASCII.
+    private static func asciiBits(_ value: [UInt8]) -> UInt8 {
+        value.withUnsafeBytes { raw in
+            var i = 0
+            var bits: UInt64 = 0
+            while i + 8 <= raw.count { bits |= raw.loadUnaligned(fromByteOffset: i, as: UInt64.self); i += 8 }
+            while i < raw.count { bits |= UInt64(raw[i]); i += 1 }
+            return bits & 0x8080_8080_8080_8080 == 0 ? 0 : 0x80
+        }
     }
 
     private mutating func parseBody(_ body: [UInt8]) throws(DecodeFailure) -> JSONDocument {
@@ -122,16 +159,6 @@ public struct EnvelopeDecoder {
 
     private static func checkUTF8(_ value: ArraySlice<UInt8>?, _ field: String) throws(DecodeFailure) {
         guard let value else { return }
-        // ASCII fast path (8 bytes at a time); only non-ASCII values pay for full validation.
-        let ascii = value.withUnsafeBufferPointer { buffer -> Bool in
-            var i = 0
-            var bits: UInt64 = 0
-            let raw = UnsafeRawBufferPointer(buffer)
-            while i + 8 <= buffer.count { bits |= raw.loadUnaligned(fromByteOffset: i, as: UInt64.self); i += 8 }
-            while i < buffer.count { bits |= UInt64(buffer[i]); i += 1 }
-            return bits & 0x8080_8080_8080_8080 == 0
-        }
-        if ascii { return }
         if String(validating: value, as: UTF8.self) == nil { throw DecodeFailure(.parse, field: field, "\(field) is not valid UTF-8") }
     }
 

@@ -29,7 +29,7 @@ struct TapeView {
         let length = Int(n.end - n.start)
         guard length == literal.count else { return false }
         return literal.withUnsafeBufferPointer { lit in
-            length == 0 || memcmp(bytes + Int(n.start), lit.baseAddress!, length) == 0
+            length == 0 || ShortBytes.equal(bytes + Int(n.start), lit.baseAddress!, count: length)
         }
     }
 
@@ -117,7 +117,7 @@ extension TapeView {
         if n.escaped { return JSONEscapes.unescape(rawString(i)).elementsEqual(key) }
         let length = Int(n.end - n.start)
         guard length == key.count else { return false }
-        return length == 0 || memcmp(bytes + Int(n.start), key.baseAddress!, length) == 0
+        return length == 0 || ShortBytes.equal(bytes + Int(n.start), key.baseAddress!, count: length)
     }
 
     @inline(__always) func lookup(_ path: FieldPath, from node: Int) -> Int? {

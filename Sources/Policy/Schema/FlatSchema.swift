@@ -188,6 +188,6 @@ struct FlatSchema {
 
     @inline(__always) private func equals(_ raw: UnsafeBufferPointer<UInt8>, _ name: Name) -> Bool {
         guard raw.count == name.count else { return false }
-        return name.count == 0 || memcmp(raw.baseAddress!, bytes.baseAddress! + name.start, name.count) == 0
+        return name.count == 0 || ShortBytes.equal(raw.baseAddress!, bytes.baseAddress! + name.start, count: name.count)
     }
 }
