@@ -28,6 +28,13 @@ public struct ConsumerConfiguration: Sendable {
     /// `enable.partition.eof`: report reaching a partition's end (readers that
     /// load a compacted topic in full use this). Default `false`.
     public var reportPartitionEOF = false
+    /// `queued.max.messages.kbytes`: records prefetched ahead of `poll`, per consumer.
+    /// Default 16 MB, not librdkafka's 64 MB: a router runs a consumer per lane, and on a
+    /// backlog each would otherwise hold its full prefetch in memory.
+    public var prefetchKilobytes = 16_384
+    /// `queued.min.messages`: records per partition librdkafka tries to keep prefetched.
+    /// Default 2 000 (librdkafka: 100 000), a few fetches' worth; `prefetchKilobytes` bounds the total.
+    public var prefetchMessagesPerPartition = 2_000
 
     public init(client: KafkaConfiguration, groupID: String) {
         self.client = client
@@ -45,6 +52,8 @@ public struct ConsumerConfiguration: Sendable {
             ("enable.auto.commit", enableAutoCommit ? "true" : "false"),
             ("enable.auto.offset.store", storeOffsetsOnPoll ? "true" : "false"),
             ("enable.partition.eof", reportPartitionEOF ? "true" : "false"),
+            ("queued.max.messages.kbytes", String(prefetchKilobytes)),
+            ("queued.min.messages", String(prefetchMessagesPerPartition)),
         ]
         properties += client.properties.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         return properties

@@ -4,7 +4,8 @@ public struct LaneSettings: Sendable, Codable, Equatable {
     /// Records taken per poll (and per transaction on transactional lanes).
     public var maxBatch = 500
     /// Outputs awaiting acknowledgement before the lane pauses its partitions (backpressure).
-    public var maxInFlight = 50_000
+    /// Each holds its source record and output in memory; 10 000 covers ~0.3 s of a busy lane.
+    public var maxInFlight = 10_000
     /// How often an at-least-once lane commits finished offsets.
     public var commitIntervalMs = 1000
     /// Deliveries (or transactions) tried before an event is dead-lettered with reason `target`.
