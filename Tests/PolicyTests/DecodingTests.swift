@@ -94,6 +94,25 @@ import Testing
         }
     }
 
+    @Test func recordedEventsRoundTrip() throws {
+        let text = RawEvent(topic: "plant.telemetry.readings", partition: 3, offset: 42, timestampMs: 1_772_352_000_000, key: Array("L1-FILL1".utf8),
+                            value: Array(#"{"note":"a \"quoted\"\nline","value":1}"#.utf8),
+                            headers: [EventHeader("ce_type", "plant.telemetry.reading"), EventHeader("ce_id", "e-1"), EventHeader("x-tab", "a\tb")])
+        let binary = RawEvent(topic: "t", key: [0xFF, 0x00], value: [0xC3, 0x28], headers: [])
+        for event in [text, binary] {
+            let line = RecordedEvent.encode(event)
+            #expect(!line.contains("\n"))
+            let back = try RecordedEvent.decode(line)
+            #expect(back.topic == event.topic && back.partition == event.partition && back.offset == event.offset)
+            #expect(back.timestampMs == event.timestampMs && back.key == event.key && back.value == event.value)
+            #expect(back.headers == event.headers.sorted { $0.name < $1.name })
+        }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("recorded-\(UUID()).jsonl")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try RecordedEvent.writeLines([text, binary, text], to: file)
+        #expect(try RecordedEvent.readLines(at: file).map(\.topic) == [text.topic, binary.topic, text.topic])
+    }
+
     @Test func idempotencyKeysAreStableAndDistinct() {
         let a = IdempotencyKey.make(sourceEventID: "e-1", ruleID: "r", targetTopic: "t")
         #expect(a == IdempotencyKey.make(sourceEventID: "e-1", ruleID: "r", targetTopic: "t"))

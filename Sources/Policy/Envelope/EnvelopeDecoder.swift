@@ -68,21 +68,21 @@ public struct EnvelopeDecoder {
         guard a.id >= 0, a.source >= 0, a.type >= 0 else { return false }
         func nonEmptyASCII(_ index: Int16) -> Bool {
             guard let value = headers[Int(index)].value, !value.isEmpty else { return false }
-            return asciiBits(value) == 0
+            return isASCII(value)
         }
         guard nonEmptyASCII(a.id), nonEmptyASCII(a.source), nonEmptyASCII(a.type) else { return false }
         guard a.subject >= 0, let subject = headers[Int(a.subject)].value else { return true }
-        return asciiBits(subject) == 0
+        return isASCII(subject)
     }
 
-    /// The OR of all bytes (8 at a time): its high bit is set when some byte is not ASCII.
-    private static func asciiBits(_ value: [UInt8]) -> UInt8 {
+    /// No byte has its high bit set (checked 8 bytes at a time).
+    private static func isASCII(_ value: [UInt8]) -> Bool {
         value.withUnsafeBytes { raw in
             var i = 0
             var bits: UInt64 = 0
             while i + 8 <= raw.count { bits |= raw.loadUnaligned(fromByteOffset: i, as: UInt64.self); i += 8 }
             while i < raw.count { bits |= UInt64(raw[i]); i += 1 }
-            return bits & 0x8080_8080_8080_8080 == 0 ? 0 : 0x80
+            return bits & 0x8080_8080_8080_8080 == 0
         }
     }
 

@@ -59,9 +59,7 @@ struct SimulateCommand: AsyncParsableCommand {
         let simulator = PlantSimulator(config)
         let events = simulator.workOrderEvents() + simulator.events()
         if let record {
-            var text = ""
-            for event in events { text += RecordedEvent.encode(event) + "\n" }
-            try text.write(toFile: record, atomically: true, encoding: .utf8)
+            try RecordedEvent.writeLines(events, to: URL(fileURLWithPath: record))
             print("recorded \(events.count) events (\(simulator.plant.workOrders.count) work orders) to \(record)")
         }
         if let bootstrap {
