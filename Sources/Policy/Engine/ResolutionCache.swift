@@ -49,9 +49,7 @@ final class KeyStateTable {
 
     /// The state for key bytes `key` (UTF-8), created when new.
     func state(bytes key: UnsafeRawBufferPointer) -> KeyState {
-        var bits: UInt8 = 0
-        for b in key { bits |= b }
-        guard bits < 0x80 else { return state(string: String(decoding: key, as: UTF8.self)) }
+        guard ShortBytes.isASCII(key) else { return state(string: String(decoding: key, as: UTF8.self)) }
         let hash = ByteKeyIndex.hash(key)
         if let i = index.find(hash, key) { return states[i] }
         _ = index.insert(hash, key)

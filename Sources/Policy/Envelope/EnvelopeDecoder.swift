@@ -75,16 +75,7 @@ public struct EnvelopeDecoder {
         return isASCII(subject)
     }
 
-    /// No byte has its high bit set (checked 8 bytes at a time).
-    private static func isASCII(_ value: [UInt8]) -> Bool {
-        value.withUnsafeBytes { raw in
-            var i = 0
-            var bits: UInt64 = 0
-            while i + 8 <= raw.count { bits |= raw.loadUnaligned(fromByteOffset: i, as: UInt64.self); i += 8 }
-            while i < raw.count { bits |= UInt64(raw[i]); i += 1 }
-            return bits & 0x8080_8080_8080_8080 == 0
-        }
-    }
+    private static func isASCII(_ value: [UInt8]) -> Bool { value.withUnsafeBytes(ShortBytes.isASCII) }
 
     private mutating func parseBody(_ body: [UInt8]) throws(DecodeFailure) -> JSONDocument {
         guard body.count <= maxBodyBytes else {

@@ -31,12 +31,7 @@ public enum RecordedEvent {
         var headers: [String: String] = [:]
         for header in event.headers { headers[header.name] = header.value.map { String(decoding: $0, as: UTF8.self) } ?? "" }
         field("headers", first: true)
-        writer.raw("{")
-        for (index, name) in headers.keys.sorted().enumerated() {
-            field(name, first: index == 0)
-            writer.string(headers[name]!)
-        }
-        writer.raw("}")
+        writer.write(.object(headers.sorted { $0.key < $1.key }.map { JSONValue.Field(name: $0.key, value: .string($0.value)) }))
         if let key = event.key {
             if let text = String(validating: key, as: UTF8.self) {
                 field("key"); writer.string(text)
