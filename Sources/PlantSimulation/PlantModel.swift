@@ -44,7 +44,10 @@ public struct PlantModel: Sendable {
         }
         if !assets.contains(where: { $0.id == Self.slowdownAssetID }) {
             assets[assets.count - 1].id = Self.slowdownAssetID
-            orders[orders.count - 1].asset = Self.slowdownAssetID
+            let last = orders.removeLast()
+            orders.append(WorkOrder(id: last.id, asset: Self.slowdownAssetID, line: last.line, product: last.product,
+                                    requiredRatePerMinute: last.requiredRatePerMinute, status: last.status,
+                                    shipmentID: last.shipmentID, dueTime: last.dueTime))
         }
         self.assets = assets
         self.workOrders = orders

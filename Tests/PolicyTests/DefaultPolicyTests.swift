@@ -77,7 +77,7 @@ import PlantSimulation
                                body: #"{"workOrderId":"WO-1","line":"L1","product":"SKU","quantity":120,"unit":"EA"}"#)
         let decision = PolicyEngine(policy: defaultPolicy).evaluate(event, correlation: NoCorrelation())
         #expect(decision.outcome.topics == ["erp.production.confirmations", "erp.inventory.movements"])
-        let movement = try JSONDocument(parsing: decision.outcome.emissions[1].payload).value(0)
+        let movement = try JSONDocument(parsing: decision.outcome.workflowEmissions[1].payload).value(0)
         #expect(movement["movementType"] == .string("goods_receipt"))
         #expect(movement["quantity"] == .number(120))
     }

@@ -131,12 +131,37 @@ import Policy
         """)
         let table = WorkOrderTable([WorkOrder(id: "WO-9", asset: "A", line: "L", product: "P", requiredRatePerMinute: 100, status: "running")])
         let d = e.evaluate(event(#"{"asset":"A","value":50}"#), correlation: table)
-        #expect(d.ruleID == "wo" && d.event?.workOrderID == "WO-9")
-        let emission = try #require(d.outcome.emissions.first)
+        #expect(d.ruleID == "wo" && d.workOrderID == "WO-9")
+        let emission = try #require(d.outcome.workflowEmissions.first)
         #expect(emission.correlationID == "WO-9" && emission.key == Array("WO-9".utf8))
         #expect(String(decoding: emission.payload, as: UTF8.self) == #"{"asset":"A","avg":100}"#)
         #expect(e.evaluate(event(#"{"asset":"A","value":95}"#), correlation: table).ruleID == "rest")
         #expect(e.evaluate(event(#"{"asset":"A","value":50}"#), correlation: NoCorrelation()).ruleID == "rest")
+    }
+
+    @Test func analyticsCopiesKeepTheSourceKeyAndBodyInBothModes() throws {
+        let e = try engine("""
+          - id: rest
+            match: { topic: in, type: '*' }
+            correlate: payload.asset
+            then: { analytics: an }
+        """)
+        let table = WorkOrderTable([WorkOrder(id: "WO-3", asset: "A", line: "L", product: "P", requiredRatePerMinute: 60, status: "running")])
+        let binary = event(#"{"asset":"A","value":5}"#)
+        let d = e.evaluate(binary, correlation: table)
+        #expect(d.outcome.targetTopics == ["an"])
+        let copy = try #require(d.emissions(for: binary).first)
+        #expect(copy.topic == "an" && copy.eventType == "reading" && copy.key == binary.key && copy.payload == binary.value)
+        #expect(copy.correlationID == "WO-3")
+
+        // Structured mode: the copy carries the event's data, not the whole CloudEvents envelope.
+        let envelope = #"{"specversion":"1.0","id":"s1","source":"gw/1","type":"reading","data":{"asset":"B","value":7}}"#
+        let structured = RawEvent(topic: "in", key: Array("B".utf8), value: Array(envelope.utf8),
+                                  headers: [EventHeader("content-type", "application/cloudevents+json")])
+        let s = e.evaluate(structured, correlation: table)
+        let data = try #require(s.emissions(for: structured).first)
+        #expect(String(decoding: data.payload, as: UTF8.self) == #"{"asset":"B","value":7}"#)
+        #expect(data.key == Array("B".utf8) && data.correlationID == nil)
     }
 
     @Test func explainShowsOnlyConditionRelevantValues() throws {

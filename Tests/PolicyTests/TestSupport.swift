@@ -134,7 +134,9 @@ func policyFixture(_ policy: String) -> Fixture {
 }
 
 extension Outcome {
-    var topics: [String] { emissions.map(\.topic) }
+    var topics: [String] { targetTopics }
+    /// The emissions of a workflow outcome (empty otherwise).
+    var workflowEmissions: [Emission] { if case .workflow(let e) = self { e } else { [] } }
     var deadLetterReason: DeadLetterReason? { if case .deadLetter(let r, _) = self { r } else { nil } }
     var deadLetterMessage: String? { if case .deadLetter(_, let m) = self { m } else { nil } }
 }

@@ -1,15 +1,18 @@
 /// An MES work order as carried (compacted, keyed by work order id) on the correlation topic.
-public struct WorkOrder: Sendable, Equatable {
-    public var id: String
-    public var asset: String
-    public var line: String
-    public var product: String
-    public var requiredRatePerMinute: Double
+///
+/// Immutable and shared by reference: the engine looks one up for every correlated event, and
+/// handing it on costs one reference count instead of copying seven strings.
+public final class WorkOrder: Sendable, Equatable {
+    public let id: String
+    public let asset: String
+    public let line: String
+    public let product: String
+    public let requiredRatePerMinute: Double
     /// `released`, `running`, `paused`, `completed`, `cancelled`.
-    public var status: String
-    public var shipmentID: String?
+    public let status: String
+    public let shipmentID: String?
     /// Due time (RFC 3339) as sent by the MES.
-    public var dueTime: String?
+    public let dueTime: String?
 
     public init(id: String, asset: String, line: String, product: String, requiredRatePerMinute: Double, status: String, shipmentID: String? = nil, dueTime: String? = nil) {
         self.id = id
@@ -20,6 +23,11 @@ public struct WorkOrder: Sendable, Equatable {
         self.status = status
         self.shipmentID = shipmentID
         self.dueTime = dueTime
+    }
+
+    public static func == (a: WorkOrder, b: WorkOrder) -> Bool {
+        a.id == b.id && a.asset == b.asset && a.line == b.line && a.product == b.product && a.requiredRatePerMinute == b.requiredRatePerMinute
+            && a.status == b.status && a.shipmentID == b.shipmentID && a.dueTime == b.dueTime
     }
 
     /// Released or running orders are the ones plant events correlate with.

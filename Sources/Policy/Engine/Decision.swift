@@ -6,13 +6,17 @@ public struct Decision: Sendable {
     /// nil when decoding failed.
     public var event: DecodedEvent?
     public var outcome: Outcome
+    /// The active work order the deciding rule correlated the event with, if any.
+    public var workOrderID: String? = nil
 }
 
 public enum Outcome: Sendable {
     /// Governed events for workflow topics (one per target; a rule may fan out).
     case workflow([Emission])
-    /// The event goes to analytics topics only.
-    case analytics([Emission])
+    /// The event itself, key and body unchanged, goes to analytics topics only. The route is
+    /// shared by every decision of its rule, so the commonest outcome copies nothing per event;
+    /// `Decision.emissions(for:)` spells out the records.
+    case analytics(AnalyticsRoute)
     /// Counted and discarded.
     case drop(reason: String)
     /// To the lane's dead-letter topic with the original bytes.
@@ -28,10 +32,42 @@ public enum Outcome: Sendable {
         }
     }
 
-    public var emissions: [Emission] {
+    /// The topics this outcome produces to, in order.
+    public var targetTopics: [String] {
         switch self {
-        case .workflow(let e), .analytics(let e): e
+        case .workflow(let emissions): emissions.map(\.topic)
+        case .analytics(let route): route.topics
         default: []
+        }
+    }
+}
+
+/// Where an analytics rule sends the events of one type: its topics and the type the copies
+/// carry. Built when the engine starts, once per rule and event type.
+public final class AnalyticsRoute: Sendable {
+    public let topics: [String]
+    public let eventType: String
+
+    init(topics: [String], eventType: String) {
+        self.topics = topics
+        self.eventType = eventType
+    }
+}
+
+extension Decision {
+    /// The events to produce for `raw`, the event this decision was made for (empty for drops
+    /// and dead letters). Analytics copies keep the source key and body.
+    public func emissions(for raw: RawEvent) -> [Emission] {
+        switch outcome {
+        case .workflow(let emissions):
+            return emissions
+        case .analytics(let route):
+            let body = if let event, event.mode == .structured { Array(event.payloadBytes) } else { raw.value }
+            return route.topics.map {
+                Emission(topic: $0, key: raw.key, eventType: route.eventType, payload: body, correlationID: workOrderID)
+            }
+        case .drop, .deadLetter:
+            return []
         }
     }
 }

@@ -20,9 +20,8 @@ public final class PolicyEngine {
     private var lastTopicIndex = -1
     /// Per rule: state per key.
     private let states: [KeyStateTable]
-    /// Reused for single-topic analytics outcomes: when the caller has dropped the previous
-    /// decision, the array is uniquely referenced and is overwritten in place (no allocation).
-    private var analyticsScratch: [Emission] = []
+    /// Per rule, per event type of its topic: the analytics route (empty for other outcomes).
+    private let analyticsRoutes: [[AnalyticsRoute]]
 
     /// What the engine needs per catalog topic, precomputed (a class: one reference to follow).
     private final class TopicRuntime {
@@ -32,7 +31,6 @@ public final class PolicyEngine {
         let schemas: [JSONSchema]
         /// The event types' schemas flattened for validation without reference counting.
         let flat: FlatSchema
-        let eventTypes: [String]
         let cache = ResolutionCache()
 
         init(topic: Topic, lane: Lane?, rules: [Int]) {
@@ -41,7 +39,6 @@ public final class PolicyEngine {
             self.rules = rules
             self.schemas = topic.events.map(\.schema)
             self.flat = FlatSchema(schemas)
-            self.eventTypes = topic.events.map(\.type)
         }
 
         deinit { flat.deallocate() }
@@ -56,6 +53,10 @@ public final class PolicyEngine {
         }
         topicIndex = Dictionary(policy.catalog.topics.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
         states = policy.rules.map { _ in KeyStateTable() }
+        analyticsRoutes = policy.rules.map { rule in
+            guard case .analytics(let topics) = rule.outcome, let topic = policy.catalog.topic(named: rule.topic) else { return [] }
+            return topic.events.map { AnalyticsRoute(topics: topics, eventType: $0.type) }
+        }
     }
 
     /// Decides what happens to `event`.
@@ -92,7 +93,7 @@ public final class PolicyEngine {
             return deadLetter(.policy, "topic '\(raw.topic)' is not in the catalog", event: nil)
         }
 
-        var event: DecodedEvent
+        let event: DecodedEvent
         do {
             event = try decoder.decode(raw)
         } catch {
@@ -138,7 +139,7 @@ public final class PolicyEngine {
         }
         if trace != nil { trace?.checks.append("schema: valid against \(runtime.topic.events[eventIndex].schemaFile)") }
 
-        let decided: (rule: CompiledRule, outcome: Outcome, workOrderID: String?)? = withUnsafePointer(to: &event) { pointer in
+        let decided: (rule: CompiledRule, outcome: Outcome, workOrderID: String?)? = withUnsafePointer(to: event) { pointer in
             pointer.pointee.document.withTape { tape in
                 let ctx = context
                 ctx.tape = tape
@@ -154,20 +155,20 @@ public final class PolicyEngine {
                     ctx.key = nil
                 }
                 return decide(resolution.candidates, raw, pointer.pointee.timeMs, lookup, trace: trace,
-                              eventType: runtime.eventTypes[eventIndex])
+                              eventIndex: eventIndex)
             }
         }
         guard let decided else {
             trace?.checks.append("rules: none of \(resolution.candidates.count) candidate rule(s) matched")
             return deadLetter(.policy, "no rule matched event type '\(event.type)' on topic '\(runtime.topic.name)'", event: event)
         }
-        event.workOrderID = decided.workOrderID
-        return Decision(policyVersion: policy.version, ruleID: decided.rule.id, event: event, outcome: decided.outcome)
+        return Decision(policyVersion: policy.version, ruleID: decided.rule.id, event: event, outcome: decided.outcome,
+                        workOrderID: decided.workOrderID)
     }
 
     /// Tries the candidate rules in order; the first that matches decides.
     private func decide(_ candidates: [Int], _ raw: RawEvent, _ timeMs: Int64, _ lookup: some CorrelationLookup, trace: Trace?,
-                        eventType: String) -> (rule: CompiledRule, outcome: Outcome, workOrderID: String?)? {
+                        eventIndex: Int) -> (rule: CompiledRule, outcome: Outcome, workOrderID: String?)? {
         let ctx = context
         for ruleIndex in candidates {
             let rule = policy.rules[ruleIndex]
@@ -222,25 +223,18 @@ public final class PolicyEngine {
                 continue
             }
             trace?.steps.append(.init(ruleID: rule.id, matched: true, reason: rule.condition == nil ? "matched topic, type and source" : "condition is true: \(rule.conditionText ?? "")", values: explainValues(rule)))
-            return (rule, outcome(rule, raw, eventType), ctx.workOrder?.id)
+            return (rule, outcome(ruleIndex, raw, eventIndex: eventIndex), ctx.workOrder?.id)
         }
         return nil
     }
 
-    private func outcome(_ rule: CompiledRule, _ raw: RawEvent, _ eventType: String) -> Outcome {
+    private func outcome(_ ruleIndex: Int, _ raw: RawEvent, eventIndex: Int) -> Outcome {
         let ctx = context
+        let rule = policy.rules[ruleIndex]
         switch rule.outcome {
         case .drop(let reason): return .drop(reason: reason)
         case .deadLetter(let reason, let message): return .deadLetter(reason: reason, message: message)
-        case .analytics(let topics):
-            let body = ctx.eventPointer!.pointee.mode == .binary ? raw.value : Array(ctx.eventPointer!.pointee.payloadBytes)
-            let correlationID = ctx.workOrder?.id
-            if topics.count == 1 {
-                let emission = Emission(topic: topics[0], key: raw.key, eventType: eventType, payload: body, correlationID: correlationID)
-                if analyticsScratch.count == 1 { analyticsScratch[0] = emission } else { analyticsScratch = [emission] }
-                return .analytics(analyticsScratch)
-            }
-            return .analytics(topics.map { Emission(topic: $0, key: raw.key, eventType: eventType, payload: body, correlationID: correlationID) })
+        case .analytics: return .analytics(analyticsRoutes[ruleIndex][eventIndex])
         case .workflow(let targets):
             var emissions: [Emission] = []
             emissions.reserveCapacity(targets.count)

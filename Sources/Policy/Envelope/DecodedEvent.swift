@@ -20,8 +20,6 @@ public struct DecodedEvent: Sendable {
     /// The parsed body; `payloadNode` is the data (the root in binary mode).
     public let document: JSONDocument
     public let payloadNode: Int
-    /// The active work order the deciding rule correlated this event with, if any.
-    public internal(set) var workOrderID: String?
 
     private func text(_ index: Int16) -> String? {
         guard index >= 0, let value = headers[Int(index)].value else { return nil }

@@ -54,7 +54,7 @@ public struct EnvelopeDecoder {
         }
         let timeMs = try Self.eventTime(value(a.time), fallback: raw.timestampMs, field: "ce_time")
         let document = try parseBody(raw.value)
-        return DecodedEvent(mode: .binary, headers: raw.headers, attributes: a, timeMs: timeMs, document: document, payloadNode: document.root, workOrderID: nil)
+        return DecodedEvent(mode: .binary, headers: raw.headers, attributes: a, timeMs: timeMs, document: document, payloadNode: document.root)
     }
 
     private static let specVersion = Array("1.0".utf8)
@@ -138,7 +138,7 @@ public struct EnvelopeDecoder {
         a.time = add("ce_time", time)
         a.contentType = add("content-type", contentType)
         a.traceparent = add("traceparent", tp)
-        return DecodedEvent(mode: .structured, headers: headers, attributes: a, timeMs: timeMs, document: document, payloadNode: data, workOrderID: nil)
+        return DecodedEvent(mode: .structured, headers: headers, attributes: a, timeMs: timeMs, document: document, payloadNode: data)
     }
 
     private static let structuredType = Array("application/cloudevents+json".utf8)

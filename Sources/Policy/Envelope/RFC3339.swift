@@ -9,7 +9,7 @@ public enum RFC3339 {
 
     private static func parse(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
         guard b.count >= 20, b.count <= 40 else { return nil }
-        func digits(_ at: Int, _ n: Int) -> Int? {
+        @inline(__always) func digits(_ at: Int, _ n: Int) -> Int? {
             var v = 0
             for i in at..<at + n {
                 let d = Int(b[i]) - 48

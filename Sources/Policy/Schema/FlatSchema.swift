@@ -103,51 +103,52 @@ struct FlatSchema {
 
     /// True when `node` is certainly valid against schema node `s` (see the type's contract).
     func isValid(_ tape: TapeView, _ node: Int, _ s: Int) -> Bool {
-        let schema = nodes[s]
-        if schema.slow { return schema.original._withUnsafeGuaranteedRef { $0.validate(tape, node) == nil } }
+        // Read in place: copying a whole `Node` (≈140 bytes) per value cost a memmove each time.
+        let schema = nodes.baseAddress! + s
+        if schema.pointee.slow { return schema.pointee.original._withUnsafeGuaranteedRef { $0.validate(tape, node) == nil } }
         let kind = tape.kind(node)
         switch kind {
         case .object:
-            guard schema.types.contains(.object) else { return false }
+            guard schema.pointee.types.contains(.object) else { return false }
             return isValidObject(tape, node, schema)
         case .string:
-            guard schema.types.contains(.string) else { return false }
-            if schema.minLength >= 0 || schema.maxLength >= 0 || schema.hasStringEnum {
+            guard schema.pointee.types.contains(.string) else { return false }
+            if schema.pointee.minLength >= 0 || schema.pointee.maxLength >= 0 || schema.pointee.hasStringEnum {
                 // Escaped text needs unescaping: leave it to the full validator.
                 if tape.isEscaped(node) { return false }
                 let raw = tape.rawString(node)
-                if schema.minLength >= 0 || schema.maxLength >= 0 {
+                if schema.pointee.minLength >= 0 || schema.pointee.maxLength >= 0 {
                     var length = 0
                     for b in raw where b & 0xC0 != 0x80 { length += 1 }
-                    if schema.minLength >= 0, length < schema.minLength { return false }
-                    if schema.maxLength >= 0, length > schema.maxLength { return false }
+                    if schema.pointee.minLength >= 0, length < schema.pointee.minLength { return false }
+                    if schema.pointee.maxLength >= 0, length > schema.pointee.maxLength { return false }
                 }
-                if schema.hasStringEnum {
+                if schema.pointee.hasStringEnum {
                     var found = false
-                    for i in schema.enumStart..<schema.enumStart + schema.enumCount where equals(raw, names[i]) { found = true; break }
+                    for i in schema.pointee.enumStart..<schema.pointee.enumStart + schema.pointee.enumCount where equals(raw, names[i]) { found = true; break }
                     if !found { return false }
                 }
             }
             return true
         case .number:
             let n = tape.number(node)
-            guard schema.types.contains(.number) || (schema.types.contains(.integer) && n == n.rounded()) else { return false }
+            guard schema.pointee.types.contains(.number) || (schema.pointee.types.contains(.integer) && n == n.rounded()) else { return false }
             // Written so that an absent (NaN) bound never fails: every comparison with NaN is false.
-            if n < schema.minimum || n > schema.maximum || n <= schema.exclusiveMinimum || n >= schema.exclusiveMaximum { return false }
-            return !schema.hasStringEnum
+            if n < schema.pointee.minimum || n > schema.pointee.maximum || n <= schema.pointee.exclusiveMinimum || n >= schema.pointee.exclusiveMaximum { return false }
+            return !schema.pointee.hasStringEnum
         case .true, .false:
-            return schema.types.contains(.boolean) && !schema.hasStringEnum
+            return schema.pointee.types.contains(.boolean) && !schema.pointee.hasStringEnum
         case .null:
-            return schema.types.contains(.null)
+            return schema.pointee.types.contains(.null)
         case .array:
-            guard schema.types.contains(.array) else { return false }
+            guard schema.pointee.types.contains(.array) else { return false }
             let count = tape.count(node)
-            if schema.minItems >= 0, count < schema.minItems { return false }
-            if schema.maxItems >= 0, count > schema.maxItems { return false }
-            if schema.items >= 0 {
+            if schema.pointee.minItems >= 0, count < schema.pointee.minItems { return false }
+            if schema.pointee.maxItems >= 0, count > schema.pointee.maxItems { return false }
+            if schema.pointee.items >= 0 {
                 var element = node + 1
                 for _ in 0..<count {
-                    if !isValid(tape, element, schema.items) { return false }
+                    if !isValid(tape, element, schema.pointee.items) { return false }
                     element = tape.next(element)
                 }
             }
@@ -155,10 +156,10 @@ struct FlatSchema {
         }
     }
 
-    private func isValidObject(_ tape: TapeView, _ node: Int, _ schema: Node) -> Bool {
+    private func isValidObject(_ tape: TapeView, _ node: Int, _ schema: UnsafeMutablePointer<Node>) -> Bool {
         var seen: UInt64 = 0
         var key = node + 1
-        let count = schema.propertyCount
+        let count = schema.pointee.propertyCount
         // Fields usually arrive in schema order: start each search after the last match.
         var hint = 0
         for _ in 0..<tape.count(node) {
@@ -168,22 +169,22 @@ struct FlatSchema {
             var matched = -1
             var probe = hint
             for _ in 0..<count {
-                if equals(raw, names[schema.propertyStart + probe]) { matched = probe; break }
+                if equals(raw, names[schema.pointee.propertyStart + probe]) { matched = probe; break }
                 probe += 1
                 if probe == count { probe = 0 }
             }
             if matched >= 0 {
                 if matched < 64 { seen |= 1 << UInt64(matched) }
-                if !isValid(tape, value, names[schema.propertyStart + matched].node) { return false }
+                if !isValid(tape, value, names[schema.pointee.propertyStart + matched].node) { return false }
                 hint = matched + 1 == count ? 0 : matched + 1
-            } else if schema.additional == -2 {
+            } else if schema.pointee.additional == -2 {
                 return false
-            } else if schema.additional >= 0, !isValid(tape, value, schema.additional) {
+            } else if schema.pointee.additional >= 0, !isValid(tape, value, schema.pointee.additional) {
                 return false
             }
             key = tape.next(value)
         }
-        return seen & schema.requiredMask == schema.requiredMask
+        return seen & schema.pointee.requiredMask == schema.pointee.requiredMask
     }
 
     @inline(__always) private func equals(_ raw: UnsafeBufferPointer<UInt8>, _ name: Name) -> Bool {

@@ -28,14 +28,15 @@ public final class EventPreparer {
     }
 
     public func prepare(_ record: ConsumerRecord) -> PreparedEvent {
-        let decision = engine.evaluate(RawEvent(record), correlation: correlation)
+        let raw = RawEvent(record)
+        let decision = engine.evaluate(raw, correlation: correlation)
         let replayCount = record.headers[header: HeaderNames.replayCount]?.stringValue.flatMap(Int.init) ?? 0
         var outputs: [PreparedEvent.Output] = []
         switch decision.outcome {
-        case .workflow(let emissions), .analytics(let emissions):
+        case .workflow, .analytics:
             // One span per source event: a fan-out's outputs share its trace.
             let traceparent = Array(TraceParent.child(of: decision.event?.traceparent, using: &spanIDs).utf8)
-            for emission in emissions {
+            for emission in decision.emissions(for: raw) {
                 let (output, key) = envelope.record(for: emission, decision: decision, traceparent: traceparent, replayCount: replayCount)
                 outputs.append(.init(record: output, idempotencyKey: key, isDeadLetter: false))
             }
@@ -75,7 +76,7 @@ public final class EventPreparer {
             lane: lane.name, sourceTopic: record.topic, sourcePartition: record.partition, sourceOffset: record.offset,
             eventType: event?.type ?? record.headers[header: HeaderNames.type]?.stringValue ?? "",
             eventSource: event?.source ?? record.headers[header: HeaderNames.source]?.stringValue ?? "",
-            correlationID: decision.outcome.emissions.lazy.compactMap(\.correlationID).first ?? event?.workOrderID,
+            correlationID: decision.workOrderID,
             ruleID: decision.ruleID, policyVersion: decision.policyVersion, outcome: outcome, reason: reason,
             outputs: outputs.map { AuditOutput(topic: $0.record.topic, idempotencyKey: $0.idempotencyKey) })
     }

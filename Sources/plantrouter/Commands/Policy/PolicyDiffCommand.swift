@@ -53,7 +53,7 @@ struct PolicyDiffCommand: AsyncParsableCommand {
     /// Outcome, rule and target topics: what downstream teams would see change.
     static func classify(_ d: Decision) -> String {
         var text = d.outcome.label + (d.ruleID.map { " [\($0)]" } ?? "")
-        let topics = d.outcome.emissions.map(\.topic)
+        let topics = d.outcome.targetTopics
         if !topics.isEmpty { text += " → " + topics.joined(separator: ", ") }
         if case .deadLetter(_, let message) = d.outcome, d.ruleID != nil { text += " (\(message))" }
         return text

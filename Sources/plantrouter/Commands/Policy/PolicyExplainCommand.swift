@@ -36,8 +36,8 @@ struct PolicyExplainCommand: AsyncParsableCommand {
         switch decision.outcome {
         case .drop(let reason): print("  reason: \(reason)")
         case .deadLetter(let reason, let message): print("  reason: \(reason.rawValue): \(message)")
-        case .workflow(let emissions), .analytics(let emissions):
-            for e in emissions {
+        case .workflow, .analytics:
+            for e in decision.emissions(for: last) {
                 let sourceID = decision.event?.id ?? ""
                 print("  → \(e.topic) type=\(e.eventType) key=\(e.key.map { String(decoding: $0, as: UTF8.self) } ?? "-") correlation-id=\(e.correlationID ?? "-")")
                 print("    idempotency-key=\(IdempotencyKey.make(sourceEventID: sourceID, ruleID: decision.ruleID ?? "", targetTopic: e.topic))")
