@@ -38,6 +38,7 @@ import Policy
         ("not exists(payload.tags)", true), ("payload.value > 1 and payload.state == \"idle\"", false),
         ("payload.value > 1 or payload.state == \"idle\"", true), ("not (payload.value > 1)", false),
         ("event.type == \"reading\"", true), ("event.source == \"gw/1\"", true), ("event.id == \"e\"", true),
+        ("event.topic == \"in\"", true), ("event.key == \"A\"", true), ("event.key == \"B\"", false),
         ("(payload.value + 1) * 2 == 12", true), ("payload.value + 1 * 2 == 7", true), ("true", true), ("false", false),
     ])
     func operators(condition: String, expected: Bool) throws {

@@ -139,23 +139,25 @@ public final class PolicyEngine {
         }
         if trace != nil { trace?.checks.append("schema: valid against \(runtime.topic.events[eventIndex].schemaFile)") }
 
-        let decided: (rule: CompiledRule, outcome: Outcome, workOrderID: String?)? = withUnsafePointer(to: event) { pointer in
-            pointer.pointee.document.withTape { tape in
-                let ctx = context
-                ctx.tape = tape
-                ctx.payload = pointer.pointee.payloadNode
-                ctx.eventPointer = pointer
-                ctx.topic = raw.topic
-                ctx.key = raw.key
-                defer {
-                    ctx.tape = EvalContext.emptyTape
-                    ctx.eventPointer = nil
-                    ctx.workOrder = nil
-                    ctx.window = nil
-                    ctx.key = nil
+        // The context points at the event and its record for the duration of `decide`: setting
+        // them as values would retain and release each of their buffers per event.
+        let decided: (rule: CompiledRule, outcome: Outcome, workOrderID: String?)? = event.document.withTape { tape in
+            withUnsafePointer(to: event) { eventPointer in
+                withUnsafePointer(to: raw) { rawPointer in
+                    let ctx = context
+                    ctx.tape = tape
+                    ctx.payload = event.payloadNode
+                    ctx.eventPointer = eventPointer
+                    ctx.rawPointer = rawPointer
+                    defer {
+                        ctx.tape = EvalContext.emptyTape
+                        ctx.eventPointer = nil
+                        ctx.rawPointer = nil
+                        ctx.workOrder = nil
+                        ctx.window = nil
+                    }
+                    return decide(resolution.candidates, raw, event.timeMs, lookup, trace: trace, eventIndex: eventIndex)
                 }
-                return decide(resolution.candidates, raw, pointer.pointee.timeMs, lookup, trace: trace,
-                              eventIndex: eventIndex)
             }
         }
         guard let decided else {

@@ -8,14 +8,16 @@ final class EvalContext {
     var tape: TapeView = EvalContext.emptyTape
     var payload = 0
     var eventPointer: UnsafePointer<DecodedEvent>?
-    var topic: String = ""
-    var key: [UInt8]?
+    /// The record the event came from (its topic and key).
+    var rawPointer: UnsafePointer<RawEvent>?
     /// Set per rule before its condition runs (when the rule declares `correlate`).
     var workOrder: WorkOrder?
     /// The rule's window for the current key (when the rule declares `window`).
     var window: KeyState?
 
     var event: DecodedEvent { eventPointer!.pointee }
+    var topic: String { rawPointer!.pointee.topic }
+    var key: [UInt8]? { rawPointer!.pointee.key }
 
     @inline(__always) func payloadNode(_ path: FieldPath) -> Int? {
         tape.lookup(path, from: payload)
