@@ -25,6 +25,57 @@ import Testing
             if b != 0 { #expect(evaluateNumber("\(a) % \(b)") == Double(a % b)) }
         }
     }
+
+    /// The flat validator of the hot path agrees with the full `JSONSchema` validator on
+    /// generated objects: it never accepts what the full one rejects, and it accepts everything
+    /// the full one accepts unless a string holds escapes (then it defers, by contract).
+    @Test func flatSchemaAgreesWithTheFullValidator() async throws {
+        let schemaText = #"""
+        { "type": "object", "required": ["id", "level"],
+          "properties": {
+            "id": { "type": "string", "minLength": 2, "maxLength": 5 },
+            "mode": { "type": "string", "enum": ["auto", "manual", "é"] },
+            "level": { "type": "number", "minimum": 0, "exclusiveMaximum": 10 },
+            "count": { "type": "integer", "exclusiveMinimum": -1, "maximum": 3 },
+            "flag": { "type": ["boolean", "null"] },
+            "tags": { "type": "array", "minItems": 1, "maxItems": 2, "items": { "type": "string", "maxLength": 3 } },
+            "inner": { "type": "object", "required": ["x"], "properties": { "x": { "type": "number" } }, "additionalProperties": false }
+          },
+          "additionalProperties": { "type": "number" } }
+        """#
+        let schemaDocument = try JSONDocument(parsing: Array(schemaText.utf8))
+        let schema = try #require(JSONSchemaCompiler(file: "t.json", document: schemaDocument, sink: DiagnosticSink()).compile(schemaDocument.root))
+        let flat = FlatSchema([schema])
+        defer { flat.deallocate() }
+        // Per field, values that pass and values that break a constraint (escapes on both sides).
+        let fields: [(name: String, valid: [String], invalid: [String])] = [
+            ("id", [#""ab""#, #""abcde""#, #""\u0041b""#, #""éé""#], [#""a""#, #""abcdef""#, "1", "null"]),
+            ("mode", [#""auto""#, #""manual""#, #""é""#, #""\u00e9""#], [#""Auto""#, "2", "true"]),
+            ("level", ["0", "9.99", "5e0"], ["10", "-0.5", #""1""#]),
+            ("count", ["0", "3", "2.0"], ["-1", "4", "1.5", "null"]),
+            ("flag", ["true", "false", "null"], ["0", #""true""#]),
+            ("tags", [#"["a"]"#, #"["a","bcd"]"#], ["[]", #"["abcd"]"#, #"["a","b","c"]"#, "[1]", "{}"]),
+            ("inner", [#"{"x":1}"#], ["{}", #"{"x":1,"y":2}"#, #"{"x":"1"}"#, "[]"]),
+            ("extra", ["1", "-2.5"], [#""s""#]),
+        ]
+        await propertyCheck(input: Gen<Int>.int(in: 0...100_000).array(of: fields.count...fields.count)) { picks in
+            // Per field: left out (1 in 16; required fields then fail), invalid (1 in 16) or valid.
+            var members: [String] = []
+            for (field, pick) in zip(fields, picks) {
+                switch pick % 16 {
+                case 0: continue
+                case 1: members.append("\"\(field.name)\":" + field.invalid[pick / 16 % field.invalid.count])
+                default: members.append("\"\(field.name)\":" + field.valid[pick / 16 % field.valid.count])
+                }
+            }
+            let text = "{" + members.joined(separator: ",") + "}"
+            guard let document = try? JSONDocument(parsing: Array(text.utf8)) else { Issue.record("generated invalid JSON: \(text)"); return }
+            let fullAccepts = schema.validate(document, document.root) == nil
+            let flatAccepts = document.withTape { flat.isValid($0, document.root, flat.roots[0]) }
+            if flatAccepts { #expect(fullAccepts, "flat accepted what the full validator rejects: \(text)") }
+            if fullAccepts && !text.contains("\\") { #expect(flatAccepts, "flat rejected a valid object without escapes: \(text)") }
+        }
+    }
 }
 
 /// Evaluates a constant numeric expression through parser, type checker and compiler.

@@ -104,7 +104,12 @@ struct FlatSchema {
     /// True when `node` is certainly valid against schema node `s` (see the type's contract).
     func isValid(_ tape: TapeView, _ node: Int, _ s: Int) -> Bool {
         // Read in place: copying a whole `Node` (≈140 bytes) per value cost a memmove each time.
-        let schema = nodes.baseAddress! + s
+        check(tape, node, nodes.baseAddress! + s)
+    }
+
+    /// Inlined into the object and array loops, so a scalar field costs no call; containers
+    /// recurse through `isValidObject` and `isValidArray`.
+    @inline(__always) private func check(_ tape: TapeView, _ node: Int, _ schema: UnsafeMutablePointer<Node>) -> Bool {
         if schema.pointee.slow { return schema.pointee.original._withUnsafeGuaranteedRef { $0.validate(tape, node) == nil } }
         let kind = tape.kind(node)
         switch kind {
@@ -142,18 +147,23 @@ struct FlatSchema {
             return schema.pointee.types.contains(.null)
         case .array:
             guard schema.pointee.types.contains(.array) else { return false }
-            let count = tape.count(node)
-            if schema.pointee.minItems >= 0, count < schema.pointee.minItems { return false }
-            if schema.pointee.maxItems >= 0, count > schema.pointee.maxItems { return false }
-            if schema.pointee.items >= 0 {
-                var element = node + 1
-                for _ in 0..<count {
-                    if !isValid(tape, element, schema.pointee.items) { return false }
-                    element = tape.next(element)
-                }
-            }
-            return true
+            return isValidArray(tape, node, schema)
         }
+    }
+
+    private func isValidArray(_ tape: TapeView, _ node: Int, _ schema: UnsafeMutablePointer<Node>) -> Bool {
+        let count = tape.count(node)
+        if schema.pointee.minItems >= 0, count < schema.pointee.minItems { return false }
+        if schema.pointee.maxItems >= 0, count > schema.pointee.maxItems { return false }
+        if schema.pointee.items >= 0 {
+            let items = nodes.baseAddress! + schema.pointee.items
+            var element = node + 1
+            for _ in 0..<count {
+                if !check(tape, element, items) { return false }
+                element = tape.next(element)
+            }
+        }
+        return true
     }
 
     private func isValidObject(_ tape: TapeView, _ node: Int, _ schema: UnsafeMutablePointer<Node>) -> Bool {
@@ -175,11 +185,11 @@ struct FlatSchema {
             }
             if matched >= 0 {
                 if matched < 64 { seen |= 1 << UInt64(matched) }
-                if !isValid(tape, value, names[schema.pointee.propertyStart + matched].node) { return false }
+                if !check(tape, value, nodes.baseAddress! + names[schema.pointee.propertyStart + matched].node) { return false }
                 hint = matched + 1 == count ? 0 : matched + 1
             } else if schema.pointee.additional == -2 {
                 return false
-            } else if schema.pointee.additional >= 0, !isValid(tape, value, schema.pointee.additional) {
+            } else if schema.pointee.additional >= 0, !check(tape, value, nodes.baseAddress! + schema.pointee.additional) {
                 return false
             }
             key = tape.next(value)
