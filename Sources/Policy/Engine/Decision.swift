@@ -62,7 +62,7 @@ extension Decision {
         case .workflow(let emissions):
             return emissions
         case .analytics(let route):
-            let body = if let event, event.mode == .structured { Array(event.payloadBytes) } else { raw.value }
+            let body = event?.passThroughBody(of: raw) ?? raw.value
             return route.topics.map {
                 Emission(topic: $0, key: raw.key, eventType: route.eventType, payload: body, correlationID: workOrderID)
             }

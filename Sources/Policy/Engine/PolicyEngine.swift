@@ -258,7 +258,7 @@ public final class PolicyEngine {
                         return .deadLetter(reason: .target, message: "rule '\(rule.id)' built an invalid '\(target.type)' for '\(target.topic)': \(violation.pointer): \(violation.message)")
                     }
                 } else {
-                    payload = ctx.eventPointer!.pointee.mode == .binary ? raw.value : Array(ctx.eventPointer!.pointee.payloadBytes)
+                    payload = ctx.event.passThroughBody(of: raw)
                 }
                 emissions.append(Emission(topic: target.topic, key: key, eventType: target.type, payload: payload, correlationID: ctx.workOrder?.id))
             }

@@ -49,6 +49,12 @@ public struct DecodedEvent: Sendable {
     /// The payload's JSON text (the body itself in binary mode).
     public var payloadBytes: ArraySlice<UInt8> { document.rawSlice(payloadNode) }
 
+    /// The payload to pass on unchanged: in binary mode the record's value itself (shared, not
+    /// copied), in structured mode the `data` member. `raw` is the record this event came from.
+    func passThroughBody(of raw: RawEvent) -> [UInt8] {
+        mode == .binary ? raw.value : Array(payloadBytes)
+    }
+
     /// A payload field by dotted path (`"line.id"`), materialised.
     public func payloadField(_ path: String) -> JSONValue? {
         let keys = path.split(separator: ".").map { Array($0.utf8) }
