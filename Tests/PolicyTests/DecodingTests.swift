@@ -79,6 +79,23 @@ import Testing
 
     /// The string scanner skips eight plain bytes at a time: every special byte must still be found
     /// wherever it falls within a word, and the text around it must come back intact.
+    @Test func shortByteComparisonSeesADifferenceAtEveryPosition() {
+        for count in 1...40 {
+            let a = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+            a.withUnsafeBytes { x in
+                var same = a
+                same.withUnsafeBytes { y in #expect(ShortBytes.equal(x.baseAddress!, y.baseAddress!, count: count)) }
+                for position in 0..<count {
+                    same = a
+                    same[position] ^= 0x20
+                    same.withUnsafeBytes { y in
+                        #expect(!ShortBytes.equal(x.baseAddress!, y.baseAddress!, count: count), "length \(count), byte \(position)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test func stringScanFindsSpecialBytesAtEveryOffset() throws {
         for offset in 0..<20 {
             let before = String(repeating: "a", count: offset), after = String(repeating: "b", count: 19 - offset)

@@ -11,16 +11,22 @@ enum ShortBytes {
         return bits & 0x8080_8080_8080_8080 == 0
     }
 
+    /// The tail is compared as one word overlapping the previous one (or two overlapping halves
+    /// for short strings), not byte by byte: keys such as `metric` would otherwise loop six times.
     @inline(__always) static func equal(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count: Int) -> Bool {
-        var i = 0
-        while i + 8 <= count {
-            if a.loadUnaligned(fromByteOffset: i, as: UInt64.self) != b.loadUnaligned(fromByteOffset: i, as: UInt64.self) { return false }
-            i += 8
+        @inline(__always) func same<T: FixedWidthInteger>(_ offset: Int, _: T.Type) -> Bool {
+            a.loadUnaligned(fromByteOffset: offset, as: T.self) == b.loadUnaligned(fromByteOffset: offset, as: T.self)
         }
-        while i < count {
-            if a.load(fromByteOffset: i, as: UInt8.self) != b.load(fromByteOffset: i, as: UInt8.self) { return false }
-            i += 1
+        if count >= 8 {
+            var i = 0
+            while i + 8 < count {
+                if !same(i, UInt64.self) { return false }
+                i += 8
+            }
+            return same(count - 8, UInt64.self)
         }
-        return true
+        if count >= 4 { return same(0, UInt32.self) && same(count - 4, UInt32.self) }
+        if count >= 2 { return same(0, UInt16.self) && same(count - 2, UInt16.self) }
+        return count == 0 || same(0, UInt8.self)
     }
 }
