@@ -96,6 +96,18 @@ import Testing
         }
     }
 
+    @Test func asciiCheckSeesAHighByteAtEveryPosition() {
+        for count in 0...40 {
+            var bytes = [UInt8](repeating: UInt8(ascii: "a"), count: count)
+            #expect(bytes.withUnsafeBytes(ShortBytes.isASCII))
+            for position in 0..<count {
+                bytes[position] = 0xC3
+                #expect(!bytes.withUnsafeBytes(ShortBytes.isASCII), "length \(count), byte \(position)")
+                bytes[position] = UInt8(ascii: "a")
+            }
+        }
+    }
+
     @Test func stringScanFindsSpecialBytesAtEveryOffset() throws {
         for offset in 0..<20 {
             let before = String(repeating: "a", count: offset), after = String(repeating: "b", count: 19 - offset)
