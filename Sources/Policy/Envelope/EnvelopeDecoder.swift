@@ -30,7 +30,7 @@ public struct EnvelopeDecoder {
             }
         }
         func value(_ index: Int16) -> ArraySlice<UInt8>? { index >= 0 ? raw.headers[Int(index)].value?[...] : nil }
-        if a.contentType >= 0, !Self.isPlainJSON(raw.headers[Int(a.contentType)].value!) {
+        if a.contentType >= 0, !Self.header(raw.headers, a.contentType, equals: Self.plainJSON) {
             let contentType = value(a.contentType)!
             if Self.hasPrefix(contentType, Self.structuredType) {
                 return try decodeStructured(raw, contentType: contentType, traceparent: value(a.traceparent))
@@ -42,7 +42,7 @@ public struct EnvelopeDecoder {
         guard spec >= 0, let specValue = raw.headers[Int(spec)].value else {
             throw DecodeFailure(.parse, field: "ce_specversion", "missing ce_specversion header (CloudEvents binary mode)")
         }
-        guard specValue == Self.specVersion else {
+        guard Self.header(raw.headers, spec, equals: Self.specVersion) else {
             throw DecodeFailure(.parse, field: "ce_specversion", "unsupported CloudEvents spec version '\(String(decoding: specValue, as: UTF8.self))'; expected 1.0")
         }
         // The common case, checked in one pass: every required attribute present, non-empty and ASCII.
@@ -52,7 +52,12 @@ public struct EnvelopeDecoder {
             try Self.required(value(a.type), "ce_type")
             try Self.checkUTF8(value(a.subject), "ce_subject")
         }
-        let timeMs = try Self.eventTime(value(a.time), fallback: raw.timestampMs, field: "ce_time")
+        let timeMs: Int64
+        if let parsed = Self.headerTime(raw.headers, a.time) {
+            timeMs = parsed
+        } else {
+            timeMs = try Self.eventTime(value(a.time), fallback: raw.timestampMs, field: "ce_time")
+        }
         let document = try parseBody(raw.value)
         return DecodedEvent(mode: .binary, headers: raw.headers, attributes: a, timeMs: timeMs, document: document, payloadNode: document.root)
     }
@@ -60,8 +65,12 @@ public struct EnvelopeDecoder {
     private static let specVersion = Array("1.0".utf8)
     private static let plainJSON = Array("application/json".utf8)
 
-    /// `application/json` exactly, the content type nearly every plant event carries.
-    private static func isPlainJSON(_ value: [UInt8]) -> Bool { value == plainJSON }
+    /// Whether header `index` has exactly the value `expected` (e.g. `application/json`, the
+    /// content type nearly every plant event carries). Given the whole array and an index, the
+    /// compiler reads the value in place; a copy of it was retained and released per event.
+    private static func header(_ headers: [EventHeader], _ index: Int16, equals expected: [UInt8]) -> Bool {
+        headers[Int(index)].value == expected
+    }
 
     /// True when id, source and type are present and non-empty and they and the subject are ASCII.
     private static func requiredAttributesAreASCII(_ headers: [EventHeader], _ a: DecodedEvent.Attributes) -> Bool {
@@ -151,6 +160,13 @@ public struct EnvelopeDecoder {
     private static func checkUTF8(_ value: ArraySlice<UInt8>?, _ field: String) throws(DecodeFailure) {
         guard let value else { return }
         if String(validating: value, as: UTF8.self) == nil { throw DecodeFailure(.parse, field: field, "\(field) is not valid UTF-8") }
+    }
+
+    /// `ce_time` in milliseconds, read in place like `header(_:_:equals:)`; nil when absent or
+    /// invalid, where `eventTime` falls back or reports the error.
+    private static func headerTime(_ headers: [EventHeader], _ index: Int16) -> Int64? {
+        guard index >= 0, let time = headers[Int(index)].value else { return nil }
+        return time.withUnsafeBufferPointer(RFC3339.milliseconds)
     }
 
     private static func eventTime(_ time: ArraySlice<UInt8>?, fallback: Int64, field: String) throws(DecodeFailure) -> Int64 {

@@ -2,12 +2,12 @@
 /// Hand-written: Foundation's ISO8601DateFormatter costs microseconds per call on the hot path.
 public enum RFC3339 {
     public static func milliseconds(_ s: ArraySlice<UInt8>) -> Int64? {
-        s.withUnsafeBufferPointer { parse($0) }
+        s.withUnsafeBufferPointer(milliseconds)
     }
 
     public static func milliseconds(_ s: String) -> Int64? { milliseconds(ArraySlice(s.utf8)) }
 
-    private static func parse(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
+    static func milliseconds(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
         guard b.count >= 20, b.count <= 40 else { return nil }
         @inline(__always) func digits(_ at: Int, _ n: Int) -> Int? {
             var v = 0
