@@ -125,9 +125,8 @@ public final class PolicyEngine {
         if trace != nil { trace?.checks.append("authority: '\(event.source)' may emit '\(event.type)' in lane '\(runtime.topic.lane)'") }
 
         // The flat validator accepts only what the full one accepts; on doubt the full one decides.
-        let flat = runtime.flat
         let violation = event.document.withTape { tape -> JSONSchema.Violation? in
-            if flat.isValid(tape, event.payloadNode, flat.roots[eventIndex]) { return nil }
+            if runtime.flat.isValid(tape, event.payloadNode, runtime.flat.roots[eventIndex]) { return nil }
             return runtime.schemas[eventIndex].validate(tape, event.payloadNode)
         }
         if let violation {
