@@ -103,8 +103,13 @@ struct FlatSchema {
 
     /// True when `node` is certainly valid against schema node `s` (see the type's contract).
     func isValid(_ tape: TapeView, _ node: Int, _ s: Int) -> Bool {
-        // Read in place: copying a whole `Node` (≈140 bytes) per value cost a memmove each time.
-        check(tape, node, nodes.baseAddress! + s)
+        check(tape, node, schemaNode(s))
+    }
+
+    /// Schema nodes are read in place: copying a whole `Node` (≈140 bytes) per value cost a
+    /// memmove each time.
+    @inline(__always) private func schemaNode(_ index: Int) -> UnsafeMutablePointer<Node> {
+        nodes.baseAddress! + index
     }
 
     /// Inlined into the object and array loops, so a scalar field costs no call; containers
@@ -156,7 +161,7 @@ struct FlatSchema {
         if schema.pointee.minItems >= 0, count < schema.pointee.minItems { return false }
         if schema.pointee.maxItems >= 0, count > schema.pointee.maxItems { return false }
         if schema.pointee.items >= 0 {
-            let items = nodes.baseAddress! + schema.pointee.items
+            let items = schemaNode(schema.pointee.items)
             var element = node + 1
             for _ in 0..<count {
                 if !check(tape, element, items) { return false }
@@ -185,11 +190,11 @@ struct FlatSchema {
             }
             if matched >= 0 {
                 if matched < 64 { seen |= 1 << UInt64(matched) }
-                if !check(tape, value, nodes.baseAddress! + names[schema.pointee.propertyStart + matched].node) { return false }
+                if !check(tape, value, schemaNode(names[schema.pointee.propertyStart + matched].node)) { return false }
                 hint = matched + 1 == count ? 0 : matched + 1
             } else if schema.pointee.additional == -2 {
                 return false
-            } else if schema.pointee.additional >= 0, !check(tape, value, nodes.baseAddress! + schema.pointee.additional) {
+            } else if schema.pointee.additional >= 0, !check(tape, value, schemaNode(schema.pointee.additional)) {
                 return false
             }
             key = tape.next(value)
