@@ -224,14 +224,13 @@ public final class PolicyEngine {
                 continue
             }
             trace?.steps.append(.init(ruleID: rule.id, matched: true, reason: rule.condition == nil ? "matched topic, type and source" : "condition is true: \(rule.conditionText ?? "")", values: explainValues(rule)))
-            return (rule, outcome(ruleIndex, raw, eventIndex: eventIndex), ctx.workOrder?.id)
+            return (rule, outcome(rule, ruleIndex, raw, eventIndex: eventIndex), ctx.workOrder?.id)
         }
         return nil
     }
 
-    private func outcome(_ ruleIndex: Int, _ raw: RawEvent, eventIndex: Int) -> Outcome {
+    private func outcome(_ rule: CompiledRule, _ ruleIndex: Int, _ raw: RawEvent, eventIndex: Int) -> Outcome {
         let ctx = context
-        let rule = policy.rules[ruleIndex]
         switch rule.outcome {
         case .drop(let reason): return .drop(reason: reason)
         case .deadLetter(let reason, let message): return .deadLetter(reason: reason, message: message)
