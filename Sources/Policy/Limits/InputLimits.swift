@@ -1,0 +1,63 @@
+/// Every bound PlantRouter puts on bytes it did not write itself, in one place.
+///
+/// Anything a producer, an HTTP client, an operator's file or a Topics/ author can send is
+/// hostile until it has been checked against one of these limits. Each limit has a name that
+/// appears in the error or dead-letter text it causes, a default here, and a line in
+/// Docs/Limits.md. Record limits can be tightened or widened per deployment in the catalog's
+/// `limits:` section; the others are fixed in code because raising them only widens an attack.
+public struct InputLimits: Sendable, Equatable {
+    // MARK: Records (catalog `limits:`; exceeding one dead-letters the record with reason `parse`)
+
+    /// `maxEventBytes`: largest record value (body). Default 256 KiB.
+    public var maxEventBytes = 256 * 1024
+    /// `maxHeaders`: most headers on one record. Default 64; CloudEvents needs about 10.
+    public var maxHeaders = 64
+    /// `maxHeaderBytes`: all header names and values of one record together. Default 16 KiB.
+    public var maxHeaderBytes = 16 * 1024
+    /// `maxKeyBytes`: largest record key. Default 4 KiB.
+    public var maxKeyBytes = 4 * 1024
+    /// `maxJSONDepth`: deepest nesting of objects and arrays in a body. Default 64.
+    public var maxJSONDepth = 64
+    /// `maxNumberMagnitude`: largest absolute value of a JSON number. Default 1e15, so that the
+    /// sum over the largest window stays finite and exact enough to compare.
+    public var maxNumberMagnitude = 1e15
+    /// `maxClockSkew`: how far (milliseconds) an event's time may lie ahead of the router's clock
+    /// and still move a window. A later event is still routed, but windows ignore it. Default 5 min.
+    public var maxClockSkewMs: Int64 = 5 * 60 * 1000
+
+    public init() {}
+
+    // MARK: Topics/ (fixed; exceeding one fails `policy check` and a reload with a diagnostic)
+
+    /// Largest file in a Topics directory (catalog, policy, a schema). 4 MiB.
+    public static let maxTopicsFileBytes = 4 << 20
+    /// Deepest nesting of an expression (parentheses, `not`, operators). 64.
+    public static let maxExpressionDepth = 64
+    /// Longest expression text. 4,096 characters.
+    public static let maxExpressionLength = 4096
+    /// YAML aliases (`*name`) in one Topics file. 0: anchors and aliases are refused, so a
+    /// file cannot expand exponentially ("billion laughs").
+    public static let maxYAMLAliases = 0
+    /// Longest duration in a policy (`over:`, `lateness:`, cool-downs). 30 days.
+    public static let maxDurationMs: Int64 = 30 * 24 * 3600 * 1000
+    /// Largest count window (`last:`). 10,000 events.
+    public static let maxCountWindow = 10_000
+    /// Longest schema `pattern`. 256 characters; nested quantifiers are refused outright.
+    public static let maxSchemaPatternLength = 256
+    /// Longest string a schema `pattern` is matched against; a longer one fails the schema. 4 KiB.
+    public static let maxPatternSubjectBytes = 4 * 1024
+
+    // MARK: Admin API and replays (fixed; exceeding one answers 400 with the bound)
+
+    /// Largest admin request body. 64 KiB.
+    public static let maxRequestBodyBytes = 64 * 1024
+    /// Replay `rate`, events per second.
+    public static let replayRate: ClosedRange<Double> = 0.1...100_000
+    /// `limit` of list endpoints.
+    public static let listLimit: ClosedRange<Int> = 1...1000
+
+    // MARK: Recorded-event files (`--events FILE.jsonl`, `simulate --record`)
+
+    /// Longest line of a recorded-event file. 1 MiB.
+    public static let maxRecordedLineBytes = 1 << 20
+}
