@@ -10,19 +10,25 @@ final class ClientCallbacks: Sendable {
     let logger: Logger
     let onDelivery: (@Sendable (DeliveryReport) -> Void)?
     let onRebalance: (@Sendable (RebalanceEvent) -> Void)?
+    /// Group consumers only: what decides whether destroying the handle is safe.
+    let stickyAssignorDefect: StickyAssignorDefect?
 
     init(
         logger: Logger,
         onDelivery: (@Sendable (DeliveryReport) -> Void)? = nil,
-        onRebalance: (@Sendable (RebalanceEvent) -> Void)? = nil
+        onRebalance: (@Sendable (RebalanceEvent) -> Void)? = nil,
+        stickyAssignorDefect: StickyAssignorDefect? = nil
     ) {
         self.logger = logger
         self.onDelivery = onDelivery
         self.onRebalance = onRebalance
+        self.stickyAssignorDefect = stickyAssignorDefect
     }
 
+    /// librdkafka always passes the opaque `install(on:)` set; a missing one is a broken invariant.
     static func from(_ opaque: UnsafeMutableRawPointer?) -> ClientCallbacks {
-        Unmanaged<ClientCallbacks>.fromOpaque(opaque!).takeUnretainedValue()
+        guard let opaque else { preconditionFailure("librdkafka called back without the client's opaque") }
+        return Unmanaged<ClientCallbacks>.fromOpaque(opaque).takeUnretainedValue()
     }
 
     /// Installs log and error forwarding on `conf`, with `self` as the opaque.
@@ -30,7 +36,7 @@ final class ClientCallbacks: Sendable {
         rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(self).toOpaque())
         rd_kafka_conf_set_log_cb(conf) { rk, level, facility, message in
             let callbacks = ClientCallbacks.from(rd_kafka_opaque(rk))
-            let text = "\(String(cString: facility!)): \(String(cString: message!))"
+            let text = "\(facility.map { String(cString: $0) } ?? "?"): \(message.map { String(cString: $0) } ?? "")"
             callbacks.logger.log(level: Logger.Level(syslog: level), "\(text)", metadata: ["component": "librdkafka"])
         }
         rd_kafka_conf_set_error_cb(conf) { rk, code, reason, opaque in
@@ -38,7 +44,7 @@ final class ClientCallbacks: Sendable {
             let code = KafkaErrorCode(rawValue: code)
             callbacks.logger.log(
                 level: code == .fatal ? .critical : .warning,
-                "\(code.name): \(String(cString: reason!))",
+                "\(code.name): \(reason.map { String(cString: $0) } ?? "")",
                 metadata: ["component": "librdkafka"]
             )
         }

@@ -25,7 +25,16 @@ final class KafkaHandle: @unchecked Sendable {
         self.callbacks = callbacks
     }
 
-    deinit { rd_kafka_destroy(pointer) }
+    deinit {
+        if let defect = callbacks.stickyAssignorDefect, defect.destroyMayAbort {
+            callbacks.logger.notice(
+                "leaving a consumer that never got an assignment undestroyed until the process exits: librdkafka \(KafkaVersion.librdkafka) aborts when destroying it (upstream issue 4312, fixed in 2.3.0)")
+            // librdkafka's threads may still call back into the opaque: keep it alive with the handle.
+            _ = Unmanaged.passRetained(callbacks)
+            return
+        }
+        rd_kafka_destroy(pointer)
+    }
 
     /// A partition's low and high watermarks, asked of the cluster. Blocks for up to `timeout`.
     func queryWatermarks(topic: String, partition: Int32, timeout: Duration) throws(KafkaError) -> (low: Int64, high: Int64) {

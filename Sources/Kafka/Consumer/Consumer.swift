@@ -17,16 +17,22 @@ public final class Consumer: Sendable {
         logger: Logger = Logger(label: "plantrouter.kafka.consumer"),
         onRebalance: (@Sendable (RebalanceEvent) -> Void)? = nil
     ) throws {
-        let conf = try NativeConfiguration.make(configuration.nativeProperties)
+        let properties = configuration.nativeProperties
+        let conf = try NativeConfiguration.make(properties)
         rd_kafka_conf_set_rebalance_cb(conf) { rk, code, partitions, opaque in
             guard let rk else { return }
             Consumer.rebalance(rk, code: code, partitions: partitions, callbacks: ClientCallbacks.from(opaque))
         }
-        let callbacks = ClientCallbacks(logger: logger, onRebalance: onRebalance)
+        let strategy = properties.last { $0.0 == "partition.assignment.strategy" }?.1 ?? ""
+        let callbacks = ClientCallbacks(
+            logger: logger, onRebalance: onRebalance, stickyAssignorDefect: StickyAssignorDefect(assignmentStrategy: strategy))
         handle = try KafkaHandle(kind: RD_KAFKA_CONSUMER, conf: conf, callbacks: callbacks)
         // One queue for messages, rebalances, errors and logs, served by `poll`.
         rd_kafka_poll_set_consumer(handle.pointer)
-        queue = ConsumerQueue(rd_kafka_queue_get_consumer(handle.pointer)!)
+        guard let consumerQueue = rd_kafka_queue_get_consumer(handle.pointer) else {
+            throw KafkaError(operation: "create consumer", code: .invalidArgument, message: "the consumer has no group queue; set group.id")
+        }
+        queue = ConsumerQueue(consumerQueue)
     }
 
     /// Joins the group for `topics` (names or `^regex` patterns).
@@ -34,6 +40,7 @@ public final class Consumer: Sendable {
         let list = NativePartitionList.make(topics.map { TopicPartition(topic: $0, partition: RD_KAFKA_PARTITION_UA) })
         defer { rd_kafka_topic_partition_list_destroy(list) }
         try KafkaError.check(rd_kafka_subscribe(handle.pointer, list), "subscribe to \(topics.joined(separator: ", "))")
+        handle.callbacks.stickyAssignorDefect?.didSubscribe()
     }
 
     /// Reads exactly these partitions from these offsets, outside group management.
@@ -157,11 +164,12 @@ public final class Consumer: Sendable {
         _ rk: OpaquePointer, code: rd_kafka_resp_err_t,
         partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?, callbacks: ClientCallbacks
     ) {
-        let cooperative = String(cString: rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE"
+        let cooperative = rd_kafka_rebalance_protocol(rk).map { String(cString: $0) } == "COOPERATIVE"
         let changed = NativePartitionList.entries(partitions).map(\.topicPartition)
         var failure: OpaquePointer?
         switch code {
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+            callbacks.stickyAssignorDefect?.didReceiveAssignment()
             callbacks.onRebalance?(.assigned(changed))
             if cooperative {
                 failure = rd_kafka_incremental_assign(rk, partitions)

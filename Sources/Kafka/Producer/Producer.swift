@@ -56,13 +56,16 @@ public final class Producer: Sendable {
     }
 
     /// Like `produce`, but when the local queue is full it waits for deliveries
-    /// to make room. Blocks: call it from a dedicated thread.
-    public func produceWaitingForRoom(_ record: ProducerRecord, token: UInt64 = 0) throws(KafkaError) {
+    /// to make room, for at most `timeout` when one is given (then it throws `queueFull`).
+    /// Blocks: call it from a dedicated thread.
+    public func produceWaitingForRoom(_ record: ProducerRecord, token: UInt64 = 0, giveUpAfter timeout: Duration? = nil) throws(KafkaError) {
+        let deadline = timeout.map { ContinuousClock.now + $0 }
         while true {
             do {
                 return try produce(record, token: token)
             } catch {
                 if error.code != .queueFull { throw error }
+                if let deadline, ContinuousClock.now >= deadline { throw error }
             }
             usleep(1000)
         }
