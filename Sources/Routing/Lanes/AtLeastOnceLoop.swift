@@ -90,10 +90,14 @@ final class AtLeastOnceLoop: LaneLoop {
     }
 
     func shutdown() {
-        drain(timeout: .milliseconds(settings.drainTimeoutMs))
+        drain(timeout: context.stop.remaining(atMost: .milliseconds(settings.drainTimeoutMs)))
         commitFinished(synchronously: true)
-        do { try context.consumer.close() } catch { context.logger.warning("closing consumer: \(error)") }
-        do { try producer.close(timeout: .seconds(5)) } catch { context.logger.warning("closing producer: \(error)") }
+        context.closeConsumer()
+        do {
+            try producer.close(timeout: max(context.stop.remaining(atMost: .seconds(5)), .milliseconds(100)))
+        } catch {
+            context.logger.warning("closing producer: \(error)")
+        }
         let unfinished = inFlight.count + waitingForRoom.count + retries.count
         if unfinished > 0 {
             context.logger.warning("lane \(context.lane.name) stopped with \(unfinished) outputs unacknowledged; their records were not committed and will be read again")

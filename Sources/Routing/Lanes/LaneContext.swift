@@ -14,11 +14,13 @@ final class LaneContext {
     let statistics: LaneStatistics
     let audit: AuditWriter
     let policy: PolicyHolder
+    /// The stop request and its deadline, which every wait on the lane thread respects.
+    let stop: LaneStop
     let logger: Logger
 
     init(
         lane: Lane, sources: [String], settings: LaneSettings, consumer: Consumer, preparer: EventPreparer,
-        statistics: LaneStatistics, audit: AuditWriter, policy: PolicyHolder, logger: Logger
+        statistics: LaneStatistics, audit: AuditWriter, policy: PolicyHolder, stop: LaneStop, logger: Logger
     ) {
         self.lane = lane
         self.sources = sources
@@ -28,6 +30,7 @@ final class LaneContext {
         self.statistics = statistics
         self.audit = audit
         self.policy = policy
+        self.stop = stop
         self.logger = logger
     }
 
@@ -73,6 +76,26 @@ final class LaneContext {
         let lag = (try? consumer.lag()) ?? 0
         let assigned = (try? consumer.assignment().count) ?? 0
         statistics.update(lag: lag, paused: paused, assignedPartitions: assigned)
+    }
+
+    /// Leaves the group within what is left of the drain time (at least a second): librdkafka's
+    /// close waits for the coordinator, which a broker outage can keep away for a session timeout.
+    /// A close still running then is left to finish (or not) on its own thread; the lane's
+    /// uncommitted records are read again by whoever gets the partitions.
+    func closeConsumer() {
+        let done = DispatchSemaphore(value: 0)
+        let consumer = consumer
+        let logger = logger
+        let laneName = lane.name
+        let thread = Thread {
+            do { try consumer.close() } catch { logger.warning("lane \(laneName) closing consumer: \(error)") }
+            done.signal()
+        }
+        thread.start()
+        let wait = max(stop.remaining(atMost: .seconds(60)), .seconds(1))
+        if done.wait(timeout: .now() + .nanoseconds(Int(clamping: wait.nanoseconds))) == .timedOut {
+            logger.warning("lane \(laneName) did not leave its group within the drain timeout; stopping without waiting for the coordinator")
+        }
     }
 
     /// Microseconds from the source record's timestamp to `endMicros` (since the epoch).

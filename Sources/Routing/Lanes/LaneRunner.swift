@@ -9,7 +9,8 @@ import Policy
 public final class LaneRunner: Sendable {
     public let name: String
     public let statistics: LaneStatistics
-    private let stopRequested = AtomicFlag()
+    private let stopSignal = LaneStop()
+    private let drainTimeout: Duration
     private let joinedGroup = AtomicFlag()
     private let finished = DispatchSemaphore(value: 0)
     private let started = AtomicFlag()
@@ -23,6 +24,7 @@ public final class LaneRunner: Sendable {
     ) throws {
         name = lane.name
         statistics = LaneStatistics(lane: lane.name)
+        drainTimeout = .milliseconds(settings.drainTimeoutMs)
         let loop = ConfinedLoop()
         self.loop = loop
         let joinedGroup = self.joinedGroup
@@ -45,7 +47,7 @@ public final class LaneRunner: Sendable {
         let context = LaneContext(
             lane: lane, sources: sources, settings: settings, consumer: consumer,
             preparer: EventPreparer(lane: lane, policy: policy.current, correlation: correlation),
-            statistics: statistics, audit: audit, policy: policy, logger: logger)
+            statistics: statistics, audit: audit, policy: policy, stop: stopSignal, logger: logger)
         if lane.transactional {
             let transactionalID = "plantrouter-\(lane.name)-\(instanceID)"
             loop.value = try TransactionalLoop(context: context, inbox: inbox) {
@@ -68,7 +70,7 @@ public final class LaneRunner: Sendable {
         let thread = Thread { [self] in
             ThreadName.setCurrent("lane-\(name)")
             loop.value?.warmUp()
-            while !stopRequested.isSet { loop.value?.step() }
+            while !stopSignal.isRequested { loop.value?.step() }
             loop.value?.shutdown()
             loop.value = nil
             finished.signal()
@@ -76,10 +78,10 @@ public final class LaneRunner: Sendable {
         thread.start()
     }
 
-    /// Finishes in-flight work, commits, leaves the group and closes clients;
-    /// bounded by the lane's drain timeout plus client close timeouts.
+    /// Finishes in-flight work, commits, leaves the group and closes clients, all within the
+    /// lane's drain timeout: what is not finished by then is left uncommitted and read again.
     public func stop() {
-        guard started.isSet, stopRequested.setOnce() else { return }
+        guard started.isSet, stopSignal.request(drainTimeout: drainTimeout) else { return }
         finished.wait()
     }
 }

@@ -66,19 +66,25 @@ final class TransactionalLoop: LaneLoop {
     }
 
     func shutdown() {
-        if fencedBy == nil {
-            do { try context.consumer.close() } catch { context.logger.warning("closing consumer: \(error)") }
+        if fencedBy == nil { context.closeConsumer() }
+        do {
+            try producer.close(timeout: max(context.stop.remaining(atMost: .seconds(5)), .milliseconds(100)))
+        } catch {
+            context.logger.warning("closing producer: \(error)")
         }
-        do { try producer.close(timeout: .seconds(5)) } catch { context.logger.warning("closing producer: \(error)") }
     }
 
     // MARK: - Transactions
 
     private func commit(_ batch: [PreparedEvent]) {
         if attemptTransactions(batch, attempts: settings.maxAttempts) || fencedBy != nil { return }
+        if context.stop.deadlinePassed { return abandon(batch) }
         if batch.count > 1 {
             context.logger.warning("lane \(context.lane.name): batch of \(batch.count) failed \(settings.maxAttempts) times; retrying one record per transaction")
-            for event in batch { commit([event]) }
+            for (index, event) in batch.enumerated() {
+                guard !context.stop.deadlinePassed else { return abandon(Array(batch[index...])) }
+                commit([event])
+            }
             return
         }
         let event = batch[0]
@@ -90,14 +96,21 @@ final class TransactionalLoop: LaneLoop {
         deadLettered.outputs = [letter]
         deadLettered.audit?.outcome = .deadLetter
         deadLettered.audit?.outputs = [AuditOutput(topic: letter.record.topic, idempotencyKey: letter.idempotencyKey)]
-        // A dead letter must land: keep trying, the lane waits (its order matters more than its pace).
-        while !attemptTransactions([deadLettered], attempts: .max), fencedBy == nil {}
+        // A dead letter must land: keep trying, the lane waits (its order matters more than its pace),
+        // until a stop's drain time runs out; then the record stays uncommitted and is read again.
+        if !attemptTransactions([deadLettered], attempts: .max), fencedBy == nil { abandon([event]) }
+    }
+
+    /// Stopping with `batch` not committed: its offsets were not committed either, so whoever
+    /// owns the partitions next reads these records again. Nothing is lost.
+    private func abandon(_ batch: [PreparedEvent]) {
+        context.logger.warning("lane \(context.lane.name) stops with \(batch.count) records uncommitted (drain timeout reached); they will be read again")
     }
 
     /// Tries one transaction for `batch` up to `attempts` times.
     private func attemptTransactions(_ batch: [PreparedEvent], attempts: Int) -> Bool {
         var attempt = 1
-        while attempt <= attempts, fencedBy == nil {
+        while attempt <= attempts, fencedBy == nil, !context.stop.deadlinePassed {
             do {
                 try runTransaction(batch)
                 return true
@@ -106,8 +119,8 @@ final class TransactionalLoop: LaneLoop {
                 context.statistics.transaction(committed: false)
                 context.logger.warning("lane \(context.lane.name) transaction attempt \(attempt) failed: \(error)")
                 recover(from: error)
-                Thread.sleep(for: settings.backoff(attempt: attempt))
-                attempt += 1
+                context.stop.sleep(for: settings.backoff(attempt: attempt))
+                attempt &+= 1
             }
         }
         return false
@@ -120,7 +133,7 @@ final class TransactionalLoop: LaneLoop {
         var token: UInt64 = 1
         for (index, event) in batch.enumerated() {
             for output in event.outputs {
-                try producer.producer.produceWaitingForRoom(output.record, token: token)
+                try producer.producer.produceWaitingForRoom(output.record, token: token, giveUpAfter: callTimeout)
                 tokens[token] = (output, index)
                 token += 1
             }
@@ -129,11 +142,14 @@ final class TransactionalLoop: LaneLoop {
         for event in batch { next[event.source.topicPartition] = max(next[event.source.topicPartition] ?? 0, event.source.offset + 1) }
         try producer.sendOffsets(
             next.map { TopicPartitionOffset(topic: $0.key.topic, partition: $0.key.partition, offset: $0.value) },
-            group: context.consumer.groupMetadata())
-        try producer.commitTransaction()
+            group: context.consumer.groupMetadata(), timeout: callTimeout)
+        try producer.commitTransaction(timeout: callTimeout)
         context.statistics.transaction(committed: true)
         recordCommitted(batch, arrivals: inbox.drain(), tokens: tokens)
     }
+
+    /// How long one transaction call may block: librdkafka's 30 s, or what is left of a stop's drain time.
+    private var callTimeout: Duration { max(context.stop.remaining(atMost: .seconds(30)), .milliseconds(100)) }
 
     /// After a commit: statistics, audit records, and the idempotency ledger.
     /// Latency ends at the commit: that is when `read_committed` readers see the outputs.
@@ -169,7 +185,7 @@ final class TransactionalLoop: LaneLoop {
             context.statistics.producerHealth(false)
             context.statistics.failed("fenced: \(kafkaError)")
             context.logger.critical("lane \(context.lane.name) stopped: its transactional producer was fenced by another instance with the same instanceID (\(kafkaError)); give every instance its own instanceID, then restart this one")
-            do { try context.consumer.close() } catch { context.logger.warning("leaving the group: \(error)") }
+            context.closeConsumer()
             return
         }
         if kafkaError?.isFatal == true || producer.producer.fatalError != nil {
@@ -185,7 +201,7 @@ final class TransactionalLoop: LaneLoop {
             return
         }
         do {
-            try producer.abortTransaction()
+            try producer.abortTransaction(timeout: callTimeout)
         } catch {
             context.logger.warning("lane \(context.lane.name) abort failed: \(error)")
         }
