@@ -166,6 +166,8 @@ let package = Package(
                 "PlantSimulation",
                 "Ledger",
                 .product(name: "Logging", package: "swift-log"),
+                // Only to hold the ledger's write lock the way another process would.
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .testTarget(

@@ -13,7 +13,8 @@ struct HealthRoutes {
             let ready = router.isReady
             AdminMetrics.ready.record(ready ? 1 : 0)
             if ready { return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready\n"))) }
-            let waiting = router.lanes.filter { !$0.isAssigned || !$0.statistics.counters.producerHealthy }.map { lane in
+            let ledger = router.ledgerProblem.map { ["ledger: \($0)"] } ?? []
+            let waiting = ledger + router.lanes.filter { !$0.isAssigned || !$0.statistics.counters.producerHealthy }.map { lane in
                 "\(lane.name): \(lane.isAssigned ? "producer unhealthy" : "no partitions assigned yet")"
             }
             return Response(

@@ -16,6 +16,16 @@ extension Ledger {
         }
     }
 
+    /// Appends `records`, then fills in the positions of `produced` outputs, in one
+    /// transaction: a failed write leaves neither half behind, so it can simply be tried again.
+    public func record(_ records: [AuditRecord], produced: [ProducedOutput]) throws {
+        guard !records.isEmpty || !produced.isEmpty else { return }
+        try write("append \(records.count) audit records and \(produced.count) produced outputs") { db in
+            try Self.insert(records, db)
+            try Self.storeProduced(produced, db)
+        }
+    }
+
     public func append(_ records: [AuditRecord]) async throws {
         guard !records.isEmpty else { return }
         try await write("append \(records.count) audit records") { db in

@@ -24,15 +24,29 @@ public final class Ledger: Sendable {
     /// running router) to release the file before failing with `SQLITE_BUSY`.
     public static let busyTimeout: TimeInterval = 5
 
-    /// Opens (creating it if needed) the ledger at `path` and brings its schema up to date.
-    public init(path: String) throws {
+    /// How a command uses the file.
+    public enum Access: Sendable {
+        /// The router and replay jobs: creates the file if needed and brings its schema up to date.
+        case readWrite
+        /// Read commands (`trace`, `replay list|status`): the file must exist with the current
+        /// schema; it is never created, migrated or written.
+        case readOnly
+    }
+
+    /// Opens the ledger at `path` for `access`.
+    public init(path: String, access: Access = .readWrite) throws {
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
         self.path = absolute
 
         var configuration = Configuration()
         configuration.busyMode = .timeout(Self.busyTimeout)
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        if access == .readOnly {
+            guard FileManager.default.fileExists(atPath: absolute) else { throw LedgerError.missing(path: absolute) }
+            configuration.readonly = true
+        } else {
+            configuration.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            }
         }
 
         let pool: DatabasePool
@@ -55,8 +69,13 @@ public final class Ledger: Sendable {
                 if try LedgerSchema.migrator.hasBeenSuperseded(db) {
                     throw LedgerError.newerSchema(path: absolute)
                 }
+                if access == .readOnly, try !LedgerSchema.migrator.hasCompletedMigrations(db) {
+                    throw tables == 0
+                        ? LedgerError.notALedger(path: absolute, reason: "it is empty")
+                        : LedgerError.olderSchema(path: absolute)
+                }
             }
-            try LedgerSchema.migrator.migrate(pool)
+            if access == .readWrite { try LedgerSchema.migrator.migrate(pool) }
         } catch let error as LedgerError {
             throw error
         } catch {

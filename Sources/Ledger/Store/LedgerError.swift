@@ -8,6 +8,10 @@ public enum LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
     case notALedger(path: String, reason: String)
     /// The file carries schema migrations this build does not know: a newer plantrouter wrote it.
     case newerSchema(path: String)
+    /// Opened read-only, the file lacks migrations this build needs: an older plantrouter wrote it.
+    case olderSchema(path: String)
+    /// Opened read-only, there is no file at the path (read commands never create one).
+    case missing(path: String)
     /// SQLite refused an operation.
     case sqlite(operation: String, path: String, code: Int32, message: String)
     /// No replay job has this id.
@@ -26,6 +30,12 @@ public enum LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .newerSchema(path):
             return "The ledger at \(path) was written by a newer plantrouter (its schema has migrations this "
                 + "build does not know). Run the newer version, or point --database at another file."
+        case let .olderSchema(path):
+            return "The ledger at \(path) was written by an older plantrouter; read commands never change the file. "
+                + "Start `plantrouter run` with this version on it once to upgrade its schema."
+        case let .missing(path):
+            return "No ledger at \(path). `plantrouter run` and `plantrouter demo` write it; "
+                + "pass --database PATH (or --config FILE, the router's) to read another file."
         case let .sqlite(operation, path, code, message):
             return "Ledger \(path): could not \(operation): SQLite error \(code): \(message)"
         case let .jobNotFound(id, path):

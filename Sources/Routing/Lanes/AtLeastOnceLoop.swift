@@ -218,8 +218,9 @@ final class AtLeastOnceLoop: LaneLoop {
             context.statistics.producerHealth(true)
         }
         let outstanding = inFlight.count + waitingForRoom.count + retries.count
-        let shouldPause = circuitOpenUntil != nil || outstanding >= settings.maxInFlight || !waitingForRoom.isEmpty
-        let canResume = circuitOpenUntil == nil && outstanding < settings.maxInFlight / 2 && waitingForRoom.isEmpty
+        let ledgerHealthy = context.audit.isHealthy
+        let shouldPause = circuitOpenUntil != nil || outstanding >= settings.maxInFlight || !waitingForRoom.isEmpty || !ledgerHealthy
+        let canResume = circuitOpenUntil == nil && outstanding < settings.maxInFlight / 2 && waitingForRoom.isEmpty && ledgerHealthy
         if shouldPause, !paused {
             setPaused(true)
         } else if paused, canResume {
@@ -228,14 +229,7 @@ final class AtLeastOnceLoop: LaneLoop {
     }
 
     private func setPaused(_ pause: Bool) {
-        do {
-            let partitions = try context.consumer.assignment()
-            if pause { try context.consumer.pause(partitions) } else { try context.consumer.resume(partitions) }
-            paused = pause
-            context.refreshLag(paused: pause)
-        } catch {
-            context.logger.warning("lane \(context.lane.name) could not \(pause ? "pause" : "resume"): \(error)")
-        }
+        if context.pausePartitions(pause) { paused = pause }
     }
 
     private func commitFinished(synchronously: Bool) {

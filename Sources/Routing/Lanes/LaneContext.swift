@@ -72,6 +72,19 @@ final class LaneContext {
         }
     }
 
+    /// Pauses or resumes fetching on every assigned partition; false (logged) when librdkafka refused.
+    func pausePartitions(_ pause: Bool) -> Bool {
+        do {
+            let partitions = try consumer.assignment()
+            if pause { try consumer.pause(partitions) } else { try consumer.resume(partitions) }
+            refreshLag(paused: pause)
+            return true
+        } catch {
+            logger.warning("lane \(lane.name) could not \(pause ? "pause" : "resume"): \(error)")
+            return false
+        }
+    }
+
     func refreshLag(paused: Bool) {
         let lag = (try? consumer.lag()) ?? 0
         let assigned = (try? consumer.assignment().count) ?? 0

@@ -18,6 +18,7 @@ final class TransactionalLoop: LaneLoop {
     private let makeProducer: () throws -> TransactionalProducer
     private let inbox: DeliveryInbox
     private var lastLagRefresh = ContinuousClock.now
+    private var paused = false
     /// Set when another producer with this lane's transactional id fenced this one: this
     /// instance is a zombie for the lane, so it stops rather than fencing back.
     private var fencedBy: KafkaError?
@@ -40,10 +41,13 @@ final class TransactionalLoop: LaneLoop {
             return
         }
         context.followPolicyReloads()
-        let records = context.poll(timeout: .milliseconds(50))
+        // While the ledger cannot take the audit trail and idempotency keys, consume nothing new.
+        let ledgerHealthy = context.audit.isHealthy
+        if ledgerHealthy == paused { setPaused(!ledgerHealthy) }
+        let records = context.poll(timeout: .milliseconds(paused ? 20 : 50))
         if ContinuousClock.now - lastLagRefresh >= .seconds(1) {
             lastLagRefresh = .now
-            context.refreshLag(paused: false)
+            context.refreshLag(paused: paused)
         }
         guard !records.isEmpty else { return }
         var tally = Tally()
@@ -60,7 +64,9 @@ final class TransactionalLoop: LaneLoop {
         // Every batch is committed before the next poll, and rebalances happen
         // inside poll: there is never an open transaction to finish here.
         switch event {
-        case .assigned(let partitions): context.logger.info("lane \(context.lane.name) assigned \(partitions.count) partitions")
+        case .assigned(let partitions):
+            context.logger.info("lane \(context.lane.name) assigned \(partitions.count) partitions")
+            if paused { try? context.consumer.pause(partitions) }
         case .revoked(let partitions, _): context.logger.info("lane \(context.lane.name) loses \(partitions.count) partitions")
         }
     }
@@ -72,6 +78,10 @@ final class TransactionalLoop: LaneLoop {
         } catch {
             context.logger.warning("closing producer: \(error)")
         }
+    }
+
+    private func setPaused(_ pause: Bool) {
+        if context.pausePartitions(pause) { paused = pause }
     }
 
     // MARK: - Transactions

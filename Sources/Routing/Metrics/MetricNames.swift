@@ -25,9 +25,15 @@ public enum MetricNames {
     public static let policyReloads = "plantrouter_policy_reloads_total"
     /// Gauge: 1 once every lane is assigned and its producer healthy.
     public static let ready = "plantrouter_ready"
+    /// Counter: audit/idempotency ledger writes that failed (each is retried; nothing is dropped).
+    public static let ledgerWriteFailures = "plantrouter_ledger_write_failures_total"
+    /// Gauge: 1 while the ledger takes writes, 0 while they fail (lanes are paused then).
+    public static let ledgerHealthy = "plantrouter_ledger_healthy"
+    /// Gauge: audit records and produced outputs queued for the ledger.
+    public static let ledgerBacklog = "plantrouter_ledger_backlog"
 
     public static let all = [
         consumed, classified, produced, deadLettered, retries, producerErrors, transactions,
-        lag, paused, endToEndLatency, policyReloads, ready,
+        lag, paused, endToEndLatency, policyReloads, ready, ledgerWriteFailures, ledgerHealthy, ledgerBacklog,
     ]
 }

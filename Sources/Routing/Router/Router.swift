@@ -63,13 +63,26 @@ public final class Router: Service, Sendable {
             }
         }
         correlation?.stop()
-        audit.close()
-        logger.info("router stopped")
+        let unwritten = audit.close()
+        if unwritten > 0 {
+            logger.error("router stopped with \(unwritten) audit records and produced outputs not written to the ledger (\(audit.problem ?? "ledger failing")); the outputs are in Kafka, the trail and replay dedup lack them")
+        } else {
+            logger.info("router stopped")
+        }
     }
 
+    /// Audit records and produced outputs not (yet) written to the ledger; after `stop()`, those
+    /// that could not be written at all.
+    public var unwrittenAuditRecords: Int { audit.backlog }
+
+    /// Why the ledger holds the lanes back, if it does (writes failing or far behind).
+    public var ledgerProblem: String? { audit.problem }
+
     /// True when every lane has been assigned partitions and its producer is healthy
-    /// (circuit closed, no fatal producer error).
-    public var isReady: Bool { lanes.allSatisfy { $0.isAssigned && $0.statistics.counters.producerHealthy } }
+    /// (circuit closed, no fatal producer error), and the ledger takes writes.
+    public var isReady: Bool {
+        audit.isHealthy && lanes.allSatisfy { $0.isAssigned && $0.statistics.counters.producerHealthy }
+    }
 
     public func run() async throws {
         await start()

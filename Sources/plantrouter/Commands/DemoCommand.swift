@@ -144,7 +144,12 @@ struct DemoCommand: AsyncParsableCommand {
 
         let order = simulator.plant.workOrder(for: PlantModel.slowdownAssetID)
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        print(String(format: "\nDone in %.1f s. Audit trail written to %@.", seconds, database))
+        let unwritten = router.unwrittenAuditRecords
+        if unwritten == 0 {
+            print(String(format: "\nDone in %.1f s. Audit trail written to %@.", seconds, database))
+        } else {
+            print(String(format: "\nDone in %.1f s. The audit trail in %@ is INCOMPLETE: %d records could not be written (%@).", seconds, database, unwritten, router.ledgerProblem ?? "ledger failing"))
+        }
         if let order {
             let trail = (try? ledger.trail(for: order.id)) ?? []
             let slowdown = trail.filter { $0.ruleID == "packaging-line-slowdown" }

@@ -24,15 +24,13 @@ struct TraceCommand: ParsableCommand {
 
     func run() throws {
         let path = URL(fileURLWithPath: database).standardizedFileURL.path
-        // Opening would create an empty ledger; a missing file is the user's mistake to hear about.
-        guard FileManager.default.fileExists(atPath: path) else {
-            printError("""
-                No ledger at \(path). `plantrouter run` and `plantrouter demo` write it there; \
-                pass --database PATH to read another file.
-                """)
+        let ledger: Ledger
+        do {
+            ledger = try Ledger(path: path, access: .readOnly)
+        } catch let error as LedgerError {
+            printError("\(error)")
             throw ExitCode(1)
         }
-        let ledger = try Ledger(path: path)
         let trail = try ledger.trail(for: id)
         guard !trail.isEmpty else {
             printError("""

@@ -15,7 +15,7 @@ struct ReplayListCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let jobs = try await ReplayTool.ledger(cluster).jobs(limit: limit)
+        let jobs = try await ReplayTool.ledger(cluster, access: .readOnly).jobs(limit: limit)
         if json {
             print(try jsonText(jobs))
             return
@@ -42,7 +42,7 @@ struct ReplayStatusCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let ledger = try ReplayTool.ledger(cluster)
+        let ledger = try ReplayTool.ledger(cluster, access: .readOnly)
         guard let job = try await ledger.job(id: id) else {
             throw ValidationError("no replay job '\(id)' in \(ledger.path); `plantrouter replay list` shows the recorded jobs")
         }

@@ -84,13 +84,13 @@ enum ReplayTool {
 
     /// Runs a job in the foreground: a progress bar on a terminal, plain lines otherwise;
     /// SIGINT stops it after the current checkpoint (resume continues it).
-    /// The ledger alone, for commands that only read or cancel jobs; it must exist already.
-    static func ledger(_ options: ClusterOptions) throws -> Ledger {
+    /// The ledger alone, for commands that only read (`.readOnly`) or cancel jobs; it must exist already.
+    static func ledger(_ options: ClusterOptions, access: Ledger.Access = .readWrite) throws -> Ledger {
         let path = URL(fileURLWithPath: try options.resolve(needsCluster: false).database).standardizedFileURL.path
         guard FileManager.default.fileExists(atPath: path) else {
             throw ValidationError("no ledger at \(path); pass --database FILE or --config FILE (the router's)")
         }
-        return try Ledger(path: path)
+        return try Ledger(path: path, access: access)
     }
 
     static func run(_ jobID: String, jobs: ReplayJobs, json: Bool) async throws {
