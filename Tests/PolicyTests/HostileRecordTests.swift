@@ -183,6 +183,18 @@ import Testing
         #expect(big.sum.isFinite)
     }
 
+    @Test func windowStateIsBoundedInKeysAndEntries() {
+        let table = KeyStateTable()
+        let first = table.state(string: "asset-0")
+        for i in 1..<InputLimits.maxWindowKeys { _ = table.state(string: "asset-\(i)") }
+        #expect(table.resets == 0 && table.state(string: "asset-0") === first)
+        _ = table.state(string: "one-key-too-many")
+        #expect(table.resets == 1 && table.state(string: "asset-0") !== first)
+        table.entriesChanged(by: InputLimits.maxWindowEntries + 1)
+        _ = table.state(string: "asset-0")
+        #expect(table.resets == 2)
+    }
+
     // MARK: Catalog limits
 
     func catalog(limits: String) -> Fixture {
