@@ -216,10 +216,12 @@ public final class PolicyEngine {
                     continue
                 }
                 let hit = window.hits?(ctx) ?? false
+                let before = state.count
                 guard state.add(time: timeMs, value: value, hit: hit, kind: window.kind) else {
                     skip("late event (older than the window's allowed lateness): windows unchanged, the rule does not apply")
                     continue
                 }
+                states[ruleIndex].entriesChanged(by: state.count &- before)
                 ctx.window = state
             }
             let holds = rule.condition?(ctx) ?? true
@@ -260,8 +262,15 @@ public final class PolicyEngine {
                     var writer = JSONWriter()
                     template.write(ctx, into: &writer)
                     payload = writer.bytes
-                    if let schema = target.schema, let document = try? JSONDocument(parsing: payload), let violation = schema.validate(document, document.root) {
-                        return .deadLetter(reason: .target, message: "rule '\(rule.id)' built an invalid '\(target.type)' for '\(target.topic)': \(violation.pointer): \(violation.message)")
+                    if let schema = target.schema {
+                        // A payload that does not even parse must not pass unvalidated.
+                        let document: JSONDocument
+                        do { document = try JSONDocument(parsing: payload) } catch {
+                            return .deadLetter(reason: .target, message: "rule '\(rule.id)' built invalid JSON for '\(target.topic)' (\(error))")
+                        }
+                        if let violation = schema.validate(document, document.root) {
+                            return .deadLetter(reason: .target, message: "rule '\(rule.id)' built an invalid '\(target.type)' for '\(target.topic)': \(violation.pointer): \(violation.message)")
+                        }
                     }
                 } else {
                     payload = ctx.event.passThroughBody(of: raw)
