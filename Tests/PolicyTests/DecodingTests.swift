@@ -6,7 +6,9 @@ import Testing
     let body = #"{"asset":"A1","value":12.5}"#
 
     func decode(_ event: RawEvent, limit: Int = 1024) -> Result<DecodedEvent, DecodeFailure> {
-        var decoder = EnvelopeDecoder(maxBodyBytes: limit)
+        var limits = InputLimits()
+        limits.maxEventBytes = limit
+        var decoder = EnvelopeDecoder(limits: limits)
         do { return .success(try decoder.decode(event)) } catch { return .failure(error) }
     }
 

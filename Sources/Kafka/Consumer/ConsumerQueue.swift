@@ -77,7 +77,7 @@ extension ConsumerRecord {
         var size = 0
         while rd_kafka_header_get_all(list, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
             headers.append(KafkaHeader(
-                name: String(cString: name!),
+                name: name.map { String(cString: $0) } ?? "",
                 value: value.map { copyBytes($0, size) }))
             index += 1
         }

@@ -3,8 +3,9 @@
 public struct Catalog: Sendable {
     public var lanes: [Lane]
     public var topics: [Topic]
-    /// Bodies larger than this are dead-lettered with reason `parse` before any parsing.
-    public var maxEventBytes: Int
+    /// Bounds on every consumed record (the `limits:` section); a record over one is
+    /// dead-lettered with reason `parse`, and an event too far in the future moves no window.
+    public var limits: InputLimits
 
     public func topic(named name: String) -> Topic? { topics.first { $0.name == name } }
     public func lane(named name: String) -> Lane? { lanes.first { $0.name == name } }

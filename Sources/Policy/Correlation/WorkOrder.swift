@@ -37,12 +37,18 @@ public final class WorkOrder: Sendable, Equatable {
     /// The body is the work order JSON (binary-mode CloudEvent) or a structured CloudEvent.
     public static func decode(_ raw: RawEvent) throws -> WorkOrder? {
         if raw.value.isEmpty { return nil }
-        var decoder = EnvelopeDecoder(maxBodyBytes: 1 << 20)
+        var decoder = EnvelopeDecoder(limits: workOrderLimits)
         let event: DecodedEvent
         if raw.header("ce_specversion") == nil && raw.header("content-type") == nil {
             // Plain JSON (no CloudEvents headers) is accepted for MES systems that cannot set headers.
+            guard raw.value.count <= workOrderLimits.maxEventBytes else {
+                throw DecodeFailure(.parse, field: "value", "work order is \(raw.value.count) bytes, over the limit of \(workOrderLimits.maxEventBytes) bytes")
+            }
             let document: JSONDocument
-            do { document = try JSONDocument(parsing: raw.value) } catch {
+            do {
+                var parser = JSONParser(maxDepth: workOrderLimits.maxJSONDepth, maxNumberMagnitude: workOrderLimits.maxNumberMagnitude)
+                document = try parser.parse(raw.value)
+            } catch {
                 throw DecodeFailure(.parse, field: "value", "invalid JSON at byte \(error.offset): \(error.message)")
             }
             return try decode(payload: document.value(document.root))
@@ -50,6 +56,13 @@ public final class WorkOrder: Sendable, Equatable {
         event = try decoder.decode(raw)
         return try decode(payload: event.payload)
     }
+
+    /// The record limits with a larger body: work orders are few and may carry long notes.
+    static let workOrderLimits: InputLimits = {
+        var limits = InputLimits()
+        limits.maxEventBytes = 1 << 20
+        return limits
+    }()
 
     /// Builds a work order from its JSON payload.
     public static func decode(payload: JSONValue) throws -> WorkOrder {

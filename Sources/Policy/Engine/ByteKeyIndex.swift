@@ -92,8 +92,8 @@ struct ByteKeyIndex {
             arena = bigger
             arenaCapacity = size
         }
-        if a.count > 0 { (arena + arenaUsed).update(from: a.baseAddress!.assumingMemoryBound(to: UInt8.self), count: a.count) }
-        if b.count > 0 { (arena + arenaUsed + a.count).update(from: b.baseAddress!.assumingMemoryBound(to: UInt8.self), count: b.count) }
+        if let first = a.baseAddress { (arena + arenaUsed).update(from: first.assumingMemoryBound(to: UInt8.self), count: a.count) }
+        if let second = b.baseAddress { (arena + arenaUsed + a.count).update(from: second.assumingMemoryBound(to: UInt8.self), count: b.count) }
         let index = count
         place(Slot(hash: hash, start: arenaUsed, firstCount: Int32(a.count), totalCount: Int32(total), index: index))
         arenaUsed += total
@@ -124,6 +124,7 @@ struct ByteKeyIndex {
     }
 
     @inline(__always) private static func equal(_ stored: UnsafePointer<UInt8>, _ part: UnsafeRawBufferPointer) -> Bool {
-        part.count == 0 || ShortBytes.equal(stored, part.baseAddress!, count: part.count)
+        guard let base = part.baseAddress else { return part.count == 0 }
+        return ShortBytes.equal(stored, base, count: part.count)
     }
 }

@@ -13,6 +13,7 @@
 public final class PolicyEngine {
     public let policy: LoadedPolicy
     private var decoder: EnvelopeDecoder
+    private var skew: ClockSkewGuard
     private let context = EvalContext()
     private let runtimes: [TopicRuntime]
     private let topicIndex: [String: Int]
@@ -44,9 +45,12 @@ public final class PolicyEngine {
         deinit { flat.deallocate() }
     }
 
-    public init(policy: LoadedPolicy) {
+    /// `clock` is the router's wall clock: an event dated more than `limits.maxClockSkew` ahead
+    /// of it is still routed, but moves no window (tests inject a fixed clock).
+    public init(policy: LoadedPolicy, clock: @escaping WallClock = systemWallClock) {
         self.policy = policy
-        decoder = EnvelopeDecoder(maxBodyBytes: policy.catalog.maxEventBytes)
+        decoder = EnvelopeDecoder(limits: policy.catalog.limits)
+        skew = ClockSkewGuard(maxSkewMs: policy.catalog.limits.maxClockSkewMs, clock: clock)
         runtimes = policy.catalog.topics.map { topic in
             TopicRuntime(topic: topic, lane: policy.catalog.lane(named: topic.lane),
                          rules: policy.rules.indices.filter { policy.rules[$0].topic == topic.name })
@@ -202,16 +206,22 @@ public final class PolicyEngine {
                 }
             }
             if let window = rule.window, let state {
+                guard skew.admits(timeMs) else {
+                    skip("event time \(RFC3339.format(timeMs)) is more than \(skew.maxSkewMs) ms ahead of the router's clock (catalog limits.maxClockSkew): windows unchanged, the rule does not apply")
+                    continue
+                }
                 let value = window.value?(ctx) ?? 0
-                if value.isNaN {
-                    skip("window.value is missing in this event; it does not enter the window")
+                if !value.isFinite {
+                    skip("window.value is missing in this event or not a finite number; it does not enter the window")
                     continue
                 }
                 let hit = window.hits?(ctx) ?? false
+                let before = state.count
                 guard state.add(time: timeMs, value: value, hit: hit, kind: window.kind) else {
                     skip("late event (older than the window's allowed lateness): windows unchanged, the rule does not apply")
                     continue
                 }
+                states[ruleIndex].entriesChanged(by: state.count &- before)
                 ctx.window = state
             }
             let holds = rule.condition?(ctx) ?? true
@@ -252,8 +262,15 @@ public final class PolicyEngine {
                     var writer = JSONWriter()
                     template.write(ctx, into: &writer)
                     payload = writer.bytes
-                    if let schema = target.schema, let document = try? JSONDocument(parsing: payload), let violation = schema.validate(document, document.root) {
-                        return .deadLetter(reason: .target, message: "rule '\(rule.id)' built an invalid '\(target.type)' for '\(target.topic)': \(violation.pointer): \(violation.message)")
+                    if let schema = target.schema {
+                        // A payload that does not even parse must not pass unvalidated.
+                        let document: JSONDocument
+                        do { document = try JSONDocument(parsing: payload) } catch {
+                            return .deadLetter(reason: .target, message: "rule '\(rule.id)' built invalid JSON for '\(target.topic)' (\(error))")
+                        }
+                        if let violation = schema.validate(document, document.root) {
+                            return .deadLetter(reason: .target, message: "rule '\(rule.id)' built an invalid '\(target.type)' for '\(target.topic)': \(violation.pointer): \(violation.message)")
+                        }
                     }
                 } else {
                     payload = ctx.event.passThroughBody(of: raw)

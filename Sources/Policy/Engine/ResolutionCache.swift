@@ -40,18 +40,38 @@ final class ResolutionCache {
 /// ASCII keys (the norm: asset ids) are looked up by their bytes without building a `String`.
 /// Other keys go through a `String` dictionary so they keep `String` equality (canonical
 /// equivalence), exactly as before the byte path existed.
+///
+/// Bounded, because keys come from events: at `InputLimits.maxWindowKeys` keys, or more than
+/// `InputLimits.maxWindowEntries` entries in all the rule's windows together, the table starts
+/// over, exactly as after a reload (windows refill within their duration).
 final class KeyStateTable {
     private var index = ByteKeyIndex(capacity: 64)
     private var states: [KeyState] = []
     private var other: [String: KeyState] = [:]
+    private var entries = 0
+    /// Times the table started over (for tests and explain).
+    private(set) var resets = 0
 
     deinit { index.deallocate() }
+
+    /// Window entries added (or, negative, evicted) by the caller's last `KeyState.add`.
+    @inline(__always) func entriesChanged(by delta: Int) { entries &+= delta }
+
+    private func startOver() {
+        index.removeAll()
+        states.removeAll()
+        other.removeAll()
+        entries = 0
+        resets += 1
+    }
 
     /// The state for key bytes `key` (UTF-8), created when new.
     func state(bytes key: UnsafeRawBufferPointer) -> KeyState {
         guard ShortBytes.isASCII(key) else { return state(string: String(decoding: key, as: UTF8.self)) }
+        if entries > InputLimits.maxWindowEntries { startOver() }
         let hash = ByteKeyIndex.hash(key)
         if let i = index.find(hash, key) { return states[i] }
+        if states.count + other.count >= InputLimits.maxWindowKeys { startOver() }
         _ = index.insert(hash, key)
         let created = KeyState()
         states.append(created)
@@ -63,7 +83,9 @@ final class KeyStateTable {
         if key.utf8.allSatisfy({ $0 < 0x80 }) {
             return key.withUTF8 { state(bytes: UnsafeRawBufferPointer($0)) }
         }
+        if entries > InputLimits.maxWindowEntries { startOver() }
         if let existing = other[key] { return existing }
+        if states.count + other.count >= InputLimits.maxWindowKeys { startOver() }
         let created = KeyState()
         other[key] = created
         return created

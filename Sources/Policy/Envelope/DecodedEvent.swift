@@ -38,7 +38,9 @@ public struct DecodedEvent: Sendable {
     /// Calls `body` with the raw bytes of (type, source) without copying them.
     @inline(__always) func withTypeAndSource<R>(_ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>) -> R) -> R {
         headers.withUnsafeBufferPointer { h in
-            let type = h[Int(attributes.type)].value!, source = h[Int(attributes.source)].value!
+            // The decoder guarantees both are present; an absent one reads as empty, never traps.
+            let type = attributes.type >= 0 ? h[Int(attributes.type)].value ?? [] : []
+            let source = attributes.source >= 0 ? h[Int(attributes.source)].value ?? [] : []
             return type.withUnsafeBufferPointer { t in source.withUnsafeBufferPointer { s in body(t, s) } }
         }
     }

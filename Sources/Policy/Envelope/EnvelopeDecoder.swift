@@ -2,22 +2,37 @@
 /// and structured mode (`content-type: application/cloudevents+json`, the whole event as JSON).
 ///
 /// Not thread-safe: it reuses one JSON parser buffer. Keep one per lane/engine.
+///
+/// Every record limit (catalog `limits:`) is checked here, before anything else is done with
+/// the record: each costs a compare, and the header bytes are summed in the loop that already
+/// visits every header.
 public struct EnvelopeDecoder {
-    /// Bodies over this size fail with reason `parse` before parsing.
-    public var maxBodyBytes: Int
-    private var parser = JSONParser()
+    public let limits: InputLimits
+    private var parser: JSONParser
 
-    public init(maxBodyBytes: Int = 256 * 1024) {
-        self.maxBodyBytes = maxBodyBytes
+    public init(limits: InputLimits = InputLimits()) {
+        self.limits = limits
+        parser = JSONParser(maxDepth: limits.maxJSONDepth, maxNumberMagnitude: limits.maxNumberMagnitude)
     }
 
     public mutating func decode(_ raw: RawEvent) throws(DecodeFailure) -> DecodedEvent {
+        // The count first: attribute indexes are Int16, and nothing below may see more headers.
+        guard raw.headers.count <= limits.maxHeaders else {
+            throw DecodeFailure(.parse, field: "headers", "the record has \(raw.headers.count) headers, over the limit of \(limits.maxHeaders) headers (catalog limits.maxHeaders); send fewer headers or raise the limit")
+        }
+        if let key = raw.key, key.count > limits.maxKeyBytes {
+            throw DecodeFailure(.parse, field: "key", "the record key is \(key.count) bytes, over the limit of \(limits.maxKeyBytes) bytes (catalog limits.maxKeyBytes); use a shorter key or raise the limit")
+        }
         var a = DecodedEvent.Attributes()
         var spec: Int16 = -1
+        var headerBytes = 0
         // Header names are matched by length first, then compared as (small, allocation-free) strings.
-        for (i, header) in raw.headers.enumerated() where header.value != nil {
+        for (i, header) in raw.headers.enumerated() {
+            let nameLength = header.name.utf8.count
+            guard let value = header.value else { headerBytes &+= nameLength; continue }
+            headerBytes &+= nameLength &+ value.count
             let index = Int16(truncatingIfNeeded: i)
-            switch header.name.utf8.count {
+            switch nameLength {
             case 5 where header.name == "ce_id": a.id = index
             case 7 where header.name == "ce_time": a.time = index
             case 7 where header.name == "ce_type": a.type = index
@@ -29,9 +44,11 @@ public struct EnvelopeDecoder {
             default: break
             }
         }
+        guard headerBytes <= limits.maxHeaderBytes else {
+            throw DecodeFailure(.parse, field: "headers", "the record's header names and values are \(headerBytes) bytes, over the limit of \(limits.maxHeaderBytes) bytes (catalog limits.maxHeaderBytes); send smaller headers or raise the limit")
+        }
         func value(_ index: Int16) -> ArraySlice<UInt8>? { index >= 0 ? raw.headers[Int(index)].value?[...] : nil }
-        if a.contentType >= 0, !Self.header(raw.headers, a.contentType, equals: Self.plainJSON) {
-            let contentType = value(a.contentType)!
+        if a.contentType >= 0, !Self.header(raw.headers, a.contentType, equals: Self.plainJSON), let contentType = value(a.contentType) {
             if Self.hasPrefix(contentType, Self.structuredType) {
                 return try decodeStructured(raw, contentType: contentType, traceparent: value(a.traceparent))
             }
@@ -87,13 +104,14 @@ public struct EnvelopeDecoder {
     private static func isASCII(_ value: [UInt8]) -> Bool { value.withUnsafeBytes(ShortBytes.isASCII) }
 
     private mutating func parseBody(_ body: [UInt8]) throws(DecodeFailure) -> JSONDocument {
-        guard body.count <= maxBodyBytes else {
-            throw DecodeFailure(.parse, field: "value", "body is \(body.count) bytes, over the limit of \(maxBodyBytes) bytes (catalog limits.maxEventBytes)")
+        guard body.count <= limits.maxEventBytes else {
+            throw DecodeFailure(.parse, field: "value", "body is \(body.count) bytes, over the limit of \(limits.maxEventBytes) bytes (catalog limits.maxEventBytes); send a smaller event or raise the limit")
         }
         do {
             return try parser.parse(body)
         } catch {
-            throw DecodeFailure(.parse, field: "value", "invalid JSON at byte \(error.offset): \(error.message)")
+            let limit = error.limit.map { " (catalog limits.\($0)); fix the producer or raise the limit" } ?? ""
+            throw DecodeFailure(.parse, field: "value", "invalid JSON at byte \(error.offset): \(error.message)\(limit)")
         }
     }
 
@@ -110,13 +128,17 @@ public struct EnvelopeDecoder {
             guard document.kind(node) == .string else { throw DecodeFailure(.parse, field: name, "'\(name)' must be a string") }
             return document.unescapedBytes(node)[...]
         }
-        let spec = try attribute("specversion", required: true)!
+        // `required: true` throws instead of returning nil; `?? []` only satisfies the type.
+        let spec = try attribute("specversion", required: true) ?? []
         guard spec.elementsEqual("1.0".utf8) else {
             throw DecodeFailure(.parse, field: "specversion", "unsupported CloudEvents spec version '\(String(decoding: spec, as: UTF8.self))'; expected 1.0")
         }
-        let id = try attribute("id", required: true)!
-        let source = try attribute("source", required: true)!
-        let type = try attribute("type", required: true)!
+        let id = try attribute("id", required: true) ?? []
+        let source = try attribute("source", required: true) ?? []
+        let type = try attribute("type", required: true) ?? []
+        for (name, value) in [("id", id), ("source", source), ("type", type)] where value.isEmpty {
+            throw DecodeFailure(.parse, field: name, "structured CloudEvent has an empty '\(name)'")
+        }
         let subject = try attribute("subject", required: false)
         let time = try attribute("time", required: false)
         let dataContentType = try attribute("datacontenttype", required: false)
@@ -138,7 +160,7 @@ public struct EnvelopeDecoder {
         func add(_ name: String, _ value: ArraySlice<UInt8>?) -> Int16 {
             guard let value else { return -1 }
             headers.append(EventHeader(name: name, value: Array(value)))
-            return Int16(headers.count - 1)
+            return Int16(truncatingIfNeeded: headers.count - 1)
         }
         a.id = add("ce_id", id)
         a.source = add("ce_source", source)

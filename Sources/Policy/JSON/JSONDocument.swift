@@ -71,7 +71,8 @@ public struct JSONDocument: Sendable {
         guard length == literal.count else { return false }
         return bytes.withUnsafeBufferPointer { body in
             literal.withUnsafeBufferPointer { lit in
-                length == 0 || memcmp(body.baseAddress! + Int(n.start), lit.baseAddress!, length) == 0
+                guard let text = body.baseAddress, let lit = lit.baseAddress else { return length == 0 }
+                return memcmp(text + Int(n.start), lit, length) == 0
             }
         }
     }

@@ -4,6 +4,15 @@ import Foundation
 public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
     public var offset: Int
     public var message: String
+    /// The `InputLimits` name when a limit was exceeded (`maxJSONDepth`, `maxNumberMagnitude`).
+    public var limit: String?
+
+    public init(offset: Int, message: String, limit: String? = nil) {
+        self.offset = offset
+        self.message = message
+        self.limit = limit
+    }
+
     public var description: String { "\(message) at byte \(offset)" }
 }
 
@@ -13,19 +22,28 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
 /// an order of magnitude too slow for the one-core throughput target; no package on this
 /// machine parses into a reusable, allocation-free representation. It validates strictly
 /// (RFC 8259): UTF-8 in strings, no control characters, no trailing commas, one root value.
+/// It also refuses what downstream parsers disagree on (I-JSON, RFC 7493): numbers that are not
+/// finite doubles, duplicate object keys and unpaired surrogates in `\u` escapes.
 /// Reuse one parser per thread: it keeps its node buffer's capacity between documents.
 public struct JSONParser {
     /// Nesting deeper than this is rejected (protects the recursion).
-    public var maxDepth = 64
+    public var maxDepth: Int
+    /// Numbers of larger magnitude are rejected; non-finite ones always are.
+    public var maxNumberMagnitude: Double
     private var nodes: [JSONNode] = []
 
-    public init() {}
+    public init(maxDepth: Int = InputLimits().maxJSONDepth, maxNumberMagnitude: Double = .greatestFiniteMagnitude) {
+        self.maxDepth = maxDepth
+        self.maxNumberMagnitude = maxNumberMagnitude
+    }
 
     public mutating func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONDocument {
         nodes.removeAll(keepingCapacity: true)
         let count = bytes.count
+        // Node offsets are Int32.
+        guard count < Int(Int32.max) else { throw JSONParseError(offset: 0, message: "JSON text of \(count) bytes is over 2 GiB") }
         let result: JSONParseError? = bytes.withUnsafeBufferPointer { (buffer) -> JSONParseError? in
-            var cursor = Cursor(base: buffer.baseAddress, count: count, maxDepth: maxDepth)
+            var cursor = Cursor(base: buffer.baseAddress, count: count, maxDepth: maxDepth, maxNumberMagnitude: maxNumberMagnitude)
             do throws(JSONParseError) {
                 cursor.skipWhitespace()
                 try cursor.parseValue(into: &nodes, depth: 0)
@@ -56,12 +74,18 @@ private struct Cursor {
     let base: UnsafePointer<UInt8>?
     let count: Int
     let maxDepth: Int
+    let maxNumberMagnitude: Double
     var position = 0
 
-    init(base: UnsafePointer<UInt8>?, count: Int, maxDepth: Int) {
+    /// Objects with up to this many plain keys are checked for duplicates pairwise, in place;
+    /// larger ones (and any with an escaped key) through a set, once the object is parsed.
+    static let pairwiseKeyLimit: Int32 = 16
+
+    init(base: UnsafePointer<UInt8>?, count: Int, maxDepth: Int, maxNumberMagnitude: Double) {
         self.base = base
         self.count = count
         self.maxDepth = maxDepth
+        self.maxNumberMagnitude = maxNumberMagnitude
     }
 
     @inline(__always) func byte(_ i: Int) -> UInt8 { base.unsafelyUnwrapped[i] }
@@ -92,7 +116,7 @@ private struct Cursor {
 
     mutating func literal(_ text: StaticString, _ kind: JSONNode.Kind, into nodes: inout [JSONNode]) throws(JSONParseError) {
         let length = text.utf8CodeUnitCount
-        guard position + length <= count, memcmp(base! + position, text.utf8Start, length) == 0 else {
+        guard position + length <= count, memcmp(base.unsafelyUnwrapped + position, text.utf8Start, length) == 0 else {
             throw error("invalid literal, expected '\(text)'")
         }
         let start = Int32(position)
@@ -100,20 +124,33 @@ private struct Cursor {
         nodes.append(JSONNode(kind: kind, escaped: false, start: start, end: Int32(position), next: Int32(nodes.count + 1), count: 0, number: 0))
     }
 
+    func depthError() -> JSONParseError {
+        JSONParseError(offset: position, message: "nesting deeper than \(maxDepth) levels", limit: "maxJSONDepth")
+    }
+
     mutating func parseObject(into nodes: inout [JSONNode], depth: Int) throws(JSONParseError) {
-        guard depth < maxDepth else { throw error("nesting deeper than \(maxDepth)") }
+        guard depth < maxDepth else { throw depthError() }
         let index = nodes.count
         let start = Int32(position)
         nodes.append(JSONNode(kind: .object, escaped: false, start: start, end: 0, next: 0, count: 0, number: 0))
         position += 1
         skipWhitespace()
         var fields: Int32 = 0
+        var checkKeysAtEnd = false
         if position < count, byte(position) == UInt8(ascii: "}") {
             position += 1
         } else {
             while true {
                 guard position < count, byte(position) == UInt8(ascii: "\"") else { throw error("expected a string key") }
                 try parseString(into: &nodes)
+                if !checkKeysAtEnd {
+                    let key = nodes.count - 1
+                    if nodes[key].escaped || fields >= Self.pairwiseKeyLimit {
+                        checkKeysAtEnd = true
+                    } else {
+                        try checkKeyIsNew(key, object: index, fields: fields, nodes)
+                    }
+                }
                 skipWhitespace()
                 guard position < count, byte(position) == UInt8(ascii: ":") else { throw error("expected ':' after key") }
                 position += 1
@@ -132,10 +169,43 @@ private struct Cursor {
         nodes[index].end = Int32(position)
         nodes[index].count = fields
         nodes[index].next = Int32(nodes.count)
+        if checkKeysAtEnd { try checkKeysAreUnique(object: index, nodes) }
+    }
+
+    /// Throws when plain key `key` equals one of the object's first `fields` keys (all plain).
+    @inline(__always) func checkKeyIsNew(_ key: Int, object: Int, fields: Int32, _ nodes: [JSONNode]) throws(JSONParseError) {
+        let new = nodes[key]
+        let length = new.end &- new.start
+        var i = object + 1
+        for _ in 0..<fields {
+            let old = nodes[i]
+            if old.end &- old.start == length,
+               memcmp(base.unsafelyUnwrapped + Int(old.start), base.unsafelyUnwrapped + Int(new.start), Int(length)) == 0 {
+                throw duplicateKey(new)
+            }
+            i = Int(nodes[i + 1].next)
+        }
+    }
+
+    /// The slow path for large objects and escaped keys: compares unescaped keys through a set.
+    func checkKeysAreUnique(object: Int, _ nodes: [JSONNode]) throws(JSONParseError) {
+        var seen = Set<[UInt8]>(minimumCapacity: Int(nodes[object].count))
+        var i = object + 1
+        for _ in 0..<nodes[object].count {
+            let key = nodes[i]
+            let raw = UnsafeBufferPointer(start: base.unsafelyUnwrapped + Int(key.start), count: Int(key.end &- key.start))
+            guard seen.insert(key.escaped ? JSONEscapes.unescape(raw) : Array(raw)).inserted else { throw duplicateKey(key) }
+            i = Int(nodes[i + 1].next)
+        }
+    }
+
+    func duplicateKey(_ key: JSONNode) -> JSONParseError {
+        let name = String(decoding: UnsafeBufferPointer(start: base.unsafelyUnwrapped + Int(key.start), count: Int(key.end &- key.start)).prefix(64), as: UTF8.self)
+        return JSONParseError(offset: Int(key.start) - 1, message: "duplicate object key \"\(name)\"")
     }
 
     mutating func parseArray(into nodes: inout [JSONNode], depth: Int) throws(JSONParseError) {
-        guard depth < maxDepth else { throw error("nesting deeper than \(maxDepth)") }
+        guard depth < maxDepth else { throw depthError() }
         let index = nodes.count
         nodes.append(JSONNode(kind: .array, escaped: false, start: Int32(position), end: 0, next: 0, count: 0, number: 0))
         position += 1
@@ -179,12 +249,19 @@ private struct Cursor {
                      UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
                     position += 2
                 case UInt8(ascii: "u"):
-                    guard position + 5 < count else { throw error("truncated \\u escape") }
-                    for k in 2...5 where JSONParser.hexValue(byte(position + k)) == nil {
-                        position += k
-                        throw error("invalid hex digit in \\u escape")
+                    let unit = try hex4(at: position + 2)
+                    if unit & 0xFC00 == 0xD800 {
+                        // A high surrogate must be followed at once by an escaped low one.
+                        guard position + 7 < count, byte(position + 6) == UInt8(ascii: "\\"), byte(position + 7) == UInt8(ascii: "u"),
+                              try hex4(at: position + 8) & 0xFC00 == 0xDC00 else {
+                            throw error("unpaired surrogate \\u\(String(unit, radix: 16, uppercase: true)) (a high surrogate needs a \\uDC00-\\uDFFF escape after it)")
+                        }
+                        position += 12
+                    } else if unit & 0xFC00 == 0xDC00 {
+                        throw error("unpaired surrogate \\u\(String(unit, radix: 16, uppercase: true)) (a low surrogate without a high one before it)")
+                    } else {
+                        position += 6
                     }
-                    position += 6
                 default:
                     position += 1
                     throw error("invalid escape character")
@@ -199,6 +276,19 @@ private struct Cursor {
         }
         nodes.append(JSONNode(kind: .string, escaped: escaped, start: Int32(start), end: Int32(position), next: Int32(nodes.count + 1), count: 0, number: 0))
         position += 1
+    }
+
+    /// The four hex digits of a `\\u` escape starting at `at`.
+    func hex4(at: Int) throws(JSONParseError) -> UInt32 {
+        guard at + 4 <= count else { throw JSONParseError(offset: position, message: "truncated \\u escape") }
+        var unit: UInt32 = 0
+        for k in 0..<4 {
+            guard let digit = JSONParser.hexValue(byte(at + k)) else {
+                throw JSONParseError(offset: at + k, message: "invalid hex digit in \\u escape")
+            }
+            unit = unit << 4 | UInt32(digit)
+        }
+        return unit
     }
 
     /// Skips string bytes that need no attention (printable ASCII other than `"` and `\\`), eight
@@ -292,13 +382,22 @@ private struct Cursor {
         } else {
             value = slowParse(start: negative ? start + 1 : start)
         }
+        // One compare for both limits: infinity and NaN fail it too.
+        guard value.magnitude <= maxNumberMagnitude else { throw numberError(value, start: start) }
         nodes.append(JSONNode(kind: .number, escaped: false, start: Int32(start), end: Int32(position), next: Int32(nodes.count + 1), count: 0, number: negative ? -value : value))
     }
 
-    /// Correctly rounded fallback for long or extreme numbers.
+    /// Correctly rounded fallback for long or extreme numbers. The text is valid JSON number
+    /// syntax, so `Double` parses it; were it ever to refuse, NaN fails the magnitude check.
     func slowParse(start: Int) -> Double {
-        let text = String(decoding: UnsafeBufferPointer(start: base! + start, count: position - start), as: UTF8.self)
+        let text = String(decoding: UnsafeBufferPointer(start: base.unsafelyUnwrapped + start, count: position - start), as: UTF8.self)
         return Double(text) ?? .nan
+    }
+
+    func numberError(_ value: Double, start: Int) -> JSONParseError {
+        let text = String(decoding: UnsafeBufferPointer(start: base.unsafelyUnwrapped + start, count: min(position - start, 40)), as: UTF8.self)
+        guard value.isFinite else { return JSONParseError(offset: start, message: "number \(text) is not a finite double") }
+        return JSONParseError(offset: start, message: "number \(text) is beyond ±\(maxNumberMagnitude)", limit: "maxNumberMagnitude")
     }
 
     @inline(__always) func isDigit(_ b: UInt8) -> Bool { b &- 48 < 10 }

@@ -29,7 +29,8 @@ struct TapeView {
         let length = Int(n.end - n.start)
         guard length == literal.count else { return false }
         return literal.withUnsafeBufferPointer { lit in
-            length == 0 || ShortBytes.equal(bytes + Int(n.start), lit.baseAddress!, count: length)
+            guard let lit = lit.baseAddress else { return length == 0 }
+            return ShortBytes.equal(bytes + Int(n.start), lit, count: length)
         }
     }
 
@@ -67,9 +68,10 @@ extension JSONDocument {
         try nodes.withUnsafeBufferPointer { n in
             try bytes.withUnsafeBufferPointer { b in
                 // An empty text never parses, so both buffers have storage here; guard anyway.
+                guard let nodes = n.baseAddress else { return try body(EvalContext.emptyTape) }
                 let dummy: UInt8 = 0
                 return try withUnsafePointer(to: dummy) { fallback in
-                    try body(TapeView(nodes: n.baseAddress!, bytes: b.baseAddress ?? fallback))
+                    try body(TapeView(nodes: nodes, bytes: b.baseAddress ?? fallback))
                 }
             }
         }
@@ -117,7 +119,8 @@ extension TapeView {
         if n.escaped { return JSONEscapes.unescape(rawString(i)).elementsEqual(key) }
         let length = Int(n.end - n.start)
         guard length == key.count else { return false }
-        return length == 0 || ShortBytes.equal(bytes + Int(n.start), key.baseAddress!, count: length)
+        guard let key = key.baseAddress else { return length == 0 }
+        return ShortBytes.equal(bytes + Int(n.start), key, count: length)
     }
 
     @inline(__always) func lookup(_ path: FieldPath, from node: Int) -> Int? {

@@ -27,6 +27,13 @@ public struct InputLimits: Sendable, Equatable {
 
     public init() {}
 
+    /// Distinct keys one rule keeps window or edge-trigger state for. 100,000. Fixed: keys come
+    /// from events, so at the limit the rule's state starts over, as after a reload.
+    public static let maxWindowKeys = 100_000
+    /// Entries in all windows of one rule together. 1,000,000 (about 17 MB). Fixed; at the limit
+    /// the rule's window state starts over, as after a reload.
+    public static let maxWindowEntries = 1_000_000
+
     // MARK: Topics/ (fixed; exceeding one fails `policy check` and a reload with a diagnostic)
 
     /// Largest file in a Topics directory (catalog, policy, a schema). 4 MiB.

@@ -22,10 +22,7 @@ struct CatalogLoader {
         }
         let yaml = YAMLDocument(file: file, text: text, sink: sink)
         guard let root = yaml.mapping(yaml.root, allowed: Self.topLevelKeys, what: "the catalog") else { return nil }
-        var maxEventBytes = 256 * 1024
-        if let limits = yaml.mapping(root["limits"], allowed: ["maxEventBytes"], what: "limits") {
-            maxEventBytes = limits.int("maxEventBytes", required: false, range: 1...(64 << 20)) ?? maxEventBytes
-        }
+        let limits = LimitsLoader.load(yaml, root["limits"])
         var lanes: [Lane] = []
         var laneLocations: [String: SourceLocation] = [:]
         for node in yaml.sequence(root["lanes"], what: "lanes") {
@@ -98,6 +95,6 @@ struct CatalogLoader {
             }
             if dlq.role != .deadLetter { sink.error(dlq.location, "'\(dlq.name)' is lane '\(lane.name)''s dead-letter topic but has role \(dlq.role.rawValue)", hint: "set role: dead-letter") }
         }
-        return Catalog(lanes: lanes, topics: topics, maxEventBytes: maxEventBytes)
+        return Catalog(lanes: lanes, topics: topics, limits: limits)
     }
 }

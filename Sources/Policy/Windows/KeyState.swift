@@ -26,22 +26,25 @@ final class KeyState {
 
     var count: Int { times.count - head }
     var average: Double { count == 0 ? .nan : sum / Double(count) }
-    var minimum: Double { count == 0 ? .nan : values[head...].min()! }
-    var maximum: Double { count == 0 ? .nan : values[head...].max()! }
+    var minimum: Double { values[head...].min() ?? .nan }
+    var maximum: Double { values[head...].max() ?? .nan }
 
-    /// Adds an observation; returns false (and changes nothing) when it is late.
+    /// Adds an observation; returns false (and changes nothing) when it is late, or when the
+    /// value is not finite (the engine filters those first: one would poison the sum).
+    /// Time arithmetic saturates: event times may be anything from Int64.min to Int64.max.
     func add(time: Int64, value: Double, hit: Bool, kind: WindowKind) -> Bool {
+        guard value.isFinite else { return false }
         switch kind {
         case .count(let size):
             append(at: times.count, time: time, value: value, hit: hit)
             while count > size { evictHead() }
         case .time(let duration, let lateness):
-            if newest != .min, time < newest - lateness { return false }
+            if newest != .min, time < newest.clampedSubtracting(lateness) { return false }
             var index = times.count
             while index > head, times[index - 1] > time { index -= 1 }
             append(at: index, time: time, value: value, hit: hit)
             newest = max(newest, time)
-            let horizon = newest - duration
+            let horizon = newest.clampedSubtracting(duration)
             while count > 0, times[head] <= horizon { evictHead() }
         }
         if head > 64, head * 2 > times.count { compact() }
@@ -62,8 +65,9 @@ final class KeyState {
         sum -= values[head]
         if hitFlags[head] { hits -= 1 }
         head += 1
-        // Re-sum occasionally so floating-point drift from add/subtract cannot accumulate.
-        if count == 0 { sum = 0 }
+        // Re-sum occasionally so floating-point drift from add/subtract cannot accumulate; at
+        // once when finite values summed past Double's range, or the infinity would stay.
+        if count == 0 { sum = 0 } else if !sum.isFinite { sum = values[head...].reduce(0, +) }
     }
 
     private func compact() {

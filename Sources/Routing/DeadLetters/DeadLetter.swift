@@ -32,6 +32,19 @@ struct DeadLetter: Sendable {
         if let ruleID { headers.append(KafkaHeader(name: Names.ruleID, string: ruleID)) }
         return ProducerRecord(
             topic: topic, key: original.key, value: original.value, headers: headers,
-            timestampMs: original.timestampMs >= 0 ? original.timestampMs : nil)
+            timestampMs: Self.keptTimestamp(original.timestampMs, nowMs: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))))
+    }
+
+    /// How far ahead of our clock an original timestamp may be and still be copied. Brokers
+    /// refuse records dated too far ahead (Kafka 4: `log.message.timestamp.after.max.ms`, one
+    /// hour), and a producer's bogus timestamp must not make its own dead letter unwritable.
+    static let maxTimestampAheadMs: Int64 = 5 * 60 * 1000
+
+    /// The original timestamp when it is plausible, else nil (the producer stamps the time of
+    /// sending); the original is kept in `dlq-original-timestamp` either way.
+    static func keptTimestamp(_ timestampMs: Int64, nowMs: Int64) -> Int64? {
+        let (ahead, overflow) = timestampMs.subtractingReportingOverflow(nowMs)
+        guard timestampMs >= 0, !overflow, ahead <= maxTimestampAheadMs else { return nil }
+        return timestampMs
     }
 }

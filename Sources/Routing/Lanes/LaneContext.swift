@@ -111,10 +111,14 @@ final class LaneContext {
         }
     }
 
-    /// Microseconds from the source record's timestamp to `endMicros` (since the epoch).
+    /// Microseconds from the source record's timestamp to `endMicros` (since the epoch); nil
+    /// when the timestamp is absent or so far off (a producer sets it) that the arithmetic
+    /// would overflow. Negative results (a timestamp ahead of us) are left to the caller.
     static func latencyMicros(from timestampMs: Int64, to endMicros: Int64) -> Int64? {
         guard timestampMs > 0 else { return nil }
-        return endMicros - timestampMs * 1000
+        let (startMicros, tooLarge) = timestampMs.multipliedReportingOverflow(by: 1000)
+        let (latency, overflow) = endMicros.subtractingReportingOverflow(startMicros)
+        return tooLarge || overflow ? nil : latency
     }
 }
 
