@@ -111,6 +111,10 @@ public final class JSONSchema: Sendable {
             }
             if let pattern {
                 let text = tape.string(node)
+                // ICU backtracks without a time limit; a bounded subject bounds the cost (see PatternSafety).
+                if text.utf8.count > InputLimits.maxPatternSubjectBytes {
+                    return Violation(pointer: "", message: "string of \(text.utf8.count) bytes is longer than the \(InputLimits.maxPatternSubjectBytes) bytes a pattern is matched against (InputLimits.maxPatternSubjectBytes)")
+                }
                 if pattern.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) == nil {
                     return Violation(pointer: "", message: "string does not match pattern \(pattern.pattern)")
                 }
