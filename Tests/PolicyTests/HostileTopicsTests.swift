@@ -267,7 +267,7 @@ import Testing
             Fixture(["catalog.yaml": fixtureCatalog, "schemas/reading.json": schema, "schemas/out.json": fixtureOutSchema, "policy.yaml": withCondition("true")]).diagnostics()
         }
         let deep = String(repeating: "{\"items\":", count: 10_000) + "{}" + String(repeating: "}", count: 10_000)
-        #expect(load(deep).first?.message == "invalid JSON: nesting deeper than 64")
+        #expect(load(deep).first?.message == "invalid JSON: nesting deeper than 64 levels")
         #expect(load("{ \"$ref\": \"#\" }").first?.message == "unsupported JSON Schema keyword '$ref'")
         let bigEnum = "{ \"enum\": [" + (0...1024).map(String.init).joined(separator: ",") + "] }"
         #expect(load(bigEnum).first?.message == "'enum' lists 1025 values, over the limit of 1024 (InputLimits.maxSchemaEnumValues)")
