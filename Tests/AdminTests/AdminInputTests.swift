@@ -18,6 +18,8 @@ struct AdminInputTests {
             #expect(reply.body.contains("unknown key 'dryrun'; did you mean 'dryRun'?"))
             let several = try await client.execute("POST", "/v1/replays", token: Self.op, body: #"{"fromDLQ": "quality", "x": 1, "ratee": 5}"#)
             #expect(several.status == 400 && several.body.contains("unknown keys 'ratee', 'x'"))
+            let null = try await client.execute("POST", "/v1/replays", token: Self.op, body: #"{"fromDLQ": "quality", "dryRun": null}"#)
+            #expect(null.status == 400 && null.body.contains("'dryRun' is null"))
             let notAnObject = try await client.execute("POST", "/v1/replays", token: Self.op, body: "[1]")
             #expect(notAnObject.status == 400 && notAnObject.body.contains("JSON object"))
         }

@@ -53,6 +53,8 @@ extension Request {
             return try decoder.decode(StrictBody<Value>.self, from: Data(buffer.readableBytesView)).value
         } catch let error as UnknownKeys {
             throw HTTPError(.badRequest, message: "invalid JSON body: \(error)")
+        } catch let error as NullValue {
+            throw HTTPError(.badRequest, message: "invalid JSON body: \(error)")
         } catch let error as DecodingError {
             throw HTTPError(.badRequest, message: "invalid JSON body: \(Self.describe(error))")
         }
@@ -82,6 +84,10 @@ private struct StrictBody<Value: StrictJSONObject>: Decodable {
         let object = try decoder.container(keyedBy: AnyKey.self)
         let unknown = object.allKeys.map(\.stringValue).filter { !Value.jsonKeys.contains($0) }.sorted()
         guard unknown.isEmpty else { throw UnknownKeys(keys: unknown, allowed: Value.jsonKeys) }
+        // null is not "absent" in the documented schema; one meaning per spelling.
+        for key in object.allKeys where try object.decodeNil(forKey: key) {
+            throw NullValue(key: key.stringValue)
+        }
         value = try Value(from: decoder)
     }
 }
@@ -91,6 +97,12 @@ private struct AnyKey: CodingKey {
     var intValue: Int? { nil }
     init(stringValue: String) { self.stringValue = stringValue }
     init?(intValue: Int) { nil }
+}
+
+/// `"rate": null`: refused rather than read as absent, so each option has one spelling.
+struct NullValue: Error, CustomStringConvertible {
+    var key: String
+    var description: String { "'\(key)' is null; leave the key out for its default" }
 }
 
 /// "unknown key 'dryrun'; did you mean 'dryRun'? (allowed: …)".
