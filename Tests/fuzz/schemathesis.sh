@@ -12,7 +12,8 @@
 #   SCHEMATHESIS_CHECKS=all Tests/fuzz/schemathesis.sh    every schemathesis check
 #
 # Needs the test build (`swift build --build-tests`). schemathesis goes into .venv-fuzz/
-# (gitignored) on first use.
+# (gitignored) on first use; examples it found are kept in .venv-fuzz/examples and tried first
+# next time.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 budget="${1:-60}"
@@ -54,6 +55,7 @@ status=0
     --max-time "$budget" \
     --workers 1 \
     --request-timeout 30 \
+    --generation-database "$venv/examples" \
     --report-dir "$work/report" || status=$?
 
 touch "$work/port.stop"
