@@ -3,7 +3,11 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import Hummingbird
+import Kafka
 import Logging
 import Synchronization
 
@@ -48,6 +52,60 @@ struct LiveAdmin: Sendable {
         }
         let (data, response) = try await URLSession.shared.data(for: request)
         return Reply(status: (response as! HTTPURLResponse).statusCode, body: String(decoding: data, as: UTF8.self))
+    }
+
+    /// Sends `target` exactly as given in the request line (URLSession and curl normalise
+    /// `/./`, `/../` and more), over a plain socket on a thread of its own.
+    func raw(_ method: String, _ target: String, token: String? = nil, body: String? = nil) async throws -> Reply {
+        var request = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+        if let token { request += "Authorization: Bearer \(token)\r\n" }
+        let payload = body ?? ""
+        request += "Content-Type: application/json\r\nContent-Length: \(payload.utf8.count)\r\n\r\n\(payload)"
+        let (bytes, port) = (Array(request.utf8), port)
+        let response = try await BlockingThread.run(name: "raw-http") { try RawHTTP.exchange(bytes, port: port) }
+        let text = String(decoding: response, as: UTF8.self)
+        guard let statusLine = text.split(separator: "\r\n", maxSplits: 1).first,
+              let code = statusLine.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else {
+            throw RawHTTP.Failure(description: "no HTTP status line in \(text.prefix(200))")
+        }
+        let body = text.range(of: "\r\n\r\n").map { String(text[$0.upperBound...]) } ?? ""
+        return Reply(status: code, body: body)
+    }
+}
+
+/// One HTTP/1.1 exchange over a blocking loopback socket: write the request, read to EOF.
+enum RawHTTP {
+    struct Failure: Error, CustomStringConvertible { var description: String }
+
+    static func exchange(_ request: [UInt8], port: Int) throws -> [UInt8] {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw Failure(description: "socket() failed: errno \(errno)") }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 30, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(truncatingIfNeeded: port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw Failure(description: "connect to 127.0.0.1:\(port) failed: errno \(errno)") }
+        var sent = 0
+        while sent < request.count {
+            let n = request[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard n > 0 else { throw Failure(description: "send failed: errno \(errno)") }
+            sent += n
+        }
+        var response: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n == 0 { break }
+            guard n > 0 else { throw Failure(description: "recv failed: errno \(errno) after \(response.count) bytes") }
+            response += chunk[..<n]
+        }
+        return response
     }
 }
 

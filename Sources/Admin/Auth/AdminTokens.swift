@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Yams
 
@@ -7,19 +8,22 @@ import Yams
 public struct AdminTokens: Sendable {
     public static let environmentVariable = "PLANTROUTER_ADMIN_TOKENS"
 
-    private let roles: [String: AdminRole]
+    /// SHA-256 digests of the tokens, never the tokens: comparing fixed-size digests takes
+    /// the same time whatever the presented token's length or content.
+    private let digests: [(digest: [UInt8], role: AdminRole)]
 
     public init(_ roles: [String: AdminRole]) {
-        self.roles = roles
+        digests = roles.map { (Self.digest($0.key), $0.value) }
     }
 
-    public var isEmpty: Bool { roles.isEmpty }
-    public var count: Int { roles.count }
+    public var isEmpty: Bool { digests.isEmpty }
+    public var count: Int { digests.count }
 
     /// Loads `file` (if given) and the environment; errors name the file and the bad entry.
     public static func load(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AdminTokens {
         var roles: [String: AdminRole] = [:]
         if let file {
+            try checkPermissions(of: file)
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
                 throw AdminTokensError("\(file): cannot read the admin tokens file; create it (token: role per line) or remove admin.tokensFile")
             }
@@ -42,15 +46,34 @@ public struct AdminTokens: Sendable {
         return AdminTokens(roles)
     }
 
-    /// The role of `token`, comparing in constant time per stored token.
+    /// The role of `token`. Compares the token's digest with every stored digest, all of
+    /// them and each in full, so neither which token matched nor how much of it did shows in
+    /// the time taken.
     public func role(of token: String) -> AdminRole? {
-        let presented = Array(token.utf8)
+        let presented = Self.digest(token)
         var found: AdminRole?
-        for (candidate, role) in roles where Self.constantTimeEqual(Array(candidate.utf8), presented) {
-            found = role
+        for entry in digests {
+            var difference: UInt8 = 0
+            for index in 0..<presented.count { difference |= entry.digest[index] ^ presented[index] }
+            if difference == 0 { found = entry.role }
         }
         return found
     }
+
+    /// Refuses a tokens file that group or others may read, as ssh refuses such a key: its
+    /// tokens would be known to every local user. Follows symbolic links (mounted secrets).
+    static func checkPermissions(of file: String) throws {
+        var info = stat()
+        guard stat(file, &info) == 0 else {
+            throw AdminTokensError("\(file): cannot read the admin tokens file; create it (token: role per line, mode 600) or remove admin.tokensFile")
+        }
+        let mode = info.st_mode & 0o777
+        guard mode & 0o077 == 0 else {
+            throw AdminTokensError("\(file): the admin tokens file is readable by group or others (mode \(String(mode, radix: 8))); it holds secrets. Run `chmod 600 \(file)`")
+        }
+    }
+
+    private static func digest(_ token: String) -> [UInt8] { Array(SHA256.hash(data: Data(token.utf8))) }
 
     private static func parseMap(_ text: String, origin: String) throws -> [String: AdminRole] {
         let loaded: Any?
@@ -64,6 +87,7 @@ public struct AdminTokens: Sendable {
         }
         var roles: [String: AdminRole] = [:]
         for (token, value) in map {
+            guard !token.isEmpty else { throw AdminTokensError("\(origin): an empty token; every token needs characters (e.g. `openssl rand -hex 32`)") }
             roles[token] = try role("\(value)", origin: origin)
         }
         return roles
@@ -74,13 +98,6 @@ public struct AdminTokens: Sendable {
             throw AdminTokensError("\(origin): unknown role '\(text)'; roles are viewer and operator")
         }
         return role
-    }
-
-    private static func constantTimeEqual(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
-        guard lhs.count == rhs.count else { return false }
-        var difference: UInt8 = 0
-        for index in lhs.indices { difference |= lhs[index] ^ rhs[index] }
-        return difference == 0
     }
 }
 

@@ -25,9 +25,10 @@ struct LaneRoutes {
 
     let router: Routing.Router
 
-    func register(on routes: Hummingbird.Router<AdminRequestContext>) {
-        routes.get("/v1/lanes") { _, _ in
-            JSONBody(router.lanes.map { lane in
+    func register(on routes: AdminRoutes) {
+        routes.viewer.get("lanes") { request, _ in
+            try request.checkQuery(allowed: [])
+            return JSONBody(router.lanes.map { lane in
                 let s = lane.statistics.snapshot
                 let status = !lane.isAssigned ? "joining" : !s.producerHealthy ? "degraded" : s.paused ? "paused" : "running"
                 return LaneView(

@@ -26,9 +26,13 @@ struct PolicyRoutes {
     let policy: PolicyHolder
     let logger: Logger
 
-    func register(on routes: Hummingbird.Router<AdminRequestContext>) {
-        routes.get("/v1/policy") { _, _ in JSONBody(view()) }
-        routes.post("/v1/policy") { _, context -> JSONBody<PolicyView> in
+    func register(on routes: AdminRoutes) {
+        routes.viewer.get("policy") { request, _ in
+            try request.checkQuery(allowed: [])
+            return JSONBody(view())
+        }
+        routes.operator.post("policy") { request, context -> JSONBody<PolicyView> in
+            try request.checkQuery(allowed: [])
             let previous = policy.current.version
             switch policy.reload() {
             case .success(let loaded):

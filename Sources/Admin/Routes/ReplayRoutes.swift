@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Ledger
 import Logging
+import Policy
 import Replay
 import Synchronization
 
@@ -27,20 +28,23 @@ struct ReplayRoutes {
     let replays: ReplayJobs
     let logger: Logger
 
-    func register(on routes: Hummingbird.Router<AdminRequestContext>) {
-        routes.get("/v1/replays") { request, _ in
-            let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? 50
+    func register(on routes: AdminRoutes) {
+        routes.viewer.get("replays") { request, _ in
+            try request.checkQuery(allowed: ["limit"])
+            let limit = try request.boundedInt("limit", in: InputLimits.listLimit, limitName: "InputLimits.listLimit", default: 50)
             return JSONBody(try await mapped { try await replays.list(limit: limit).map { JobView(job: $0, spec: try? ReplayJobSpec.of($0)) } })
         }
-        routes.get("/v1/replays/{id}") { _, context in
+        routes.viewer.get("replays/{id}") { request, context in
+            try request.checkQuery(allowed: [])
             let id = try context.parameters.require("id")
             return JSONBody(try await mapped {
                 let job = try await replays.job(id: id)
                 return JobView(job: job, spec: try? ReplayJobSpec.of(job), progress: try await replays.progress(jobID: id))
             })
         }
-        routes.post("/v1/replays") { request, context -> Response in
-            let body = try await request.decodeJSON(as: ReplayRequest.self, context: context)!
+        routes.operator.post("replays") { request, context -> Response in
+            try request.checkQuery(allowed: [])
+            let body = try await request.decodeJSON(as: ReplayRequest.self, context: context)
             let who = "admin-api:\(context.role?.rawValue ?? "?")"
             let job = try await mapped { try await replays.create(body, requestedBy: who) }
             if job.dryRun {
@@ -54,7 +58,8 @@ struct ReplayRoutes {
             return try JSONBody(JobView(job: job, spec: try? ReplayJobSpec.of(job)), status: .accepted)
                 .response(from: request, context: context)
         }
-        routes.post("/v1/replays/{id}/cancel") { _, context in
+        routes.operator.post("replays/{id}/cancel") { request, context in
+            try request.checkQuery(allowed: [])
             let id = try context.parameters.require("id")
             return JSONBody(try await mapped { try await replays.cancel(jobID: id) })
         }

@@ -5,8 +5,9 @@ import Ledger
 struct TraceRoutes {
     let ledger: Ledger
 
-    func register(on routes: Hummingbird.Router<AdminRequestContext>) {
-        routes.get("/v1/trace/{id}") { _, context in
+    func register(on routes: AdminRoutes) {
+        routes.viewer.get("trace/{id}") { request, context in
+            try request.checkQuery(allowed: [])
             let id = try context.parameters.require("id")
             let trail = try await ledger.trail(for: id)
             guard !trail.isEmpty else {

@@ -1,6 +1,7 @@
 import Hummingbird
+import Policy
 
-/// Per-request state: the role the bearer token grants, once `BearerAuthMiddleware` checked it.
+/// Per-request state: the role the bearer token grants, once `RequireRole` checked it.
 public struct AdminRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var role: AdminRole?
@@ -8,4 +9,7 @@ public struct AdminRequestContext: RequestContext {
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
     }
+
+    /// Bodies are small JSON objects; a larger one is refused before it is buffered whole.
+    public var maxUploadSize: Int { InputLimits.maxRequestBodyBytes }
 }

@@ -30,7 +30,7 @@ public struct AdminServer: Service {
 
     public init(dependencies: Dependencies, host: String, port: Int, logger: Logger) {
         if dependencies.tokens.isEmpty {
-            logger.warning("no admin tokens configured: /v1 answers 401; set admin.tokensFile or \(AdminTokens.environmentVariable)")
+            logger.warning("no admin tokens configured: every /v1 route answers 401; set admin.tokensFile or \(AdminTokens.environmentVariable)")
         }
         application = Application(
             router: Self.makeRouter(dependencies, logger: logger),
@@ -42,15 +42,12 @@ public struct AdminServer: Service {
         try await application.run()
     }
 
-    /// Every route; also what tests drive through HummingbirdTesting.
+    /// Every route; also what tests drive over loopback (LiveAdmin).
     public static func makeRouter(_ dependencies: Dependencies, logger: Logger) -> Hummingbird.Router<AdminRequestContext> {
         let router = Hummingbird.Router(context: AdminRequestContext.self)
-        router.add(middleware: BearerAuthMiddleware(tokens: dependencies.tokens, audit: Logger(label: "plantrouter.admin.audit")))
+        router.add(middleware: NotFoundMiddleware())
+        // Public: AdminRoutes.publicPaths, and nothing else outside the role groups.
         HealthRoutes(router: dependencies.router).register(on: router)
-        LaneRoutes(router: dependencies.router).register(on: router)
-        ReplayRoutes(replays: dependencies.replays, logger: logger).register(on: router)
-        TraceRoutes(ledger: dependencies.ledger).register(on: router)
-        PolicyRoutes(policy: dependencies.policy, logger: logger).register(on: router)
         router.get("/openapi.yaml") { _, _ in
             guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"),
                   let data = try? Data(contentsOf: url) else {
@@ -59,6 +56,11 @@ public struct AdminServer: Service {
             return Response(
                 status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
         }
+        let routes = AdminRoutes(on: router, tokens: dependencies.tokens, audit: Logger(label: "plantrouter.admin.audit"))
+        LaneRoutes(router: dependencies.router).register(on: routes)
+        ReplayRoutes(replays: dependencies.replays, logger: logger).register(on: routes)
+        TraceRoutes(ledger: dependencies.ledger).register(on: routes)
+        PolicyRoutes(policy: dependencies.policy, logger: logger).register(on: routes)
         return router
     }
 }

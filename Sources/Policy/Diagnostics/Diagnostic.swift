@@ -54,15 +54,16 @@ public struct SourceLocation: Sendable, Equatable, CustomStringConvertible {
     func advanced(byColumns n: Int) -> SourceLocation { SourceLocation(file: file, line: line, column: column + n) }
 }
 
-/// Suggests the closest known word for a misspelt key ("did you mean …?").
-enum Suggest {
-    static func closest(to word: String, in candidates: [String]) -> String? {
+/// Suggests the closest known word for a misspelt key ("did you mean …?"). Public so the
+/// admin API and configuration give the same hint Topics/ does.
+public enum Suggest {
+    public static func closest(to word: String, in candidates: [String]) -> String? {
         let scored = candidates.map { ($0, distance(word.lowercased(), $0.lowercased())) }
         guard let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= max(2, word.count / 3) else { return nil }
         return best.0
     }
 
-    static func hint(for word: String, in candidates: [String]) -> String {
+    public static func hint(for word: String, in candidates: [String]) -> String {
         if let match = closest(to: word, in: candidates) { return "did you mean '\(match)'? (allowed: \(candidates.joined(separator: ", ")))" }
         return "allowed here: \(candidates.joined(separator: ", "))"
     }

@@ -68,11 +68,19 @@ public struct InputLimits: Sendable, Equatable {
 
     // MARK: Admin API and replays (fixed; exceeding one answers 400 with the bound)
 
-    /// Largest admin request body. 64 KiB.
+    /// Largest admin request body. 64 KiB; a larger one answers 413.
     public static let maxRequestBodyBytes = 64 * 1024
-    /// Replay `rate`, events per second.
+    /// Replay `rate` (API and `replay --rate`), events per second: 0.1 to 100,000. Absent
+    /// means unlimited. The rate limiter clamps to this range too, whatever a stored job says.
     public static let replayRate: ClosedRange<Double> = 0.1...100_000
-    /// `limit` of list endpoints.
+    /// Replay `maxReplays` (the loop guard): 1 to 100.
+    public static let replayMaxReplays: ClosedRange<Int> = 1...100
+    /// Replay `fromOffset`/`toOffset`: 0 to Int64.max - 1, so "through toOffset" never overflows.
+    public static let replayOffset: ClosedRange<Int64> = 0...(Int64.max - 1)
+    /// Replay `since`/`until`: 1970-01-01 to 9999-12-31 (seconds since 1970), the range Kafka
+    /// timestamps and RFC 3339 share.
+    public static let replayTime: ClosedRange<Double> = 0...253_402_300_799
+    /// `limit` of list endpoints (`GET /v1/replays?limit=`): 1 to 1000.
     public static let listLimit: ClosedRange<Int> = 1...1000
 
     // MARK: Recorded-event files (`--events FILE.jsonl`, `simulate --record`)

@@ -1,4 +1,5 @@
 import Foundation
+import Policy
 
 /// Spaces events evenly at `perSecond`. Sleeps the calling thread: use it on the
 /// replay runner's dedicated thread only.
@@ -7,7 +8,17 @@ struct RateLimiter {
     private var next = ContinuousClock.now
 
     init(perSecond: Double?) {
-        interval = perSecond.map { .nanoseconds(Int64(1_000_000_000 / $0)) }
+        interval = perSecond.map(Self.interval(perSecond:))
+    }
+
+    /// The gap between events for a rate, clamped to `InputLimits.replayRate` first: a job
+    /// recorded before the rate was bounded (or any Double at all: 0, negative, NaN, 1e-12,
+    /// infinity) gets the nearest allowed rate instead of trapping when its reciprocal does
+    /// not fit in a Duration. NaN, zero and negatives take the slowest rate.
+    static func interval(perSecond rate: Double) -> Duration {
+        let bounds = InputLimits.replayRate
+        let clamped = rate.isNaN ? bounds.lowerBound : min(max(rate, bounds.lowerBound), bounds.upperBound)
+        return .nanoseconds(Int64((1e9 / clamped).rounded()))
     }
 
     mutating func wait() {

@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import Policy
 
 /// What an operator asks a replay to do: the same options on the command line
 /// (`plantrouter replay`) and in `POST /v1/replays`.
@@ -29,6 +30,14 @@ public struct ReplayRequest: Sendable, Codable, Hashable {
 
     public static let defaultMaxReplays = 3
 
+    /// The JSON keys of a request; the admin API refuses any other.
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case fromDLQ, topic, fromOffset, toOffset, since, until, reason, type, source, key, correlationId, mode, dryRun, rate,
+             maxReplays
+    }
+
+    public static var fieldNames: [String] { CodingKeys.allCases.map(\.rawValue) }
+
     public init(
         fromDLQ: String? = nil, topic: String? = nil, fromOffset: Int64? = nil, toOffset: Int64? = nil,
         since: Date? = nil, until: Date? = nil, reason: String? = nil, type: String? = nil, source: String? = nil,
@@ -56,7 +65,11 @@ public struct ReplayRequest: Sendable, Codable, Hashable {
         ReplayFilter(from: since, until: until, reason: reason, type: type, source: source, key: key, correlationID: correlationId)
     }
 
-    /// Checks the combination of options; the error says which option to change.
+    /// The reasons a `reason` filter can match: the router's and the loop guard's.
+    static let deadLetterReasons = DeadLetterReason.allCases.map(\.rawValue) + [InspectedRecord.quarantineReason]
+
+    /// Checks each option against its bound (InputLimits) and the combination of options;
+    /// the error says which option to change.
     public func validate() throws {
         func invalid(_ message: String) -> ReplayError { ReplayError(.invalidRequest, message) }
         switch (fromDLQ, topic) {
@@ -64,11 +77,28 @@ public struct ReplayRequest: Sendable, Codable, Hashable {
         case (.some, .some): throw invalid("fromDLQ and topic exclude each other; give one of them")
         default: break
         }
-        if let rate, !(rate > 0) { throw invalid("rate must be a positive number of events per second (got \(rate))") }
-        if let maxReplays, maxReplays < 1 { throw invalid("maxReplays must be at least 1 (got \(maxReplays))") }
-        if let fromOffset, fromOffset < 0 { throw invalid("fromOffset must be 0 or more (got \(fromOffset))") }
+        if let rate, !InputLimits.replayRate.contains(rate) {
+            throw invalid("rate \(rate) is outside \(String(format: "%g...%g", InputLimits.replayRate.lowerBound, InputLimits.replayRate.upperBound)) events per second (InputLimits.replayRate); give a rate in that range, or none for no limit")
+        }
+        if let maxReplays, !InputLimits.replayMaxReplays.contains(maxReplays) {
+            throw invalid("maxReplays \(maxReplays) is outside \(InputLimits.replayMaxReplays) (InputLimits.replayMaxReplays); the default is \(Self.defaultMaxReplays)")
+        }
+        for (name, offset) in [("fromOffset", fromOffset), ("toOffset", toOffset)] {
+            if let offset, !InputLimits.replayOffset.contains(offset) {
+                throw invalid("\(name) \(offset) is outside 0...\(InputLimits.replayOffset.upperBound) (InputLimits.replayOffset); offsets are 0 or more")
+            }
+        }
         if let fromOffset, let toOffset, toOffset < fromOffset {
             throw invalid("toOffset \(toOffset) is before fromOffset \(fromOffset); both are inclusive")
+        }
+        for (name, date) in [("since", since), ("until", until)] {
+            if let date, !InputLimits.replayTime.contains(date.timeIntervalSince1970) {
+                // Not `\(date)`: Date's description traps on NaN and far-off times.
+                throw invalid("\(name) is outside 1970-01-01...9999-12-31 (InputLimits.replayTime; got \(date.timeIntervalSince1970) s since 1970); give an RFC 3339 time in that range")
+            }
+        }
+        if let reason, !Self.deadLetterReasons.contains(reason) {
+            throw invalid("unknown dead-letter reason '\(reason.prefix(64))'; \(Suggest.hint(for: String(reason.prefix(64)), in: Self.deadLetterReasons))")
         }
         if let since, let until, until <= since { throw invalid("until must be after since") }
     }

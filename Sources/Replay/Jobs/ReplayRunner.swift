@@ -29,6 +29,7 @@ final class ReplayRunner {
     private let job: ReplayJob
     private let spec: ReplayJobSpec
     private let lane: Lane
+    private let targets: ReplayTargets
     private let policy: LoadedPolicy
     private let ledger: Ledger
     private let cluster: KafkaConfiguration
@@ -47,6 +48,7 @@ final class ReplayRunner {
             throw ReplayError(.conflict, "job \(job.id) replays lane '\(spec.lane)', which the active policy's catalog no longer has")
         }
         self.lane = lane
+        targets = ReplayTargets(lane: lane, catalog: policy.catalog)
         self.policy = policy
         self.ledger = ledger
         self.cluster = cluster
@@ -157,6 +159,13 @@ final class ReplayRunner {
             return
         }
 
+        // A dead letter's `dlq-original-topic` (and any record's `dlq-*` headers) is written by
+        // whoever can produce to the topic; only a source topic of this lane may be re-entered.
+        if let refusal = targets.refusal(sourceTopic: original.topic) {
+            refuse(&report, refusal, counts: &counts)
+            return
+        }
+
         switch job.mode {
         case .redrive:
             report.classification = "redrive"
@@ -169,6 +178,10 @@ final class ReplayRunner {
             report.ruleID = prepared.decision.ruleID
             if case .deadLetter(let reason, let message) = prepared.decision.outcome { report.reason = "\(reason.rawValue): \(message)" }
             if case .drop(let why) = prepared.decision.outcome { report.reason = why }
+            if let refusal = prepared.outputs.lazy.compactMap({ [targets] in targets.refusal(output: $0.record.topic) }).first {
+                refuse(&report, refusal, counts: &counts)
+                return
+            }
             let candidates = prepared.outputs.map { output in
                 // A new dead letter of a replayed event is a new record, not the one it came from.
                 Send(record: output.record, key: output.isDeadLetter ? "\(output.idempotencyKey)#replay-\(inspected.replayCount + 1)" : output.idempotencyKey)
@@ -188,6 +201,17 @@ final class ReplayRunner {
                 audits.append(audit)
             }
         }
+        hooks.onEvent(report)
+    }
+
+    /// Skips an event whose replay would write outside the lane's catalog topics: counted as
+    /// skipped, reported with classification `refused` and the reason, and logged.
+    private func refuse(_ report: inout ReplayEventReport, _ reason: String, counts: inout ReplayCounts) {
+        report.classification = ReplayTargets.refusedClassification
+        report.reason = reason
+        report.targets = []
+        counts.skipped += 1
+        logger.warning("replay job \(job.id) skipped \(report.topic)/\(report.partition)/\(report.offset): \(reason)")
         hooks.onEvent(report)
     }
 

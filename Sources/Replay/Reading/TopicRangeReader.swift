@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import Logging
+import Policy
 
 /// Reads fixed offset ranges with `assign` on every partition (no consumer group, nothing
 /// committed), `read_committed` so aborted transactions stay invisible.
@@ -35,7 +36,11 @@ final class TopicRangeReader {
         }
         var starts: [Int32: Int64] = [:]
         if let since, fromOffset == nil {
-            let millis = Int64(since.timeIntervalSince1970 * 1000)
+            // Validated to InputLimits.replayTime; clamped again so no Date can trap here.
+            // (A negative time would mean "latest" (-1) or "earliest" (-2) to Kafka.)
+            let time = since.timeIntervalSince1970.isNaN ? 0 : since.timeIntervalSince1970
+            let seconds = min(max(time, InputLimits.replayTime.lowerBound), InputLimits.replayTime.upperBound)
+            let millis = Int64((seconds * 1000).rounded(.down))
             let found = try consumer.offsetsForTimes(description.partitions.map {
                 TopicPartitionOffset(topic: topic, partition: $0.id, offset: millis)
             })
@@ -47,7 +52,7 @@ final class TopicRangeReader {
             var start = starts[partition.id].map { $0 < 0 ? high : $0 } ?? low
             if let fromOffset { start = fromOffset }
             var end = high
-            if let toOffset { end = min(high, toOffset + 1) }
+            if let toOffset, toOffset < high { end = max(0, toOffset) + 1 }
             return PartitionRange(topic: topic, partition: partition.id, start: max(start, low), end: end)
         }
     }

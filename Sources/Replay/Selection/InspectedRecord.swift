@@ -53,7 +53,9 @@ public struct InspectedRecord: Sendable, Codable {
         var all: [String: String] = [:]
         for header in headers { all[header.name] = header.stringValue ?? "<\(header.value?.count ?? 0) bytes>" }
         self.headers = all
-        replayCount = text(HeaderNames.replayCount).flatMap(Int.init) ?? 0
+        // Any producer can write this header: a negative count reads as 0 and a huge one is
+        // capped, so `replayCount + 1` never overflows (anything this high is quarantined).
+        replayCount = min(max(text(HeaderNames.replayCount).flatMap(Int.init) ?? 0, 0), Int(Int32.max))
 
         // Binary mode carries the CloudEvents attributes in headers; structured mode in the body.
         let body = value.count <= 1 << 20 ? (try? JSONSerialization.jsonObject(with: Data(value))) as? [String: Any] : nil

@@ -35,7 +35,7 @@ struct ReplayStartCommand: AsyncParsableCommand {
     @Flag(help: "Report what would be sent where, with its classification; write nothing to Kafka.")
     var dryRun = false
 
-    @Option(help: "At most this many events per second.")
+    @Option(help: "At most this many events per second, 0.1 to 100000 (InputLimits.replayRate); no limit when absent.")
     var rate: Double?
 
     @Option(help: "Quarantine events already replayed this many times instead of replaying them.")
@@ -47,13 +47,27 @@ struct ReplayStartCommand: AsyncParsableCommand {
     @Option(help: "Log level for diagnostics on standard error.")
     var logLevel: Logger.Level = .warning
 
-    func run() async throws {
-        LoggingSetup.bootstrap(level: logLevel)
-        let request = ReplayRequest(
+    var request: ReplayRequest {
+        ReplayRequest(
             fromDLQ: fromDLQ, topic: topic, fromOffset: fromOffset, toOffset: toOffset,
             since: since ?? filters.from, until: until ?? filters.to, reason: filters.reason, type: filters.type,
             source: filters.source, key: filters.key, correlationId: filters.correlationId, mode: mode, dryRun: dryRun,
             rate: rate, maxReplays: maxReplays)
+    }
+
+    /// The same bounds as the admin API (`--rate 1e-12` is an error, not a trap), checked
+    /// before anything is opened.
+    func validate() throws {
+        do {
+            try request.validate()
+        } catch let error as ReplayError {
+            throw ValidationError(error.message)
+        }
+    }
+
+    func run() async throws {
+        LoggingSetup.bootstrap(level: logLevel)
+        let request = request
         let jobs = try ReplayTool.jobs(cluster)
         let job: ReplayJob
         do {
