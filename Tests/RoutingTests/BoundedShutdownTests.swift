@@ -37,8 +37,11 @@ struct BoundedShutdownTests {
         let started = ContinuousClock.now
         await router.stop()
         let took = ContinuousClock.now - started
-        // Lanes stop in parallel; each may use its drain time, then at most a second to leave its group.
-        #expect(took < .milliseconds(drain) + .seconds(3), "stop took \(took)")
+        // Lanes stop in parallel; each may use its drain time, then at most a second to leave its
+        // group and a moment to close its producer. The margin is for the whole suite running in
+        // parallel on two cores (measured up to 5.9 s there, 2.2 s alone); before the stop was
+        // bounded this took forever.
+        #expect(took < .milliseconds(drain) + .seconds(6), "stop took \(took)")
 
         // Nothing lost: the confirmations were never committed, so the next router routes them.
         try testbed.cluster.setBrokerUp(1)

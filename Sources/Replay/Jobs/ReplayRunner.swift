@@ -294,8 +294,10 @@ final class ReplayRunner {
             KafkaHeader(name: Names.reason, string: InspectedRecord.quarantineReason),
             KafkaHeader(name: Names.error, string: String("replayed \(inspected.replayCount) times (limit \(spec.maxReplays)), quarantined by replay job \(job.id)\(previous)".prefix(2000))),
         ]
+        // Like any dead letter: a bogus timestamp (negative, far ahead) must not make it unwritable.
+        let nowMs = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
         return ProducerRecord(topic: lane.deadLetterTopic, key: record.key, value: record.value, headers: headers,
-                              timestampMs: record.timestampMs >= 0 ? record.timestampMs : nil)
+                              timestampMs: DeadLetter.keptTimestamp(record.timestampMs, nowMs: nowMs))
     }
 
     /// Active work orders from the ledger's correlation table, for rules that correlate.

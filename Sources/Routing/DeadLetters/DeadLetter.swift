@@ -4,7 +4,7 @@ import Policy
 
 /// Why an event went to its lane's dead-letter topic, with the context an SRE
 /// needs to fix and replay it.
-struct DeadLetter: Sendable {
+public struct DeadLetter: Sendable {
     var reason: DeadLetterReason
     var error: String
     var ruleID: String?
@@ -42,7 +42,7 @@ struct DeadLetter: Sendable {
 
     /// The original timestamp when it is plausible, else nil (the producer stamps the time of
     /// sending); the original is kept in `dlq-original-timestamp` either way.
-    static func keptTimestamp(_ timestampMs: Int64, nowMs: Int64) -> Int64? {
+    public static func keptTimestamp(_ timestampMs: Int64, nowMs: Int64) -> Int64? {
         let (ahead, overflow) = timestampMs.subtractingReportingOverflow(nowMs)
         guard timestampMs >= 0, !overflow, ahead <= maxTimestampAheadMs else { return nil }
         return timestampMs

@@ -143,23 +143,41 @@ final class TransactionalLoop: LaneLoop {
         var token: UInt64 = 1
         for (index, event) in batch.enumerated() {
             for output in event.outputs {
-                try producer.producer.produceWaitingForRoom(output.record, token: token, giveUpAfter: callTimeout)
+                try resumable { slice throws(KafkaError) in
+                    try producer.producer.produceWaitingForRoom(output.record, token: token, giveUpAfter: slice)
+                }
                 tokens[token] = (output, index)
                 token += 1
             }
         }
         var next: [TopicPartition: Int64] = [:]
         for event in batch { next[event.source.topicPartition] = max(next[event.source.topicPartition] ?? 0, event.source.offset + 1) }
-        try producer.sendOffsets(
-            next.map { TopicPartitionOffset(topic: $0.key.topic, partition: $0.key.partition, offset: $0.value) },
-            group: context.consumer.groupMetadata(), timeout: callTimeout)
-        try producer.commitTransaction(timeout: callTimeout)
+        let offsets = next.map { TopicPartitionOffset(topic: $0.key.topic, partition: $0.key.partition, offset: $0.value) }
+        let group = context.consumer.groupMetadata()
+        try resumable { slice throws(KafkaError) in try producer.sendOffsets(offsets, group: group, timeout: slice) }
+        try resumable { slice throws(KafkaError) in try producer.commitTransaction(timeout: slice) }
         context.statistics.transaction(committed: true)
         recordCommitted(batch, arrivals: inbox.drain(), tokens: tokens)
     }
 
-    /// How long one transaction call may block: librdkafka's 30 s, or what is left of a stop's drain time.
-    private var callTimeout: Duration { max(context.stop.remaining(atMost: .seconds(30)), .milliseconds(100)) }
+    /// Runs a blocking transaction call in slices of at most a second for up to librdkafka's
+    /// usual 30 s: a timed-out commit, abort, offsets or init call is retriable and resumes
+    /// where it was, so the lane sees a stop request within a second of it and gives up once
+    /// the stop's drain time is used up, instead of blocking for the whole 30 s.
+    private func resumable(_ call: (Duration) throws(KafkaError) -> Void) throws(KafkaError) {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while true {
+            do {
+                return try call(max(context.stop.remaining(atMost: .seconds(1)), .milliseconds(50)))
+            } catch where Self.isTimeout(error) && ContinuousClock.now < deadline && !context.stop.deadlinePassed {
+                continue
+            }
+        }
+    }
+
+    private static func isTimeout(_ error: KafkaError) -> Bool {
+        error.code == .timedOut || error.code == .queueFull
+    }
 
     /// After a commit: statistics, audit records, and the idempotency ledger.
     /// Latency ends at the commit: that is when `read_committed` readers see the outputs.
@@ -203,7 +221,7 @@ final class TransactionalLoop: LaneLoop {
             context.statistics.producerHealth(false)
             do {
                 producer = try makeProducer()
-                try producer.initTransactions()
+                try resumable { slice throws(KafkaError) in try producer.initTransactions(timeout: slice) }
                 context.statistics.producerHealth(true)
             } catch {
                 context.logger.error("lane \(context.lane.name) could not create a transactional producer: \(error)")
@@ -211,7 +229,7 @@ final class TransactionalLoop: LaneLoop {
             return
         }
         do {
-            try producer.abortTransaction(timeout: callTimeout)
+            try resumable { slice throws(KafkaError) in try producer.abortTransaction(timeout: slice) }
         } catch {
             context.logger.warning("lane \(context.lane.name) abort failed: \(error)")
         }
