@@ -15,6 +15,10 @@ public struct ReplayError: Error, CustomStringConvertible, Sendable {
         ReplayError(.invalidRequest, "unknown lane '\(lane)'; the catalog's lanes are: \(known.joined(separator: ", "))")
     }
 
+    static func trailNeedsLedger(_ id: String) -> ReplayError {
+        ReplayError(.invalidRequest, "--correlation-id \(id) selects the events of that work order's audit trail, which lives in the ledger; pass --database FILE or --config FILE (the file `plantrouter trace \(id)` reads)")
+    }
+
     static func jobNotFound(_ id: String) -> ReplayError {
         ReplayError(.notFound, "no replay job '\(id)'; `plantrouter replay list` shows the recorded jobs")
     }

@@ -21,9 +21,13 @@ struct ReplayJobTests {
         #expect(deadLettered)
         #expect(try fixture.records(in: "dlq.quality").first.map(InspectedRecord.init)?.deadLetter?.reason == "policy")
 
-        // What `plantrouter dlq list/stats` show.
-        let inspector = DeadLetterInspector(cluster: fixture.kafka, catalog: fixture.policy.current.catalog)
-        let listed = try inspector.list(lane: "quality", filter: ReplayFilter(reason: "policy", type: "quality.*", correlationID: "WO-1"))
+        // What `plantrouter dlq list/stats` show. --correlation-id selects a trail of the ledger:
+        // the broken policy correlates no inspection, so here the trail of the event's own id.
+        let audited = try await ReplayFixture.eventually { try fixture.ledger.trail(for: "insp-1").first?.outputs.first?.isDelivered == true }
+        #expect(audited)
+        let inspector = DeadLetterInspector(cluster: fixture.kafka, catalog: fixture.policy.current.catalog, ledger: fixture.ledger)
+        #expect(try inspector.list(lane: "quality", filter: ReplayFilter(correlationID: "WO-1")).isEmpty)
+        let listed = try inspector.list(lane: "quality", filter: ReplayFilter(reason: "policy", type: "quality.*", correlationID: "insp-1"))
         #expect(listed.map(\.eventID) == ["insp-1"])
         #expect(listed.first?.deadLetter?.originalTopic == "plant.quality.results")
         #expect(try inspector.list(lane: "quality", filter: ReplayFilter(source: "plant/p2/*")).isEmpty)

@@ -34,13 +34,16 @@ extension Ledger {
     }
 
     /// Every record whose event id or correlation id (work order) is `id`, ordered by
-    /// `recordedAt`, then source offset, then insertion.
+    /// `recordedAt`, then source offset, then insertion. Reads the whole trail into memory:
+    /// for large trails use `trail(_:_:)`, which streams.
     public func trail(for id: String) throws -> [AuditRecord] {
-        try read("read the audit trail of \(id)") { db in try Self.fetchTrail(id, db) }
+        var records: [AuditRecord] = []
+        try trail(TrailQuery(id: id)) { record, _ in records.append(record); return true }
+        return records
     }
 
     public func trail(for id: String) async throws -> [AuditRecord] {
-        try await read("read the audit trail of \(id)") { db in try Self.fetchTrail(id, db) }
+        try await trailPage(TrailQuery(id: id)).records
     }
 
     /// Deletes audit records older than `date` (with their outputs); returns how many.
@@ -79,36 +82,7 @@ extension Ledger {
         }
     }
 
-    private static func fetchTrail(_ id: String, _ db: Database) throws -> [AuditRecord] {
-        // One pass over the join; outputs of a record are adjacent thanks to ORDER BY e.id.
-        let rows = try Row.fetchCursor(db, sql: """
-            SELECT e.*, o.ordinal, o.target_topic, o.target_partition, o.target_offset, o.idempotency_key
-            FROM audit_event e
-            LEFT JOIN audit_output o ON o.audit_id = e.id
-            WHERE e.event_id = ?1 OR e.correlation_id = ?1
-            ORDER BY e.recorded_at, e.source_offset, e.id, o.ordinal
-            """, arguments: [id])
-        var records: [AuditRecord] = []
-        var currentID: Int64?
-        while let row = try rows.next() {
-            let auditID: Int64 = row["id"]
-            if auditID != currentID {
-                currentID = auditID
-                records.append(try record(from: row))
-            }
-            if let key: String = row["idempotency_key"] {
-                records[records.count - 1].outputs.append(AuditOutput(
-                    topic: row["target_topic"],
-                    partition: row["target_partition"],
-                    offset: row["target_offset"],
-                    idempotencyKey: key
-                ))
-            }
-        }
-        return records
-    }
-
-    private static func record(from row: Row) throws -> AuditRecord {
+    static func record(from row: Row) throws -> AuditRecord {
         let outcomeText: String = row["outcome"]
         guard let outcome = AuditOutcome(rawValue: outcomeText) else {
             throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "unknown audit outcome '\(outcomeText)'")

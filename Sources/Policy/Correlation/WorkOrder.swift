@@ -91,24 +91,26 @@ public final class WorkOrder: Sendable, Equatable {
     }
 }
 
-/// Finds the active work order on an asset. The router backs it with SQLite rebuilt from the
-/// compacted MES topic; tests use `WorkOrderTable`.
+/// Finds work orders: the active one on an asset, or one by id. The router backs it with
+/// SQLite rebuilt from the compacted MES topic; tests use `WorkOrderTable`.
 public protocol CorrelationLookup {
     func activeWorkOrder(forAsset asset: String) -> WorkOrder?
+    /// The order with this id as last seen on the topic (any status), if known.
+    func workOrder(id: String) -> WorkOrder?
 }
 
 /// An in-memory lookup: the latest active work order per asset, fed from MES records.
 public struct WorkOrderTable: CorrelationLookup, Sendable {
     private var byAsset: [String: WorkOrder] = [:]
-    private var assetByOrder: [String: String] = [:]
+    private var byID: [String: WorkOrder] = [:]
 
     public init(_ orders: [WorkOrder] = []) {
         for order in orders { upsert(order) }
     }
 
     public mutating func upsert(_ order: WorkOrder) {
-        if let previousAsset = assetByOrder[order.id], byAsset[previousAsset]?.id == order.id { byAsset[previousAsset] = nil }
-        assetByOrder[order.id] = order.asset
+        if let previousAsset = byID[order.id]?.asset, byAsset[previousAsset]?.id == order.id { byAsset[previousAsset] = nil }
+        byID[order.id] = order
         if order.isActive { byAsset[order.asset] = order } else if byAsset[order.asset]?.id == order.id { byAsset[order.asset] = nil }
     }
 
@@ -116,16 +118,19 @@ public struct WorkOrderTable: CorrelationLookup, Sendable {
     public mutating func apply(_ raw: RawEvent) throws {
         if let order = try WorkOrder.decode(raw) {
             upsert(order)
-        } else if let key = raw.key, let asset = assetByOrder[String(decoding: key, as: UTF8.self)] {
-            if byAsset[asset]?.id == String(decoding: key, as: UTF8.self) { byAsset[asset] = nil }
+        } else if let key = raw.key {
+            let id = String(decoding: key, as: UTF8.self)
+            if let asset = byID.removeValue(forKey: id)?.asset, byAsset[asset]?.id == id { byAsset[asset] = nil }
         }
     }
 
     public func activeWorkOrder(forAsset asset: String) -> WorkOrder? { byAsset[asset] }
+    public func workOrder(id: String) -> WorkOrder? { byID[id] }
 }
 
 /// No correlation available (e.g. `policy explain` without work orders).
 public struct NoCorrelation: CorrelationLookup, Sendable {
     public init() {}
     public func activeWorkOrder(forAsset asset: String) -> WorkOrder? { nil }
+    public func workOrder(id: String) -> WorkOrder? { nil }
 }

@@ -1,13 +1,22 @@
 /// One problem found while loading Topics/, reported like a compiler does:
 /// `Topics/policy.yaml:12:7: error: unknown key 'conditon'` followed by `  hint: did you mean 'condition'?`.
 public struct Diagnostic: Sendable, Equatable, CustomStringConvertible {
+    public enum Severity: String, Sendable {
+        /// The Topics/ directory does not load.
+        case error
+        /// It loads, but probably does not do what its author meant (`policy check` prints these).
+        case warning
+    }
+
+    public var severity: Severity = .error
     public var file: String
     public var line: Int
     public var column: Int
     public var message: String
     public var hint: String?
 
-    public init(file: String, line: Int, column: Int, message: String, hint: String? = nil) {
+    public init(file: String, line: Int, column: Int, message: String, hint: String? = nil, severity: Severity = .error) {
+        self.severity = severity
         self.file = file
         self.line = line
         self.column = column
@@ -16,7 +25,7 @@ public struct Diagnostic: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String {
-        var text = "\(file):\(line):\(column): error: \(message)"
+        var text = "\(file):\(line):\(column): \(severity.rawValue): \(message)"
         if let hint { text += "\n  hint: \(hint)" }
         return text
     }
@@ -28,9 +37,11 @@ public struct PolicyLoadError: Error, Sendable, CustomStringConvertible {
     public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
 }
 
-/// Collects diagnostics while a loader keeps going to find more.
+/// Collects diagnostics while a loader keeps going to find more. Errors stop loading;
+/// warnings are kept apart and travel with the loaded policy.
 final class DiagnosticSink {
     private(set) var diagnostics: [Diagnostic] = []
+    private(set) var warnings: [Diagnostic] = []
 
     func error(_ file: String, _ line: Int, _ column: Int, _ message: String, hint: String? = nil) {
         diagnostics.append(Diagnostic(file: file, line: line, column: column, message: message, hint: hint))
@@ -38,6 +49,10 @@ final class DiagnosticSink {
 
     func error(_ at: SourceLocation, _ message: String, hint: String? = nil) {
         error(at.file, at.line, at.column, message, hint: hint)
+    }
+
+    func warning(_ at: SourceLocation, _ message: String, hint: String? = nil) {
+        warnings.append(Diagnostic(file: at.file, line: at.line, column: at.column, message: message, hint: hint, severity: .warning))
     }
 
     var isEmpty: Bool { diagnostics.isEmpty }

@@ -6,7 +6,8 @@ public struct Decision: Sendable {
     /// nil when decoding failed.
     public var event: DecodedEvent?
     public var outcome: Outcome
-    /// The active work order the deciding rule correlated the event with, if any.
+    /// The work order the event was correlated with (named by the event, or the active order
+    /// on its asset), if any. Dead letters carry it too when a candidate rule finds one.
     public var workOrderID: String? = nil
 }
 

@@ -80,8 +80,50 @@ public final class PolicyEngine {
         var checks: [String] = []
     }
 
-    private func deadLetter(_ reason: DeadLetterReason, _ message: String, event: DecodedEvent?, rule: String? = nil) -> Decision {
-        Decision(policyVersion: policy.version, ruleID: rule, event: event, outcome: .deadLetter(reason: reason, message: message))
+    private func deadLetter(_ reason: DeadLetterReason, _ message: String, event: DecodedEvent?, rule: String? = nil, workOrderID: String? = nil) -> Decision {
+        Decision(policyVersion: policy.version, ruleID: rule, event: event, outcome: .deadLetter(reason: reason, message: message), workOrderID: workOrderID)
+    }
+
+    /// Runs `body` with the context pointing at `event` and `raw` (see `run`).
+    private func withContext<T>(_ event: DecodedEvent, _ raw: RawEvent, _ body: (EvalContext) -> T) -> T {
+        event.document.withTape { tape in
+            withUnsafePointer(to: event) { eventPointer in
+                withUnsafePointer(to: raw) { rawPointer in
+                    let ctx = context
+                    ctx.tape = tape
+                    ctx.payload = event.payloadNode
+                    ctx.eventPointer = eventPointer
+                    ctx.rawPointer = rawPointer
+                    defer {
+                        ctx.tape = EvalContext.emptyTape
+                        ctx.eventPointer = nil
+                        ctx.rawPointer = nil
+                        ctx.workOrder = nil
+                        ctx.workOrderID = nil
+                        ctx.window = nil
+                    }
+                    return body(ctx)
+                }
+            }
+        }
+    }
+
+    /// The work order a rejected event names, by the `correlate:` of the first rule of its
+    /// topic and type that finds one (whatever its source: a spoofed event belongs to the
+    /// order it claims): its dead letter then joins the order's trail like its other events.
+    /// Only dead letters pay for this.
+    private func correlationOfRejected(_ topicRules: [Int], _ event: DecodedEvent, _ raw: RawEvent, _ lookup: some CorrelationLookup) -> String? {
+        let type = Array(event.type.utf8)
+        let candidates = topicRules.filter { policy.rules[$0].correlate != nil && policy.rules[$0].types.contains { $0.matches(type) } }
+        guard !candidates.isEmpty else { return nil }
+        return withContext(event, raw) { ctx in
+            for index in candidates {
+                guard let correlate = policy.rules[index].correlate else { continue }
+                correlate.resolve(ctx, lookup)
+                if let id = ctx.workOrderID { return id }
+            }
+            return nil
+        }
     }
 
     private func run(_ raw: RawEvent, _ lookup: some CorrelationLookup, trace: Trace?) -> Decision {
@@ -118,13 +160,13 @@ public final class PolicyEngine {
             let topic = runtime.topic
             let message = "ce_source: source '\(event.source)' may not emit '\(event.type)' in lane '\(topic.lane)' (catalog authority)"
             trace?.checks.append("authority: \(message)")
-            return deadLetter(.authority, message, event: event)
+            return deadLetter(.authority, message, event: event, workOrderID: correlationOfRejected(runtime.rules, event, raw, lookup))
         }
         guard let eventIndex = resolution.eventIndex else {
             let topic = runtime.topic
             let message = "ce_type: event type '\(event.type)' is not in the contract of topic '\(topic.name)' (declared: \(topic.events.map(\.type).joined(separator: ", ")))"
             trace?.checks.append("contract: \(message)")
-            return deadLetter(.schema, message, event: event)
+            return deadLetter(.schema, message, event: event, workOrderID: correlationOfRejected(runtime.rules, event, raw, lookup))
         }
         if trace != nil { trace?.checks.append("authority: '\(event.source)' may emit '\(event.type)' in lane '\(runtime.topic.lane)'") }
 
@@ -138,34 +180,20 @@ public final class PolicyEngine {
             let file = topic.events[eventIndex].schemaFile
             let pointer = violation.pointer.isEmpty ? "/" : violation.pointer
             trace?.checks.append("schema: \(file): violation at \(pointer): \(violation.message)")
-            return deadLetter(.schema, "schema violation at \(pointer): \(violation.message) (\(file))", event: event)
+            return deadLetter(.schema, "schema violation at \(pointer): \(violation.message) (\(file))", event: event,
+                              workOrderID: correlationOfRejected(runtime.rules, event, raw, lookup))
         }
         if trace != nil { trace?.checks.append("schema: valid against \(runtime.topic.events[eventIndex].schemaFile)") }
 
         // The context points at the event and its record for the duration of `decide`: setting
         // them as values would retain and release each of their buffers per event.
-        let decided: (rule: CompiledRule, outcome: Outcome, workOrderID: String?)? = event.document.withTape { tape in
-            withUnsafePointer(to: event) { eventPointer in
-                withUnsafePointer(to: raw) { rawPointer in
-                    let ctx = context
-                    ctx.tape = tape
-                    ctx.payload = event.payloadNode
-                    ctx.eventPointer = eventPointer
-                    ctx.rawPointer = rawPointer
-                    defer {
-                        ctx.tape = EvalContext.emptyTape
-                        ctx.eventPointer = nil
-                        ctx.rawPointer = nil
-                        ctx.workOrder = nil
-                        ctx.window = nil
-                    }
-                    return decide(resolution.candidates, raw, event.timeMs, lookup, trace: trace, eventIndex: eventIndex)
-                }
-            }
+        let decided = withContext(event, raw) { _ in
+            decide(resolution.candidates, raw, event.timeMs, lookup, trace: trace, eventIndex: eventIndex)
         }
         guard let decided else {
             trace?.checks.append("rules: none of \(resolution.candidates.count) candidate rule(s) matched")
-            return deadLetter(.policy, "no rule matched event type '\(event.type)' on topic '\(runtime.topic.name)'", event: event)
+            return deadLetter(.policy, "no rule matched event type '\(event.type)' on topic '\(runtime.topic.name)'", event: event,
+                              workOrderID: correlationOfRejected(runtime.rules, event, raw, lookup))
         }
         return Decision(policyVersion: policy.version, ruleID: decided.rule.id, event: event, outcome: decided.outcome,
                         workOrderID: decided.workOrderID)
@@ -178,15 +206,14 @@ public final class PolicyEngine {
         for ruleIndex in candidates {
             let rule = policy.rules[ruleIndex]
             ctx.workOrder = nil
+            ctx.workOrderID = nil
             ctx.window = nil
             // Reasons are built only when explaining (interpolation costs more than the rule itself).
             func skip(_ reason: @autoclosure () -> String) {
                 trace?.steps.append(.init(ruleID: rule.id, matched: false, reason: reason(), values: explainValues(rule)))
             }
             if let filter = rule.filter, !filter(ctx) { skip("match.where is false: \(rule.filterText ?? "")"); continue }
-            if let correlate = rule.correlate, case .string(let asset) = correlate(ctx) {
-                ctx.workOrder = lookup.activeWorkOrder(forAsset: asset)
-            }
+            rule.correlate?.resolve(ctx, lookup)
             var state: KeyState?
             if let path = rule.keyPath {
                 // Same keys as the general path below, read from the tape without a String.
@@ -234,7 +261,7 @@ public final class PolicyEngine {
                 continue
             }
             trace?.steps.append(.init(ruleID: rule.id, matched: true, reason: rule.condition == nil ? "matched topic, type and source" : "condition is true: \(rule.conditionText ?? "")", values: explainValues(rule)))
-            return (rule, outcome(rule, ruleIndex, raw, eventIndex: eventIndex), ctx.workOrder?.id)
+            return (rule, outcome(rule, ruleIndex, raw, eventIndex: eventIndex), ctx.workOrderID)
         }
         return nil
     }
@@ -275,7 +302,7 @@ public final class PolicyEngine {
                 } else {
                     payload = ctx.event.passThroughBody(of: raw)
                 }
-                emissions.append(Emission(topic: target.topic, key: key, eventType: target.type, payload: payload, correlationID: ctx.workOrder?.id))
+                emissions.append(Emission(topic: target.topic, key: key, eventType: target.type, payload: payload, correlationID: ctx.workOrderID))
             }
             return .workflow(emissions)
         }

@@ -10,7 +10,9 @@ final class EvalContext {
     var eventPointer: UnsafePointer<DecodedEvent>?
     /// The record the event came from (its topic and key).
     var rawPointer: UnsafePointer<RawEvent>?
-    /// Set per rule before its condition runs (when the rule declares `correlate`).
+    /// Set per rule before its condition runs (when the rule declares `correlate`): the
+    /// order's id, and the order itself when the work-order table knows it.
+    var workOrderID: String?
     var workOrder: WorkOrder?
     /// The rule's window for the current key (when the rule declares `window`).
     var window: KeyState?

@@ -83,3 +83,17 @@ struct ExpressionError: Error, Sendable {
     var message: String
     var hint: String?
 }
+
+extension Expression {
+    /// Every name this expression reads (recursion bounded by `height`, see above).
+    var references: [Reference] {
+        switch node {
+        case .number, .string, .bool, .null: []
+        case .reference(let r), .exists(let r): [r]
+        case .not(let x), .negate(let x): x.references
+        case .binary(_, let l, let r): l.references + r.references
+        case .membership(let l, let items, _): items.reduce(l.references) { $0 + $1.references }
+        case .list(let items): items.flatMap(\.references)
+        }
+    }
+}

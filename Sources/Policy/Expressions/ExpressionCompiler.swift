@@ -93,7 +93,7 @@ struct ExpressionCompiler {
         case .event: return .string
         case .workOrder(let f):
             guard scope.hasWorkOrder else {
-                throw ExpressionError(offset: offset, message: "\(r) is used but the rule does not correlate", hint: "add 'correlate: payload.<asset field>' to the rule")
+                throw ExpressionError(offset: offset, message: "\(r) is used but the rule does not correlate", hint: "add 'correlate: { workOrder: payload.workOrderId }' when the event names its order, or 'correlate: payload.asset' for the active order on its asset")
             }
             return f == .requiredRatePerMinute ? .number : .string
         case .window(let f):
@@ -302,6 +302,8 @@ struct ExpressionCompiler {
                 }
             }
         case .reference(.workOrder(let field)):
+            // The id is known whenever the rule correlated, even for an order the table lacks.
+            if field == .id { return { ctx in ctx.workOrderID.map { .string($0) } ?? .missing } }
             return { ctx in
                 guard let order = ctx.workOrder else { return .missing }
                 switch field {

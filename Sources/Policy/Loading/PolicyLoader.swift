@@ -14,6 +14,7 @@ struct PolicyLoader {
     static let windowKeys = ["over", "last", "lateness", "value", "hits"]
     static let thenKeys = ["workflow", "analytics", "drop", "deadLetter"]
     static let targetKeys = ["to", "type", "key", "payload"]
+    static let correlateKeys = ["workOrder", "asset"]
 
     func load(text: String) -> (version: String, description: String?, rules: [CompiledRule])? {
         let yaml = YAMLDocument(file: file, text: text, sink: sink)
@@ -70,6 +71,9 @@ struct PolicyLoader {
         // `policy explain` shows the names that decide whether the rule applies (match.where,
         // correlate, key, window, condition); names only used to build target payloads are not.
         var collectingTerms = true
+        // Whether the rule reads `workorder.*` beyond `id`, and where its outputs name an order.
+        var needsOrderDetails = false
+        var outputNamingOrder: SourceLocation?
         func compile(_ node: Node?, _ what: String, expect: ValueType?) -> Expression? {
             guard let node else { return nil }
             guard let scalar = node.scalar else {
@@ -87,6 +91,12 @@ struct PolicyLoader {
                                           hint: expect == .bool ? "compare the value, e.g. payload.value > 10" : nil)
                 }
                 if collectingTerms { collectTerms(expression, compiler, into: &terms, names: &termNames) }
+                let references = expression.references
+                if references.contains(where: { if case .workOrder(let f) = $0 { f != .id } else { false } }) { needsOrderDetails = true }
+                if outputNamingOrder == nil, what.hasPrefix("payload field") || what == "target key",
+                   what.lowercased().contains("workorder") || references.contains(where: Self.namesWorkOrder) {
+                    outputNamingOrder = start
+                }
                 return expression
             } catch {
                 let location = locate(error.offset, in: scalar.string, from: base)
@@ -96,7 +106,11 @@ struct PolicyLoader {
         }
         let compiler = { ExpressionCompiler(scope: scope) }
 
-        let correlate = compile(m["correlate"], "correlate", expect: .string).map { compiler().value($0) }
+        let correlateNode = m["correlate"]
+        var correlateParts: (named: CorrelationSpec.Named?, asset: Expression?)?
+        if let correlateNode {
+            correlateParts = loadCorrelate(correlateNode, yaml, scope: scope, compile: compile)
+        }
         let filterExpression = compile(match["where"], "match.where", expect: .bool)
         let keyExpression = compile(m["key"], "key", expect: .string)
         let key = keyExpression.map { compiler().value($0) }
@@ -138,10 +152,80 @@ struct PolicyLoader {
         }
         collectingTerms = false
         guard let outcome = loadOutcome(m, yaml, id: id, matchedEvents: matchedEvents, scope: scope, compile: compile) else { return nil }
+        let correlate = correlateParts.map { parts in
+            CorrelationSpec(named: parts.named, asset: parts.asset.map { compiler().value($0) }, needsOrderDetails: needsOrderDetails)
+        }
+        if case .workflow = outcome, correlateNode == nil, let at = outputNamingOrder {
+            sink.warning(at, "rule '\(id)' sends a work order id in its outputs but its decision is not correlated: the order's trail, `trace` and `replay --correlation-id` will not find these events",
+                         hint: "add 'correlate: { workOrder: payload.workOrderId }' (the event names its order) or 'correlate: payload.asset' (the active order on the asset)")
+        }
         return CompiledRule(id: id, description: m.string("description", required: false), location: m.location, topic: topicName, types: typeGlobs, sources: sources,
                             filter: filterExpression.map { compiler().predicate($0) }, filterText: match.string("where", required: false),
                             correlate: correlate, key: key, keyPath: keyPath, window: window, condition: conditionExpression.map { compiler().predicate($0) },
                             conditionText: m.string("condition", required: false), trigger: trigger, outcome: outcome, explainTerms: terms)
+    }
+
+    /// `correlate:`: an expression (the asset whose active order to look up), or a mapping
+    /// with `workOrder:` (where the event names its order) and/or `asset:`.
+    private func loadCorrelate(_ node: Node, _ yaml: YAMLDocument, scope: ExpressionScope,
+                               compile: (Node?, String, ValueType?) -> Expression?) -> (named: CorrelationSpec.Named?, asset: Expression?)? {
+        let example = "correlate: payload.asset, or correlate: { workOrder: payload.workOrderId }, or correlate: { workOrder: header.correlation-id }"
+        if let scalar = node.scalar {
+            if scalar.string.hasPrefix("header.") {
+                sink.error(yaml.location(node), "'correlate: \(scalar.string)' would look up the active work order on an asset named by a header",
+                           hint: "to take the work order from the header write correlate: { workOrder: \(scalar.string) }")
+                return nil
+            }
+            guard let asset = compile(node, "correlate", .string) else { return nil }
+            if asset.references.contains(where: Self.namesWorkOrder) {
+                sink.warning(yaml.location(node), "'correlate: \(scalar.string)' looks up the active work order on the asset named by this field, but the field looks like a work order id",
+                             hint: "when the event names its order, write correlate: { workOrder: \(scalar.string) }")
+            }
+            return (nil, asset)
+        }
+        guard node.mapping != nil else {
+            sink.error(yaml.location(node), "correlate must be an expression or a mapping", hint: example)
+            return nil
+        }
+        guard let mapping = yaml.mapping(node, allowed: Self.correlateKeys, what: "correlate") else { return nil }
+        guard mapping.has("workOrder") || mapping.has("asset") else {
+            sink.error(mapping.location, "correlate names neither 'workOrder' nor 'asset'", hint: example)
+            return nil
+        }
+        var named: CorrelationSpec.Named?
+        if let orderNode = mapping["workOrder"] {
+            if let text = orderNode.scalar?.string, text.hasPrefix("header.") {
+                let name = String(text.dropFirst("header.".count))
+                if name.isEmpty || name.utf8.count > InputLimits().maxHeaderBytes {
+                    sink.error(yaml.location(orderNode), "'\(text)' names no header", hint: "write the header name after 'header.', e.g. header.correlation-id")
+                    return nil
+                }
+                named = .header(name)
+            } else {
+                guard let expression = compile(orderNode, "correlate.workOrder", .string) else { return nil }
+                if case .reference(.payload(let path)) = expression.node {
+                    named = .payloadField(FieldPath(path))
+                } else {
+                    named = .expression(ExpressionCompiler(scope: scope).value(expression))
+                }
+            }
+        }
+        var asset: Expression?
+        if let assetNode = mapping["asset"] {
+            if let text = assetNode.scalar?.string, text.hasPrefix("header.") {
+                sink.error(yaml.location(assetNode), "correlate.asset reads the event, not headers", hint: "use a payload field, e.g. asset: payload.asset")
+                return nil
+            }
+            guard let expression = compile(assetNode, "correlate.asset", .string) else { return nil }
+            asset = expression
+        }
+        return (named, asset)
+    }
+
+    /// A payload field whose name says it holds a work order id (`payload.workOrderId`).
+    private static func namesWorkOrder(_ reference: Reference) -> Bool {
+        guard case .payload(let path) = reference, let last = path.last?.lowercased() else { return false }
+        return last.contains("workorder") || last == "orderid"
     }
 
     private func loadOutcome(_ m: YAMLMapping, _ yaml: YAMLDocument, id: String, matchedEvents: [TopicEvent], scope: ExpressionScope,

@@ -26,7 +26,7 @@ public enum TopicsDirectory {
             }
         }
         guard sink.isEmpty, let catalog, let loaded else { throw PolicyLoadError(diagnostics: sink.diagnostics) }
-        return LoadedPolicy(version: loaded.version, description: loaded.description, catalog: catalog, directory: directory, rules: loaded.rules)
+        return LoadedPolicy(version: loaded.version, description: loaded.description, catalog: catalog, directory: directory, rules: loaded.rules, warnings: sink.warnings)
     }
 
     /// Paths in diagnostics are relative to the working directory when below it (`Topics/policy.yaml`).

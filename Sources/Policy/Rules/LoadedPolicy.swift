@@ -10,8 +10,11 @@ public final class LoadedPolicy: Sendable {
     /// The Topics directory this was loaded from.
     public let directory: URL
     let rules: [CompiledRule]
+    /// What `policy check` warns about: the policy loads, but may not do what was meant.
+    public let warnings: [Diagnostic]
 
-    init(version: String, description: String?, catalog: Catalog, directory: URL, rules: [CompiledRule]) {
+    init(version: String, description: String?, catalog: Catalog, directory: URL, rules: [CompiledRule], warnings: [Diagnostic] = []) {
+        self.warnings = warnings
         self.version = version
         self.description = description
         self.catalog = catalog

@@ -17,7 +17,7 @@ final class CompiledRule: Sendable {
     /// `match.where`: a stateless filter; events failing it never touch the rule's state.
     let filter: PredicateFn?
     let filterText: String?
-    let correlate: ValueFn?
+    let correlate: CorrelationSpec?
     let key: ValueFn?
     /// Set when `key` is a plain payload field (`payload.asset`): its path as UTF-8 keys.
     let keyPath: FieldPath?
@@ -30,7 +30,7 @@ final class CompiledRule: Sendable {
     let explainTerms: [(String, ValueFn)]
 
     init(id: String, description: String?, location: SourceLocation, topic: String, types: [Glob], sources: [Glob], filter: PredicateFn?,
-         filterText: String?, correlate: ValueFn?, key: ValueFn?, keyPath: FieldPath? = nil, window: WindowSpec?, condition: PredicateFn?, conditionText: String?,
+         filterText: String?, correlate: CorrelationSpec?, key: ValueFn?, keyPath: FieldPath? = nil, window: WindowSpec?, condition: PredicateFn?, conditionText: String?,
          trigger: TriggerMode, outcome: RuleOutcome, explainTerms: [(String, ValueFn)]) {
         self.id = id
         self.description = description

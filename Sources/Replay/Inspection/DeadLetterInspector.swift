@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import Logging
+import Ledger
 import Policy
 
 /// Browses lanes' dead-letter topics: every partition read with `assign` from the start
@@ -18,11 +19,14 @@ public struct DeadLetterInspector: Sendable {
 
     public let cluster: KafkaConfiguration
     public let catalog: Catalog
+    /// Where `--correlation-id` finds the work order's trail (nil: that filter is refused).
+    public let ledger: Ledger?
     private let logger: Logger
 
-    public init(cluster: KafkaConfiguration, catalog: Catalog, logger: Logger = Logger(label: "plantrouter.dlq")) {
+    public init(cluster: KafkaConfiguration, catalog: Catalog, ledger: Ledger? = nil, logger: Logger = Logger(label: "plantrouter.dlq")) {
         self.cluster = cluster
         self.catalog = catalog
+        self.ledger = ledger
         self.logger = logger
     }
 
@@ -76,11 +80,12 @@ public struct DeadLetterInspector: Sendable {
         let topic = try topic(of: lane)
         let reader = try TopicRangeReader(cluster: cluster, logger: logger)
         defer { reader.close() }
+        let trail = try filter.trail(in: ledger)
         let ranges = try reader.ranges(topic: topic, since: filter.from)
         try reader.read(ranges, batchSize: 500) { _, records, _ in
             for record in records {
                 let inspected = InspectedRecord(record)
-                if filter.matches(inspected), !visit(inspected) { return false }
+                if filter.matches(inspected, trail: trail), !visit(inspected) { return false }
             }
             return true
         }

@@ -105,6 +105,7 @@ final class ReplayRunner {
 
         var limiter = RateLimiter(perSecond: job.rateLimit)
         var latest = job
+        let trail = try spec.filter.trail(in: ledger)
         try reader.read(ranges, batchSize: batchSize) { range, records, nextOffset in
             var delta = ReplayCounts()
             var sends: [Send] = []
@@ -112,7 +113,7 @@ final class ReplayRunner {
             for record in records {
                 let inspected = InspectedRecord(record)
                 // Quarantined events stay where they are: that is what stops the cycle.
-                guard !inspected.isQuarantined, spec.filter.matches(inspected) else { continue }
+                guard !inspected.isQuarantined, spec.filter.matches(inspected, trail: trail) else { continue }
                 delta.selected += 1
                 limiter.wait()
                 try handle(record, inspected, preparer: preparer, counts: &delta, sends: &sends, audits: &audits)

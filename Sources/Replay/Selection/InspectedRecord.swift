@@ -1,5 +1,6 @@
 import Foundation
 import Kafka
+import Ledger
 import Routing
 
 /// A record of a dead-letter or source topic as an SRE reads it: where it is, what event
@@ -81,4 +82,14 @@ public struct InspectedRecord: Sendable, Codable {
     public static let quarantineReason = "quarantine"
 
     public var isQuarantined: Bool { deadLetter?.reason == Self.quarantineReason }
+
+    /// Where this record is.
+    public var position: TopicPosition { TopicPosition(topic: topic, partition: partition, offset: offset) }
+
+    /// For a dead letter, where its original event was consumed.
+    public var originalPosition: TopicPosition? {
+        guard let letter = deadLetter, let topic = letter.originalTopic, let partition = letter.originalPartition,
+              let offset = letter.originalOffset else { return nil }
+        return TopicPosition(topic: topic, partition: partition, offset: offset)
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Ledger
 
 /// Which records an inspection or a replay selects. Every field that is set must match;
 /// text fields match exactly, except `type` and `source`, which accept a trailing `*`.
@@ -11,6 +12,9 @@ public struct ReplayFilter: Sendable, Codable, Hashable {
     public var type: String?
     public var source: String?
     public var key: String?
+    /// A work order (or event id): selects the records of its trail in the ledger, as
+    /// `plantrouter trace` shows it: the source events the router decided for it and every
+    /// output it produced for them, dead letters included (see `TrailMembers`).
     public var correlationID: String?
 
     public init(
@@ -26,14 +30,24 @@ public struct ReplayFilter: Sendable, Codable, Hashable {
         self.correlationID = correlationID
     }
 
-    public func matches(_ record: InspectedRecord) -> Bool {
+    /// The trail `correlationID` selects, read from `ledger`; nil without a correlation filter.
+    public func trail(in ledger: Ledger?) throws -> TrailMembers? {
+        guard let correlationID else { return nil }
+        guard let ledger else { throw ReplayError.trailNeedsLedger(correlationID) }
+        return try ledger.trailMembers(of: correlationID)
+    }
+
+    /// Whether `record` passes every filter; `trail` is what `trail(in:)` returned.
+    public func matches(_ record: InspectedRecord, trail: TrailMembers?) -> Bool {
         if let from, record.timestamp < from { return false }
         if let until, record.timestamp >= until { return false }
         if let reason, record.deadLetter?.reason != reason { return false }
         if let type, !Self.matches(type, record.eventType) { return false }
         if let source, !Self.matches(source, record.eventSource) { return false }
         if let key, record.key != key { return false }
-        if let correlationID, record.correlationID != correlationID { return false }
+        if let correlationID {
+            guard let trail, trail.id == correlationID, trail.contains(record.position, original: record.originalPosition) else { return false }
+        }
         return true
     }
 

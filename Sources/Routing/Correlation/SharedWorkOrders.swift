@@ -12,6 +12,10 @@ public final class SharedWorkOrders: CorrelationLookup, Sendable {
         table.withLock { $0.activeWorkOrder(forAsset: asset) }
     }
 
+    public func workOrder(id: String) -> WorkOrder? {
+        table.withLock { $0.workOrder(id: id) }
+    }
+
     func update(_ body: (inout WorkOrderTable) throws -> Void) rethrows {
         try table.withLock { try body(&$0) }
     }

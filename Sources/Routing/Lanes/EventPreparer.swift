@@ -65,7 +65,10 @@ public final class EventPreparer {
         let outcome: AuditOutcome
         var reason: String?
         switch decision.outcome {
-        case .analytics: return nil
+        // Plain analytics are not audited; an analytics event that names its work order
+        // belongs to the order's trail.
+        case .analytics where decision.workOrderID == nil: return nil
+        case .analytics: outcome = .analytics
         case .workflow: outcome = .workflow
         case .drop(let why): outcome = .drop; reason = why
         case .deadLetter(let why, let message): outcome = .deadLetter; reason = "\(why.rawValue): \(message)"

@@ -16,8 +16,12 @@ public struct PreparedEvent {
         /// audit trail; analytics copies do not.
         public func isAudited(decision: Decision?) -> Bool {
             if isDeadLetter { return true }
-            if case .workflow = decision?.outcome { return true }
-            return false
+            switch decision?.outcome {
+            case .workflow: return true
+            // Correlated analytics are in the work order's trail, with their positions.
+            case .analytics: return decision?.workOrderID != nil
+            default: return false
+            }
         }
     }
 

@@ -151,10 +151,22 @@ struct DemoCommand: AsyncParsableCommand {
             print(String(format: "\nDone in %.1f s. The audit trail in %@ is INCOMPLETE: %d records could not be written (%@).", seconds, database, unwritten, router.ledgerProblem ?? "ledger failing"))
         }
         if let order {
-            let trail = (try? ledger.trail(for: order.id)) ?? []
-            let slowdown = trail.filter { $0.ruleID == "packaging-line-slowdown" }
-            print("The packaging-line slowdown on \(order.asset) raised \(slowdown.flatMap(\.outputs).count) workflow events for work order \(order.id).")
-            print("See its whole trail with:\n\n    plantrouter trace \(order.id) --database \(database)\n")
+            // The order's trail: the slowdown and every event that names the order.
+            var slowdownOutputs = 0, confirmations = 0, quality = 0, counts = 0, deadLetters = 0
+            try? ledger.trail(TrailQuery(id: order.id)) { record, _ in
+                if record.ruleID == "packaging-line-slowdown" { slowdownOutputs += record.outputs.count }
+                if record.outcome == .deadLetter { deadLetters += 1 }
+                switch record.eventType {
+                case "production.confirmation.posted": confirmations += 1
+                case "production.count.reported": counts += 1
+                case let type where type.hasPrefix("quality."): quality += 1
+                default: break
+                }
+                return true
+            }
+            print("The packaging-line slowdown on \(order.asset) raised \(slowdownOutputs) workflow events for work order \(order.id).")
+            print("Its trail also holds \(confirmations) confirmations (to ERP), \(quality) quality results, \(counts) counts and \(deadLetters) dead letters.")
+            print("See it with (--json for JSON Lines, --type/--outcome/--since to narrow it):\n\n    plantrouter trace \(order.id) --database \(database)\n")
         }
     }
 }

@@ -63,7 +63,7 @@ struct FilterOptions: ParsableArguments {
     @Option(help: "Record key.")
     var key: String?
 
-    @Option(help: "Correlation id (work order).")
+    @Option(help: "Work order (or event id): the records of its audit trail in the ledger, as `plantrouter trace` shows it.")
     var correlationId: String?
 
     var filter: ReplayFilter {

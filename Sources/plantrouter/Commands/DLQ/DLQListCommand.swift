@@ -1,6 +1,7 @@
 import Kafka
 import ArgumentParser
 import Foundation
+import Ledger
 import Replay
 
 struct DLQListCommand: AsyncParsableCommand {
@@ -20,7 +21,7 @@ struct DLQListCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let inspector = try makeInspector(cluster)
+        let inspector = try makeInspector(cluster, filters)
         let lane = lane, filter = filters.filter, limit = limit
         let records = try await BlockingThread.run(name: "dlq-list") { try inspector.list(lane: lane, filter: filter, limit: limit) }
         if json {
@@ -38,10 +39,13 @@ struct DLQListCommand: AsyncParsableCommand {
     }
 }
 
-func makeInspector(_ options: ClusterOptions) throws -> DeadLetterInspector {
+/// `--correlation-id` reads the work order's trail from the ledger (read-only), so `dlq`
+/// selects what `trace` shows.
+func makeInspector(_ options: ClusterOptions, _ filters: FilterOptions) throws -> DeadLetterInspector {
     let resolved = try options.resolve()
     let policy = try loadPolicyHolder(resolved.topics)
-    return DeadLetterInspector(cluster: resolved.cluster.forTools, catalog: policy.current.catalog)
+    let ledger = filters.correlationId == nil ? nil : try Ledger(path: resolved.database, access: .readOnly)
+    return DeadLetterInspector(cluster: resolved.cluster.forTools, catalog: policy.current.catalog, ledger: ledger)
 }
 
 func jsonText(_ value: some Encodable) throws -> String {

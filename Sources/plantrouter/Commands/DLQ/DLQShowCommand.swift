@@ -30,7 +30,7 @@ struct DLQShowCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let inspector = try makeInspector(cluster)
+        let inspector = try makeInspector(cluster, filters)
         let lane = lane, filter = filters.filter, limit = limit, partition = partition, offset = offset
         let records = try await BlockingThread.run(name: "dlq-show") { () throws -> [InspectedRecord] in
             if let partition, let offset {

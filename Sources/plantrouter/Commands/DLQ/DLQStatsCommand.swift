@@ -17,7 +17,7 @@ struct DLQStatsCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let inspector = try makeInspector(cluster)
+        let inspector = try makeInspector(cluster, filters)
         let lanes = lane.map { [$0] } ?? [], filter = filters.filter
         let stats = try await BlockingThread.run(name: "dlq-stats") { try inspector.stats(lanes: lanes, filter: filter) }
         if json {

@@ -4,7 +4,7 @@ import Policy
 struct PolicyCheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Validate the catalog, schemas and policy together; exits non-zero on any error."
+        abstract: "Validate the catalog, schemas and policy together; exits non-zero on any error, prints warnings."
     )
 
     @Option(help: "Topics directory (catalog.yaml, schemas/, policy.yaml) or a policy file.")
@@ -13,6 +13,7 @@ struct PolicyCheckCommand: AsyncParsableCommand {
     func run() async throws {
         let policy = try loadTopicsOrExit(topics)
         let catalog = policy.catalog
+        for warning in policy.warnings { print(warning) }
         print("ok: policy \(policy.version): \(policy.ruleSummaries.count) rules, \(catalog.topics.count) topics, \(catalog.lanes.count) lanes")
     }
 }
