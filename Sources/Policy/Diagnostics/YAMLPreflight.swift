@@ -8,15 +8,17 @@ import CYaml
 /// aliases beyond `InputLimits.maxYAMLAliases`, nesting within `maxYAMLDepth`, at most
 /// `maxYAMLNodes` values. Syntax errors are left to the composer, which reports them with
 /// the same position.
-enum YAMLPreflight {
-    struct Problem: Equatable {
-        var line: Int
-        var column: Int
-        var message: String
-        var hint: String
+public enum YAMLPreflight {
+    public struct Problem: Equatable, Sendable, CustomStringConvertible {
+        public var line: Int
+        public var column: Int
+        public var message: String
+        public var hint: String
+        public var description: String { "\(line):\(column): \(message); \(hint)" }
     }
 
-    static func check(_ text: String) -> [Problem] {
+    /// Also used for the router configuration, which is as exposed to a careless edit.
+    public static func check(_ text: String) -> [Problem] {
         var bytes = Array(text.utf8)
         return bytes.withUnsafeMutableBufferPointer { buffer in scan(buffer) }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Kafka
+import Policy
 import Yams
 
 /// `plantrouter run --config FILE`: which cluster, which Topics/ directory,
@@ -18,6 +19,7 @@ public struct RouterConfiguration: Sendable, Decodable {
 
         // `properties` is optional in the file.
         public init(from decoder: any Decoder) throws {
+            try StrictKeys.check(decoder, allowed: ["bootstrapServers", "properties"])
             let container = try decoder.container(keyedBy: CodingKeys.self)
             bootstrapServers = try container.decode(String.self, forKey: .bootstrapServers)
             properties = try container.decodeIfPresent([String: String].self, forKey: .properties) ?? [:]
@@ -37,9 +39,10 @@ public struct RouterConfiguration: Sendable, Decodable {
         public init() {}
 
         public init(from decoder: any Decoder) throws {
+            try StrictKeys.check(decoder, allowed: ["host", "port", "tokensFile"])
             let container = try decoder.container(keyedBy: CodingKeys.self)
             host = try container.decodeIfPresent(String.self, forKey: .host) ?? "127.0.0.1"
-            port = try container.decodeIfPresent(Int.self, forKey: .port) ?? 8080
+            port = try StrictKeys.int(container, .port, default: 8080, in: 1...65_535)
             tokensFile = try container.decodeIfPresent(String.self, forKey: .tokensFile)
         }
 
@@ -74,16 +77,18 @@ public struct RouterConfiguration: Sendable, Decodable {
     /// Loads and checks a configuration file; errors say what is wrong and how to fix it.
     public static func load(path: String) throws -> RouterConfiguration {
         let url = URL(fileURLWithPath: path)
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        guard size <= InputLimits.maxTopicsFileBytes else {
+            throw RouterConfigurationError(path: path, message: "the file is \(size) bytes, over the limit of \(InputLimits.maxTopicsFileBytes) bytes (maxTopicsFileBytes)")
+        }
         guard let text = try? String(contentsOf: url, encoding: .utf8) else {
             throw RouterConfigurationError(path: path, message: "cannot read the file; pass an existing YAML file to --config")
         }
+        // Anchors, aliases and runaway nesting are refused before Yams expands anything.
+        if let problem = YAMLPreflight.check(text).first {
+            throw RouterConfigurationError(path: path, message: "\(problem)")
+        }
         do {
-            if let top = try Yams.load(yaml: text) as? [String: Any] {
-                for key in top.keys where !knownKeys.contains(key) {
-                    throw RouterConfigurationError(
-                        path: path, message: "unknown key '\(key)'; known keys: \(knownKeys.sorted().joined(separator: ", "))")
-                }
-            }
             var configuration = try YAMLDecoder().decode(RouterConfiguration.self, from: text)
             let folder = url.deletingLastPathComponent()
             configuration.topics = resolve(configuration.topics, against: folder)
@@ -120,6 +125,7 @@ public struct RouterConfiguration: Sendable, Decodable {
 
 extension RouterConfiguration {
     public init(from decoder: any Decoder) throws {
+        try StrictKeys.check(decoder, allowed: Self.knownKeys.sorted())
         let container = try decoder.container(keyedBy: CodingKeys.self)
         cluster = try container.decode(Cluster.self, forKey: .cluster)
         topics = try container.decodeIfPresent(String.self, forKey: .topics) ?? "Topics"

@@ -32,11 +32,26 @@ public struct LaneSettings: Sendable, Codable, Equatable {
 }
 
 extension LaneSettings {
+    /// What each setting may be; a value outside its range is a configuration error.
+    static let ranges: [String: ClosedRange<Int>] = [
+        "maxBatch": 1...10_000,
+        "maxInFlight": 1...1_000_000,
+        "commitIntervalMs": 10...600_000,
+        "maxAttempts": 1...100,
+        "retryBackoffMs": 1...600_000,
+        "retryBackoffMaxMs": 1...3_600_000,
+        "circuitFailureThreshold": 1...1_000_000,
+        "circuitOpenMs": 1...3_600_000,
+        "deliveryTimeoutMs": 1_000...86_400_000,
+        "drainTimeoutMs": 0...600_000,
+    ]
+
     public init(from decoder: any Decoder) throws {
+        try StrictKeys.check(decoder, allowed: Self.ranges.keys.sorted())
         let defaults = LaneSettings()
         let container = try decoder.container(keyedBy: CodingKeys.self)
         func value(_ key: CodingKeys, _ fallback: Int) throws -> Int {
-            try container.decodeIfPresent(Int.self, forKey: key) ?? fallback
+            try StrictKeys.int(container, key, default: fallback, in: Self.ranges[key.stringValue] ?? Int.min...Int.max)
         }
         maxBatch = try value(.maxBatch, defaults.maxBatch)
         maxInFlight = try value(.maxInFlight, defaults.maxInFlight)
