@@ -179,8 +179,9 @@ private struct Cursor {
         var i = object + 1
         for _ in 0..<fields {
             let old = nodes[i]
+            // Keys are short: one or two overlapping word compares, not a call to memcmp.
             if old.end &- old.start == length,
-               memcmp(base.unsafelyUnwrapped + Int(old.start), base.unsafelyUnwrapped + Int(new.start), Int(length)) == 0 {
+               ShortBytes.equal(base.unsafelyUnwrapped + Int(old.start), base.unsafelyUnwrapped + Int(new.start), count: Int(length)) {
                 throw duplicateKey(new)
             }
             i = Int(nodes[i + 1].next)
