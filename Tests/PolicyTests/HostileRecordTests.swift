@@ -232,8 +232,8 @@ import Testing
         ("maxKeyBytes: lots", "'maxKeyBytes' must be a whole number"),
         ("maxNumberMagnitude: 1e400", "'maxNumberMagnitude' must be a number in 1...1e300"),
         ("maxNumberMagnitude: nan", "'maxNumberMagnitude' must be a number in 1...1e300"),
-        ("maxClockSkew: 5 minutes", "'maxClockSkew' must be a duration from 0s to 30d"),
-        ("maxClockSkew: 31d", "'maxClockSkew' must be a duration from 0s to 30d"),
+        ("maxClockSkew: 5 minutes", "invalid maxClockSkew '5 minutes'"),
+        ("maxClockSkew: 31d", "maxClockSkew '31d' is over the limit of 30d (maxDurationMs)"),
         ("maxHeader: 10", "unknown key 'maxHeader' in limits"),
     ])
     func badCatalogLimitsAreDiagnosed(line: String, message: String) {

@@ -12,6 +12,13 @@ struct YAMLDocument {
     init(file: String, text: String, sink: DiagnosticSink) {
         self.file = file
         self.sink = sink
+        // Aliases, depth and size are checked on libyaml's events before Yams builds a tree.
+        let problems = YAMLPreflight.check(text)
+        guard problems.isEmpty else {
+            for p in problems { sink.error(file, p.line, p.column, p.message, hint: p.hint) }
+            root = nil
+            return
+        }
         do {
             root = try Yams.compose(yaml: text)
             if root == nil { sink.error(file, 1, 1, "the file is empty", hint: "see Topics/README.md for the expected layout") }
@@ -86,10 +93,12 @@ struct YAMLMapping {
         return scalar.string
     }
 
-    func int(_ key: String, required: Bool = true, range: ClosedRange<Int> = 0...Int.max) -> Int? {
+    /// A whole number in `range`; every integer a Topics file gives has an explicit bound.
+    /// `limitName` names the limit behind the range, when there is one.
+    func int(_ key: String, required: Bool = true, range: ClosedRange<Int>, limitName: String? = nil) -> Int? {
         guard let text = string(key, required: required) else { return nil }
         guard let value = Int(text), range.contains(value) else {
-            document.sink.error(document.location(mapping[key]), "'\(key)' must be a whole number in \(range.lowerBound)...\(range.upperBound == Int.max ? "" : String(range.upperBound)), got '\(text)'")
+            document.sink.error(document.location(mapping[key]), "'\(key)' must be a whole number in \(range.lowerBound)...\(range.upperBound)\(limitName.map { " (\($0))" } ?? ""), got '\(String(text.prefix(40)))'")
             return nil
         }
         return value
@@ -136,13 +145,44 @@ struct YAMLMapping {
     func location(of key: String) -> SourceLocation { document.location(mapping[key] ?? node) }
 }
 
-/// Durations in YAML: `500ms`, `30s`, `5m`, `2h`, `7d`.
+/// Durations in YAML: `500ms`, `30s`, `5m`, `2h`, `7d`, bounded by a named limit.
 enum Duration {
-    static func milliseconds(_ text: String) -> Int64? {
-        let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)]
-        for (suffix, factor) in units where text.hasSuffix(suffix) {
+    enum Problem: Error, Equatable { case invalid, overLimit }
+
+    private static let units: [(suffix: String, factor: Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)]
+
+    /// Milliseconds of `text`, at most `limit`. Overflow-checked: `99999999999999999d` is over
+    /// the limit, not a trap.
+    static func milliseconds(_ text: String, limit: Int64) -> Result<Int64, Problem> {
+        for (suffix, factor) in units where text.hasSuffix(suffix) && !(suffix == "m" && text.hasSuffix("ms")) {
             let number = text.dropLast(suffix.count)
-            if let value = Int64(number), value >= 0, !(suffix == "m" && text.hasSuffix("ms")) { return value * factor }
+            guard !number.isEmpty, number.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return .failure(.invalid) }
+            // All digits: too many for Int64 is simply too long.
+            guard let value = Int64(number) else { return .failure(.overLimit) }
+            let (ms, overflow) = value.multipliedReportingOverflow(by: factor)
+            return overflow || ms > limit ? .failure(.overLimit) : .success(ms)
+        }
+        return .failure(.invalid)
+    }
+
+    /// `limit` written in the largest unit that divides it (`30d`).
+    static func text(_ ms: Int64) -> String {
+        for (suffix, factor) in units.reversed() where ms % factor == 0 { return "\(ms / factor)\(suffix)" }
+        return "\(ms)ms"
+    }
+}
+
+extension YAMLMapping {
+    /// A duration under `key`, reported when invalid or over `limit` (named `limitName` in the message).
+    func duration(_ key: String, required: Bool = true, limit: Int64, limitName: String, example: String) -> Int64? {
+        guard let text = string(key, required: required, hint: "add e.g. '\(key): \(example)'") else { return nil }
+        switch Duration.milliseconds(text, limit: limit) {
+        case .success(let ms): return ms
+        case .failure(.invalid):
+            document.sink.error(location(of: key), "invalid \(key) '\(text)'", hint: "use a duration like \(example) (units: ms, s, m, h, d)")
+        case .failure(.overLimit):
+            document.sink.error(location(of: key), "\(key) '\(String(text.prefix(40)))' is over the limit of \(Duration.text(limit)) (\(limitName))",
+                                hint: "use a duration of at most \(Duration.text(limit))")
         }
         return nil
     }

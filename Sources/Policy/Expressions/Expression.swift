@@ -17,6 +17,23 @@ struct Expression: Sendable {
     var node: Node
     /// Offset of the first character of this node in the expression text (for diagnostics).
     var offset: Int
+    /// Levels of this tree (1 for a leaf). The parser refuses trees higher than
+    /// `InputLimits.maxExpressionDepth`, which bounds every recursion over them: type checking,
+    /// compiling, the compiled closures and deallocation.
+    let height: Int
+
+    init(node: Node, offset: Int) {
+        self.node = node
+        self.offset = offset
+        let below = switch node {
+        case .number, .string, .bool, .null, .reference, .exists: 0
+        case .not(let x), .negate(let x): x.height
+        case .binary(_, let l, let r): max(l.height, r.height)
+        case .membership(let l, let items, _): items.reduce(l.height) { max($0, $1.height) }
+        case .list(let items): items.reduce(0) { max($0, $1.height) }
+        }
+        height = below + 1
+    }
 }
 
 enum BinaryOperator: String, Sendable {

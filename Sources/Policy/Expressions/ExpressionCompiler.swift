@@ -10,6 +10,10 @@ struct ExpressionScope {
 /// Type-checks expressions against the JSON Schemas at load time and compiles them into
 /// closures specialised by static type (numbers as `Double` with NaN for missing, predicates as
 /// `Bool`), so evaluation does no dynamic dispatch on types and no dictionary lookups.
+///
+/// Every pass here recurses over the tree, and the compiled closures call each other as deep
+/// as the tree is high: all of it is bounded by `ExpressionParser`, which refuses trees higher
+/// than `InputLimits.maxExpressionDepth`.
 struct ExpressionCompiler {
     let scope: ExpressionScope
 

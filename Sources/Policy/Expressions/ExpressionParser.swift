@@ -19,6 +19,11 @@ struct ExpressionParser {
     private var position = 0
 
     static func parse(_ source: String) throws(ExpressionError) -> Expression {
+        let length = source.utf8.count
+        guard length <= InputLimits.maxExpressionLength else {
+            throw ExpressionError(offset: 0, message: "expression is \(length) bytes long, over the limit of \(InputLimits.maxExpressionLength) (InputLimits.maxExpressionLength)",
+                                  hint: "split it into several rules or simpler conditions")
+        }
         var parser = ExpressionParser(text: Array(source.utf8))
         parser.skipSpace()
         let expression = try parser.parseOr()
@@ -30,6 +35,30 @@ struct ExpressionParser {
     }
 
     private init(text: [UInt8]) { self.text = text }
+
+    /// Open parentheses, brackets, `not`s and minus signs around the current position: the
+    /// parser's recursion depth, bounded before it recurses.
+    private var nesting = 0
+
+    private mutating func enter(at offset: Int) throws(ExpressionError) {
+        nesting += 1
+        if nesting > InputLimits.maxExpressionDepth { throw Self.tooDeep(at: offset) }
+    }
+
+    private mutating func leave() { nesting -= 1 }
+
+    /// A node, refused when its tree grows higher than the limit (long operator chains nest
+    /// without recursing in the parser, but every later pass recurses over them).
+    private static func make(_ node: Expression.Node, offset: Int) throws(ExpressionError) -> Expression {
+        let expression = Expression(node: node, offset: offset)
+        if expression.height > InputLimits.maxExpressionDepth { throw Self.tooDeep(at: offset) }
+        return expression
+    }
+
+    private static func tooDeep(at offset: Int) -> ExpressionError {
+        ExpressionError(offset: offset, message: "expression nested deeper than \(InputLimits.maxExpressionDepth) levels (InputLimits.maxExpressionDepth)",
+                        hint: "split it into several rules or simpler conditions; each parenthesis, 'not', and operator in a chain counts one level")
+    }
 
     private var rest: String { String(decoding: text[position...].prefix(12), as: UTF8.self) }
 
@@ -69,7 +98,7 @@ struct ExpressionParser {
         while true {
             let at = position
             guard keyword("or") else { return left }
-            left = Expression(node: .binary(.or, left, try parseAnd()), offset: at)
+            left = try Self.make(.binary(.or, left, try parseAnd()), offset: at)
         }
     }
 
@@ -78,14 +107,18 @@ struct ExpressionParser {
         while true {
             let at = position
             guard keyword("and") else { return left }
-            left = Expression(node: .binary(.and, left, try parseNot()), offset: at)
+            left = try Self.make(.binary(.and, left, try parseNot()), offset: at)
         }
     }
 
     private mutating func parseNot() throws(ExpressionError) -> Expression {
         skipSpace()
         let at = position
-        if keyword("not") { return Expression(node: .not(try parseNot()), offset: at) }
+        if keyword("not") {
+            try enter(at: at)
+            defer { leave() }
+            return try Self.make(.not(try parseNot()), offset: at)
+        }
         return try parseComparison()
     }
 
@@ -94,7 +127,7 @@ struct ExpressionParser {
         skipSpace()
         let at = position
         for op in [BinaryOperator.equal, .notEqual, .lessOrEqual, .greaterOrEqual, .less, .greater] where symbol(op.rawValue) {
-            return Expression(node: .binary(op, left, try parseSum()), offset: at)
+            return try Self.make(.binary(op, left, try parseSum()), offset: at)
         }
         if symbol("=") { throw ExpressionError(offset: at, message: "'=' is not an operator", hint: "use '==' to compare") }
         let saved = position
@@ -104,7 +137,7 @@ struct ExpressionParser {
             let listAt = position
             let list = try parsePrimary()
             guard case .list(let items) = list.node else { throw ExpressionError(offset: listAt, message: "'in' needs a list", hint: "write e.g. payload.state in [\"down\", \"fault\"]") }
-            return Expression(node: .membership(left, items, negated: negated), offset: at)
+            return try Self.make(.membership(left, items, negated: negated), offset: at)
         }
         position = saved
         return left
@@ -115,8 +148,8 @@ struct ExpressionParser {
         while true {
             skipSpace()
             let at = position
-            if symbol("+") { left = Expression(node: .binary(.add, left, try parseProduct()), offset: at) }
-            else if symbol("-") { left = Expression(node: .binary(.subtract, left, try parseProduct()), offset: at) }
+            if symbol("+") { left = try Self.make(.binary(.add, left, try parseProduct()), offset: at) }
+            else if symbol("-") { left = try Self.make(.binary(.subtract, left, try parseProduct()), offset: at) }
             else { return left }
         }
     }
@@ -126,9 +159,9 @@ struct ExpressionParser {
         while true {
             skipSpace()
             let at = position
-            if symbol("*") { left = Expression(node: .binary(.multiply, left, try parseUnary()), offset: at) }
-            else if symbol("/") { left = Expression(node: .binary(.divide, left, try parseUnary()), offset: at) }
-            else if symbol("%") { left = Expression(node: .binary(.remainder, left, try parseUnary()), offset: at) }
+            if symbol("*") { left = try Self.make(.binary(.multiply, left, try parseUnary()), offset: at) }
+            else if symbol("/") { left = try Self.make(.binary(.divide, left, try parseUnary()), offset: at) }
+            else if symbol("%") { left = try Self.make(.binary(.remainder, left, try parseUnary()), offset: at) }
             else { return left }
         }
     }
@@ -136,7 +169,11 @@ struct ExpressionParser {
     private mutating func parseUnary() throws(ExpressionError) -> Expression {
         skipSpace()
         let at = position
-        if symbol("-") { return Expression(node: .negate(try parseUnary()), offset: at) }
+        if symbol("-") {
+            try enter(at: at)
+            defer { leave() }
+            return try Self.make(.negate(try parseUnary()), offset: at)
+        }
         return try parsePrimary()
     }
 
@@ -152,7 +189,7 @@ struct ExpressionParser {
             let literal = String(decoding: text[position..<end], as: UTF8.self)
             guard let value = Double(literal) else { throw ExpressionError(offset: at, message: "invalid number '\(literal)'") }
             position = end
-            return Expression(node: .number(value), offset: at)
+            return try Self.make(.number(value), offset: at)
         }
         if b == UInt8(ascii: "\"") || b == UInt8(ascii: "'") {
             position += 1
@@ -164,26 +201,30 @@ struct ExpressionParser {
             }
             guard position < text.count else { throw ExpressionError(offset: at, message: "unterminated string literal", hint: "close it with \(Character(Unicode.Scalar(b)))") }
             position += 1
-            return Expression(node: .string(String(decoding: bytes, as: UTF8.self)), offset: at)
+            return try Self.make(.string(String(decoding: bytes, as: UTF8.self)), offset: at)
         }
         if symbol("(") {
+            try enter(at: at)
+            defer { leave() }
             let inner = try parseOr()
             guard symbol(")") else { throw ExpressionError(offset: position, message: "expected ')'", hint: "parentheses must balance") }
             return inner
         }
         if symbol("[") {
+            try enter(at: at)
+            defer { leave() }
             var items: [Expression] = []
             if !symbol("]") {
                 repeat { items.append(try parseOr()) } while symbol(",")
                 guard symbol("]") else { throw ExpressionError(offset: position, message: "expected ']' or ','") }
             }
-            return Expression(node: .list(items), offset: at)
+            return try Self.make(.list(items), offset: at)
         }
         guard let word = peekWord() else { throw ExpressionError(offset: at, message: "unexpected '\(rest)'", hint: "expected a number, a string in quotes, true/false/null, a list or a name like payload.value") }
         switch word {
-        case "true": position += 4; return Expression(node: .bool(true), offset: at)
-        case "false": position += 5; return Expression(node: .bool(false), offset: at)
-        case "null": position += 4; return Expression(node: .null, offset: at)
+        case "true": position += 4; return try Self.make(.bool(true), offset: at)
+        case "false": position += 5; return try Self.make(.bool(false), offset: at)
+        case "null": position += 4; return try Self.make(.null, offset: at)
         case "exists":
             position += 6
             guard symbol("(") else { throw ExpressionError(offset: position, message: "expected '(' after exists", hint: "write exists(payload.field)") }
@@ -191,11 +232,11 @@ struct ExpressionParser {
             let refAt = position
             let reference = try parseReference()
             guard symbol(")") else { throw ExpressionError(offset: position, message: "expected ')'") }
-            return Expression(node: .exists(reference), offset: refAt)
+            return try Self.make(.exists(reference), offset: refAt)
         case "and", "or", "not", "in":
             throw ExpressionError(offset: at, message: "'\(word)' needs an operand before it", hint: "check for a missing comparison")
         default:
-            return Expression(node: .reference(try parseReference()), offset: at)
+            return try Self.make(.reference(try parseReference()), offset: at)
         }
     }
 

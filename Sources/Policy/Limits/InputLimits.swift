@@ -38,21 +38,33 @@ public struct InputLimits: Sendable, Equatable {
 
     /// Largest file in a Topics directory (catalog, policy, a schema). 4 MiB.
     public static let maxTopicsFileBytes = 4 << 20
-    /// Deepest nesting of an expression (parentheses, `not`, operators). 64.
+    /// Deepest nesting of an expression (parentheses, `not`, operators). 64. Bounds the parser's,
+    /// the type checker's and the compiled closures' recursion alike.
     public static let maxExpressionDepth = 64
     /// Longest expression text. 4,096 characters.
     public static let maxExpressionLength = 4096
     /// YAML aliases (`*name`) in one Topics file. 0: anchors and aliases are refused, so a
     /// file cannot expand exponentially ("billion laughs").
     public static let maxYAMLAliases = 0
+    /// Deepest nesting of mappings and lists in a Topics YAML file. 32 (the shipped files need 10).
+    public static let maxYAMLDepth = 32
+    /// Most values (scalars, lists, mappings) in one Topics YAML file. 50,000 (the shipped
+    /// catalog has about 1,500). A 4 MiB flow list would otherwise build ~2 million nodes.
+    public static let maxYAMLNodes = 50_000
     /// Longest duration in a policy (`over:`, `lateness:`, cool-downs). 30 days.
     public static let maxDurationMs: Int64 = 30 * 24 * 3600 * 1000
+    /// Longest topic `retention:` in the catalog. 3,650 days (ten years).
+    public static let maxRetentionMs: Int64 = 3650 * 24 * 3600 * 1000
     /// Largest count window (`last:`). 10,000 events.
     public static let maxCountWindow = 10_000
     /// Longest schema `pattern`. 256 characters; nested quantifiers are refused outright.
     public static let maxSchemaPatternLength = 256
-    /// Longest string a schema `pattern` is matched against; a longer one fails the schema. 4 KiB.
-    public static let maxPatternSubjectBytes = 4 * 1024
+    /// Longest string a schema `pattern` is matched against; a longer one fails the schema. 1 KiB:
+    /// even `\d+$` is quadratic in an unanchored search (0.76 s at 4 KiB on the shared CI cores,
+    /// about 50 ms at 1 KiB).
+    public static let maxPatternSubjectBytes = 1024
+    /// Most values in one schema `enum`. 1,024 (checked one by one for every event).
+    public static let maxSchemaEnumValues = 1024
 
     // MARK: Admin API and replays (fixed; exceeding one answers 400 with the bound)
 

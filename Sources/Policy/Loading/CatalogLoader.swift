@@ -13,11 +13,21 @@ struct CatalogLoader {
     static let grantKeys = ["name", "sources", "types"]
     static let topicKeys = ["name", "description", "lane", "role", "owner", "key", "partitions", "replicationFactor", "cleanup", "retention", "contractVersion", "events"]
     static let eventKeys = ["type", "schema", "description"]
+    /// Objectives feed alert thresholds: a p99 above an hour or a lag above a billion records
+    /// is a typo, and the bounds keep derived arithmetic far from overflow.
+    static let p99LatencyRange = 1...3_600_000
+    static let maxLagRange = 1...1_000_000_000
 
     func load() -> Catalog? {
         let file = displayPrefix + "catalog.yaml"
-        guard let text = try? String(contentsOf: directory.appendingPathComponent("catalog.yaml"), encoding: .utf8) else {
+        let text: String
+        switch TopicsFile.text(directory.appendingPathComponent("catalog.yaml")) {
+        case .success(let t): text = t
+        case .failure(.missing):
             sink.error(file, 1, 1, "catalog.yaml not found", hint: "create it (see Topics/README.md) or pass --topics DIR pointing at a Topics directory")
+            return nil
+        case .failure(let error):
+            TopicsFile.report(error, file: file, sink: sink)
             return nil
         }
         let yaml = YAMLDocument(file: file, text: text, sink: sink)
@@ -31,7 +41,7 @@ struct CatalogLoader {
             laneLocations[name] = m.location(of: "name")
             var objectives = Lane.Objectives(p99LatencyMs: 1000, maxLag: 100_000)
             if let o = yaml.mapping(m["objectives"], allowed: Self.objectiveKeys, what: "objectives") {
-                objectives = .init(p99LatencyMs: o.int("p99LatencyMs") ?? 1000, maxLag: o.int("maxLag") ?? 100_000)
+                objectives = .init(p99LatencyMs: o.int("p99LatencyMs", range: Self.p99LatencyRange) ?? 1000, maxLag: o.int("maxLag", range: Self.maxLagRange) ?? 100_000)
             } else if !m.has("objectives") {
                 sink.error(m.location, "lane '\(name)' is missing 'objectives'", hint: "add objectives: { p99LatencyMs: 250, maxLag: 100000 } (alert rules use them)")
             }
@@ -61,20 +71,24 @@ struct CatalogLoader {
             }
             let cleanup = m.choice("cleanup", CleanupPolicy.self) ?? .delete
             let retention = m.string("retention", required: cleanup == .delete, hint: "add e.g. 'retention: 7d' (delete topics need a retention)")
-            var retentionMs: Int64?
-            if let retention {
-                retentionMs = Duration.milliseconds(retention)
-                if retentionMs == nil { sink.error(m.location(of: "retention"), "invalid retention '\(retention)'", hint: "use a duration like 12h, 7d or 30d") }
-            }
+            let retentionMs = retention == nil ? nil
+                : m.duration("retention", limit: InputLimits.maxRetentionMs, limitName: "InputLimits.maxRetentionMs", example: "7d")
             var events: [TopicEvent] = []
             for e in yaml.sequence(m["events"], what: "events") {
                 guard let em = yaml.mapping(e, allowed: Self.eventKeys, what: "a topic event"), let type = em.string("type"),
                       let schemaPath = em.string("schema") else { continue }
                 var schema: JSONSchema?
-                if FileManager.default.fileExists(atPath: directory.appendingPathComponent(schemaPath).path) {
-                    schema = JSONSchemaCompiler.load(url: directory.appendingPathComponent(schemaPath), displayPath: displayPrefix + schemaPath, sink: sink)
-                } else {
+                switch TopicsFile.resolve(schemaPath, in: directory) {
+                case .success(let url):
+                    schema = JSONSchemaCompiler.load(url: url, displayPath: displayPrefix + schemaPath, sink: sink)
+                case .failure(.missing):
                     sink.error(em.location(of: "schema"), "undefined schema '\(schemaPath)'", hint: "create \(displayPrefix)\(schemaPath) or fix the path (relative to the Topics directory)")
+                case .failure(.outside):
+                    sink.error(em.location(of: "schema"), "schema path '\(schemaPath)' leaves the Topics directory",
+                               hint: "schemas live inside the Topics directory; write a relative path such as schemas/\(schemaPath.split(separator: "/").last.map(String.init) ?? "name.json")")
+                case .failure(.linksOutside):
+                    sink.error(em.location(of: "schema"), "schema path '\(schemaPath)' is a symbolic link that leads out of the Topics directory",
+                               hint: "copy the schema into the Topics directory instead of linking to it")
                 }
                 events.append(TopicEvent(type: type, schemaFile: schemaPath, schema: schema ?? .anything, description: em.string("description", required: false), typeBytes: Array(type.utf8)))
             }

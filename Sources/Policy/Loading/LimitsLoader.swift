@@ -31,14 +31,10 @@ enum LimitsLoader {
                                 hint: "write e.g. 1e15 (the default): JSON numbers of larger magnitude are dead-lettered with reason 'parse'")
             }
         }
-        if let text = m.string("maxClockSkew", required: false) {
-            if let ms = Duration.milliseconds(text), (0...InputLimits.maxDurationMs).contains(ms) {
-                limits.maxClockSkewMs = ms
-            } else {
-                yaml.sink.error(m.location(of: "maxClockSkew"), "'maxClockSkew' must be a duration from 0s to 30d, got '\(text)'",
-                                hint: "write e.g. 5m (the default), 30s or 1h: events further ahead of the router's clock do not move windows")
-            }
-        }
+        // Events further ahead of the router's clock than this do not move windows.
+        limits.maxClockSkewMs = m.duration(
+            "maxClockSkew", required: false, limit: InputLimits.maxDurationMs, limitName: "maxDurationMs", example: "5m")
+            ?? limits.maxClockSkewMs
         return limits
     }
 }

@@ -106,22 +106,20 @@ struct PolicyLoader {
         var window: WindowSpec?
         if let w = windowMapping {
             let over = w.string("over", required: false)
-            let last = w.int("last", required: false, range: 1...100_000)
+            let last = w.int("last", required: false, range: 1...InputLimits.maxCountWindow, limitName: "InputLimits.maxCountWindow")
             var kind: WindowKind?
             switch (over, last) {
-            case (let over?, nil):
-                if let duration = Duration.milliseconds(over), duration > 0 {
-                    let latenessText = w.string("lateness", required: false) ?? "0s"
-                    let lateness = Duration.milliseconds(latenessText)
-                    if lateness == nil { sink.error(w.location(of: "lateness"), "invalid lateness '\(latenessText)'", hint: "use a duration like 30s or 2m") }
-                    kind = .time(durationMs: duration, latenessMs: lateness ?? 0)
-                } else {
-                    sink.error(w.location(of: "over"), "invalid window duration '\(over)'", hint: "use a duration like 30s, 5m or 1h")
+            case (_?, nil):
+                if let duration = w.duration("over", limit: InputLimits.maxDurationMs, limitName: "InputLimits.maxDurationMs", example: "5m") {
+                    if duration == 0 { sink.error(w.location(of: "over"), "window duration must be longer than 0", hint: "use a duration like 30s, 5m or 1h") }
+                    let lateness = w.has("lateness") ? w.duration("lateness", limit: InputLimits.maxDurationMs, limitName: "InputLimits.maxDurationMs", example: "30s") : 0
+                    if duration > 0 { kind = .time(durationMs: duration, latenessMs: lateness ?? 0) }
                 }
             case (nil, let last?):
                 if w.has("lateness") { sink.error(w.location(of: "lateness"), "'lateness' applies to time windows ('over:') only", hint: "remove it; count windows ('last:') use arrival order") }
                 kind = .count(size: last)
-            case (nil, nil): sink.error(w.location, "window needs 'over: <duration>' or 'last: <count>'", hint: "e.g. over: 5m, or last: 10 for \"N of the last 10\"")
+            case (nil, nil) where !w.has("over") && !w.has("last"): sink.error(w.location, "window needs 'over: <duration>' or 'last: <count>'", hint: "e.g. over: 5m, or last: 10 for \"N of the last 10\"")
+            case (nil, nil): break  // already reported as invalid
             default: sink.error(w.location, "window has both 'over' and 'last'", hint: "choose a time window (over) or a count window (last)")
             }
             let value = compile(w["value"], "window.value", expect: .number).map { compiler().number($0) }

@@ -19,10 +19,10 @@ public enum TopicsDirectory {
         let policyFile = prefix + policyURL.lastPathComponent
         var loaded: (version: String, description: String?, rules: [CompiledRule])?
         if let catalog {
-            if let text = try? String(contentsOf: policyURL, encoding: .utf8) {
-                loaded = PolicyLoader(catalog: catalog, file: policyFile, sink: sink).load(text: text)
-            } else {
-                sink.error(policyFile, 1, 1, "policy file not found", hint: "create \(policyFile) (see Topics/README.md)")
+            switch TopicsFile.text(policyURL) {
+            case .success(let text): loaded = PolicyLoader(catalog: catalog, file: policyFile, sink: sink).load(text: text)
+            case .failure(.missing): sink.error(policyFile, 1, 1, "policy file not found", hint: "create \(policyFile) (see Topics/README.md)")
+            case .failure(let error): TopicsFile.report(error, file: policyFile, sink: sink)
             }
         }
         guard sink.isEmpty, let catalog, let loaded else { throw PolicyLoadError(diagnostics: sink.diagnostics) }

@@ -111,12 +111,16 @@ public final class JSONSchema: Sendable {
             }
             if let pattern {
                 let text = tape.string(node)
+                // ICU backtracks without a time limit; a bounded subject bounds the cost (see PatternSafety).
+                if text.utf8.count > InputLimits.maxPatternSubjectBytes {
+                    return Violation(pointer: "", message: "string of \(text.utf8.count) bytes is longer than the \(InputLimits.maxPatternSubjectBytes) bytes a pattern is matched against (InputLimits.maxPatternSubjectBytes)")
+                }
                 if pattern.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) == nil {
                     return Violation(pointer: "", message: "string does not match pattern \(pattern.pattern)")
                 }
             }
             if let enumStrings, !enumStrings.contains(where: { tape.stringEquals(node, $0) }) {
-                return Violation(pointer: "", message: "'\(tape.string(node))' is not one of \(enumValues!.map(\.jsonString).joined(separator: ", "))")
+                return Violation(pointer: "", message: "'\(tape.string(node))' is not one of \((enumValues ?? []).map(\.jsonString).joined(separator: ", "))")
             }
         case .number:
             let n = tape.number(node)
@@ -171,7 +175,7 @@ public final class JSONSchema: Sendable {
             key = tape.next(value)
         }
         if seen & requiredMask != requiredMask {
-            let missing = properties.enumerated().first { $0.offset < 64 && $0.element.required && seen & (1 << UInt64($0.offset)) == 0 }!
+            guard let missing = properties.enumerated().first(where: { $0.offset < 64 && $0.element.required && seen & (1 << UInt64($0.offset)) == 0 }) else { return nil }
             return Violation(pointer: "/" + missing.element.name, message: "required property '\(missing.element.name)' is missing")
         }
         return nil

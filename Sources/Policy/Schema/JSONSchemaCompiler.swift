@@ -10,18 +10,27 @@ struct JSONSchemaCompiler {
     static let keywords = ["type", "required", "properties", "additionalProperties", "enum", "const", "minimum", "maximum",
                            "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength", "pattern", "items", "minItems",
                            "maxItems", "format", "$schema", "$id", "title", "description", "examples"]
+    /// `minLength` ... `maxItems`: no event can be longer than `maxEventBytes` anyway.
+    static let countRange = 0...(1 << 30)
 
     /// Loads `url` and compiles it; nil (with diagnostics) when it cannot be used.
     static func load(url: URL, displayPath: String, sink: DiagnosticSink) -> JSONSchema? {
-        guard let data = try? Data(contentsOf: url) else {
+        let data: [UInt8]
+        switch TopicsFile.bytes(url) {
+        case .success(let bytes): data = bytes
+        case .failure(.missing):
             sink.error(displayPath, 1, 1, "schema file not found", hint: "create it or fix the 'schema:' path in catalog.yaml (paths are relative to the Topics directory)")
             return nil
+        case .failure(let error):
+            TopicsFile.report(error, file: displayPath, sink: sink)
+            return nil
         }
+        // The parser bounds nesting (64 levels), and with it every recursion below.
         let document: JSONDocument
         do {
-            document = try JSONDocument(parsing: Array(data))
+            document = try JSONDocument(parsing: data)
         } catch {
-            let (line, column) = JSONText.lineColumn(in: Array(data), offset: error.offset)
+            let (line, column) = JSONText.lineColumn(in: data, offset: error.offset)
             sink.error(displayPath, line, column, "invalid JSON: \(error.message)", hint: "schemas are JSON files; check commas, quotes and brackets here")
             return nil
         }
@@ -44,6 +53,7 @@ struct JSONSchemaCompiler {
         var additional: JSONSchema?? = nil
         var enumValues: [JSONValue]?
         var numbers: [String: Double] = [:]
+        var counts: [String: Int] = [:]
         var pattern: NSRegularExpression?
         var items: JSONSchema?
         var description: String?
@@ -85,13 +95,29 @@ struct JSONSchemaCompiler {
                 }
             case "enum":
                 guard case .array(let list) = value else { error(valueNode, "'enum' must be a list"); continue }
+                guard list.count <= InputLimits.maxSchemaEnumValues else {
+                    error(valueNode, "'enum' lists \(list.count) values, over the limit of \(InputLimits.maxSchemaEnumValues) (InputLimits.maxSchemaEnumValues)",
+                          hint: "use a pattern or a looser type; every event is compared with each value"); continue
+                }
                 enumValues = list
             case "const": enumValues = [value]
-            case "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength", "minItems", "maxItems":
-                guard let n = value.numberValue else { error(valueNode, "'\(key)' must be a number"); continue }
+            case "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum":
+                guard let n = value.numberValue, n.isFinite else { error(valueNode, "'\(key)' must be a finite number"); continue }
                 numbers[key] = n
+            case "minLength", "maxLength", "minItems", "maxItems":
+                // Counts become Int: refuse fractions and huge values instead of trapping on them.
+                guard let n = value.numberValue, let count = Int(exactly: n), Self.countRange.contains(count) else {
+                    error(valueNode, "'\(key)' must be a whole number in \(Self.countRange.lowerBound)...\(Self.countRange.upperBound)"); continue
+                }
+                counts[key] = count
             case "pattern":
-                guard let text = value.stringValue, let regex = try? NSRegularExpression(pattern: text) else {
+                guard let text = value.stringValue else { error(valueNode, "'pattern' must be a string"); continue }
+                if let problem = PatternSafety.problem(in: text) {
+                    error(valueNode, "'pattern' refused: \(problem)",
+                          hint: "patterns must match in linear time: no nested or adjacent overlapping repetitions, no backreferences or lookaround (see Topics/README.md)")
+                    continue
+                }
+                guard let regex = try? NSRegularExpression(pattern: text) else {
                     error(valueNode, "'pattern' must be a valid regular expression"); continue
                 }
                 pattern = regex
@@ -115,9 +141,9 @@ struct JSONSchemaCompiler {
         }
         return JSONSchema(types: types, properties: compiled + undeclared, additional: additional, enumValues: enumValues,
                           minimum: numbers["minimum"], maximum: numbers["maximum"], exclusiveMinimum: numbers["exclusiveMinimum"],
-                          exclusiveMaximum: numbers["exclusiveMaximum"], minLength: numbers["minLength"].map { Int($0) },
-                          maxLength: numbers["maxLength"].map { Int($0) }, minItems: numbers["minItems"].map { Int($0) },
-                          maxItems: numbers["maxItems"].map { Int($0) }, pattern: pattern, items: items, description: description,
+                          exclusiveMaximum: numbers["exclusiveMaximum"], minLength: counts["minLength"],
+                          maxLength: counts["maxLength"], minItems: counts["minItems"],
+                          maxItems: counts["maxItems"], pattern: pattern, items: items, description: description,
                           source: document.value(node))
     }
 }
