@@ -6,7 +6,7 @@ import Policy
 /// then reloaded the way `POST /v1/policy` does (`PolicyHolder.reload`, the same loader as
 /// `policy check`). The first byte chooses the file: policy.yaml, catalog.yaml, then each
 /// schema in name order (modulo the count); the rest is its content. A policy that loads runs
-/// simulator traffic (with poison events) and renders its contract docs; one that does not
+/// simulator traffic (with poison events) and renders its Markdown contract docs; one that does not
 /// renders its diagnostics.
 public enum TopicsHarness {
     /// The copy, made once per process and restored after every input.
@@ -28,8 +28,9 @@ public enum TopicsHarness {
         return ["policy.yaml", "catalog.yaml"] + schemas.filter { $0.hasSuffix(".json") }.sorted().map { "schemas/" + $0 }
     }()
 
-    static let originals: [String: Data] = Dictionary(uniqueKeysWithValues: files.map { name in
-        (name, (try? Data(contentsOf: DefaultTopics.url.appendingPathComponent(name))) ?? Data())
+    /// Bytes, not `Data`: LeakSanitizer takes a global dictionary of `Data` for a leak.
+    static let originals: [String: [UInt8]] = Dictionary(uniqueKeysWithValues: files.map { name in
+        (name, (try? Data(contentsOf: DefaultTopics.url.appendingPathComponent(name))).map(Array.init) ?? [])
     })
 
     static let holder = PolicyHolder(DefaultTopics.policy)
@@ -53,7 +54,7 @@ public enum TopicsHarness {
         let (name, content) = split(bytes)
         let url = directory.appendingPathComponent(name)
         write(content, to: url)
-        defer { write(originals[name] ?? Data(), to: url) }
+        defer { write(Data(originals[name] ?? []), to: url) }
         let result = holder.reload(from: directory)
         switch result {
         case .success(let policy):
@@ -77,8 +78,9 @@ public enum TopicsHarness {
             }
         }
         _ = engine.explain(traffic[traffic.count - 1], correlation: table)
+        // Markdown only: the AsyncAPI document is Yams serialising our own values, and took a
+        // quarter of the time per input.
         _ = ContractDocs.markdown(policy)
-        _ = try? ContractDocs.asyncAPI(policy)
     }
 
     static func write(_ content: Data, to url: URL) {
