@@ -18,8 +18,9 @@ import Testing
         }
     }
 
-    static func input(_ target: String, _ name: String) -> [UInt8] {
-        (try? Data(contentsOf: fuzz.appendingPathComponent("Regressions").appendingPathComponent(target).appendingPathComponent(name))).map(Array.init) ?? []
+    /// One saved input by name (nil when the file is missing).
+    static func input(_ target: String, _ name: String) -> [UInt8]? {
+        (try? Data(contentsOf: fuzz.appendingPathComponent("Regressions").appendingPathComponent(target).appendingPathComponent(name))).map(Array.init)
     }
 
     // MARK: Every saved input
@@ -30,6 +31,30 @@ import Testing
         for (_, bytes) in Self.inputs("Regressions", "fuzz-recorded") { RecordedHarness.run(bytes) }
         for (_, bytes) in Self.inputs("Regressions", "fuzz-topics") { TopicsHarness.run(bytes) }
     }
+
+    // MARK: Findings (see Fuzz/lsan-suppressions.txt for the two LeakSanitizer reports)
+
+    /// The fuzzer's first finding on fuzz-envelope: LeakSanitizer reported the payload templates
+    /// of the default policy as leaked on the very first input. They are reachable (a tagged
+    /// enum pointer LSan does not follow); the input itself is an unknown, empty topic.
+    @Test func emptyEnvelopeInputIsAPolicyDeadLetter() throws {
+        let bytes = try #require(Self.input("fuzz-envelope", "empty-input-lsan-template-pointers"))
+        #expect(bytes.isEmpty)
+        let decisions = EnvelopeHarness.run(bytes)
+        #expect(decisions.count == 1)
+        #expect(decisions.first?.outcome.deadLetterReason == .policy)
+        #expect(decisions.first?.outcome.deadLetterMessage == "topic '' is not in the catalog")
+    }
+
+    /// fuzz-recorded's first finding: Foundation's `Data(contentsOf:)` leaks 4 KiB on an empty
+    /// file (Swift 6.3.1). Not ours to fix; an empty recorded file must still read as no events.
+    @Test func emptyRecordedFileReadsAsNoEvents() throws {
+        let bytes = try #require(Self.input("fuzz-recorded", "empty-file-foundation-leak"))
+        #expect(bytes.isEmpty)
+        #expect(try RecordedHarness.run(bytes).get().isEmpty)
+    }
+
+    // MARK: Seeds
 
     @Test func envelopeSeedsReachEveryOutcome() {
         let seeds = Self.inputs("Corpus", "fuzz-envelope")
