@@ -10,6 +10,8 @@ let package = Package(
         .library(name: "Policy", targets: ["Policy"]),
         .library(name: "Ledger", targets: ["Ledger"]),
         .library(name: "PlantSimulation", targets: ["PlantSimulation"]),
+        // For the libFuzzer package in Fuzz/ only.
+        .library(name: "FuzzHarness", targets: ["FuzzHarness"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -61,6 +63,13 @@ let package = Package(
         .target(
             name: "PlantSimulation",
             dependencies: ["Policy"]
+        ),
+        // What the libFuzzer targets (Fuzz/Package.swift) do with their input bytes; here so the
+        // regression tests replay each crash through the same code without the fuzzer.
+        .target(
+            name: "FuzzHarness",
+            dependencies: ["Policy", "PlantSimulation"],
+            path: "Fuzz/Harness"
         ),
         // Lanes, output envelopes, dead letters, correlation and audit: policy decisions
         // turned into governed Kafka traffic.
@@ -195,6 +204,7 @@ let package = Package(
             dependencies: [
                 "Policy",
                 "PlantSimulation",
+                "FuzzHarness",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
