@@ -38,10 +38,11 @@ struct BoundedShutdownTests {
         await router.stop()
         let took = ContinuousClock.now - started
         // Lanes stop in parallel; each may use its drain time, then at most a second to leave its
-        // group and a moment to close its producer. The margin is for the whole suite running in
-        // parallel on two cores (measured up to 5.9 s there, 2.2 s alone); before the stop was
-        // bounded this took forever.
-        #expect(took < .milliseconds(drain) + .seconds(6), "stop took \(took)")
+        // group and a moment to close its producer: 2.2 s measured alone. The margin is for the
+        // whole suite running in parallel on two cores, where thread scheduling stretches it
+        // (5.9 s and 9.2 s measured). Before the stop was bounded it never finished: every
+        // blocked transaction call alone took librdkafka's 30 s.
+        #expect(took < .milliseconds(drain) + .seconds(12), "stop took \(took)")
 
         // Nothing lost: the confirmations were never committed, so the next router routes them.
         try testbed.cluster.setBrokerUp(1)

@@ -40,7 +40,7 @@ struct ConfigurationInputTests {
         ("lanes: { telemetry: { maxBatch: 0 } }", "maxBatch must be within 1…10000, got 0"),
         ("lanes: { telemetry: { maxInFlight: -5 } }", "maxInFlight must be within 1…1000000, got -5"),
         ("lanes: { telemetry: { retryBackoffMs: 9223372036854775807 } }", "retryBackoffMs must be within 1…600000"),
-        ("admin: { port: 70000 }", "port must be within 1…65535, got 70000"),
+        ("admin: { port: 70000 }", "port must be within 0…65535, got 70000"),
     ])
     func badValuesAreRefusedWithAHint(line: String, expected: String) {
         let text = line.hasPrefix("clusterr") ? line : "cluster: { bootstrapServers: localhost:9092 }\n" + line

@@ -42,7 +42,7 @@ public struct RouterConfiguration: Sendable, Decodable {
             try StrictKeys.check(decoder, allowed: ["host", "port", "tokensFile"])
             let container = try decoder.container(keyedBy: CodingKeys.self)
             host = try container.decodeIfPresent(String.self, forKey: .host) ?? "127.0.0.1"
-            port = try StrictKeys.int(container, .port, default: 8080, in: 1...65_535)
+            port = try StrictKeys.int(container, .port, default: 8080, in: 0...65_535)  // 0: any free port
             tokensFile = try container.decodeIfPresent(String.self, forKey: .tokensFile)
         }
 
