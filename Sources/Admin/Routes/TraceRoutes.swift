@@ -22,7 +22,7 @@ struct TraceRoutes {
         routes.viewer.get("trace/{id}") { request, context in
             try request.checkQuery(allowed: ["limit", "after", "since", "until", "type", "outcome"])
             let id = try context.parameters.require("id")
-            let query = try Self.query(id: id, request.uri.queryParameters)
+            let query = try Self.query(id: id, request)
             let page = try await ledger.trailPage(query)
             let filtered = query.since != nil || query.until != nil || query.type != nil || query.outcome != nil
             if page.records.isEmpty, query.after == nil, !filtered {
@@ -33,7 +33,8 @@ struct TraceRoutes {
     }
 
     /// The trail query the parameters ask for; a bad one is a 400 that says how to fix it.
-    static func query(id: String, _ parameters: Parameters) throws -> TrailQuery {
+    static func query(id: String, _ request: Request) throws -> TrailQuery {
+        let parameters = request.uri.queryParameters
         func time(_ name: String) throws -> Date? {
             guard let text = parameters.get(name) else { return nil }
             guard let date = try? Date(text, strategy: .iso8601) ?? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) else {
@@ -41,13 +42,7 @@ struct TraceRoutes {
             }
             return date
         }
-        var limit = defaultLimit
-        if let text = parameters.get("limit") {
-            guard let value = Int(text), InputLimits.listLimit.contains(value) else {
-                throw HTTPError(.badRequest, message: "limit '\(text)' is outside \(InputLimits.listLimit.lowerBound)…\(InputLimits.listLimit.upperBound) (InputLimits.listLimit); read longer trails a page at a time with ?after=<next>")
-            }
-            limit = value
-        }
+        let limit = try request.boundedInt("limit", in: InputLimits.listLimit, limitName: "InputLimits.listLimit", default: defaultLimit)
         var outcome: AuditOutcome?
         if let text = parameters.get("outcome") {
             guard let value = AuditOutcome(rawValue: text) else {
