@@ -2,9 +2,9 @@ import Foundation
 
 /// Reads files of a Topics directory with the bounds every Topics file gets: a regular file,
 /// at most `InputLimits.maxTopicsFileBytes`, and (for paths the catalog names) inside the
-/// Topics directory.
-enum TopicsFile {
-    enum ReadError: Error, Equatable {
+/// Topics directory. Public for the router configuration, which gets the same read bounds.
+public enum TopicsFile {
+    public enum ReadError: Error, Equatable {
         case missing
         case notARegularFile
         case tooLarge(bytes: Int)
@@ -13,7 +13,7 @@ enum TopicsFile {
 
     /// The bytes of `url`, refusing anything that is not a regular file of at most
     /// `maxTopicsFileBytes` (a FIFO would block the loader, /dev/zero would never end).
-    static func bytes(_ url: URL) -> Result<[UInt8], ReadError> {
+    public static func bytes(_ url: URL) -> Result<[UInt8], ReadError> {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path) else { return .failure(.missing) }
         guard attributes[.type] as? FileAttributeType == .typeRegular else { return .failure(.notARegularFile) }
         if let size = (attributes[.size] as? NSNumber)?.intValue, size > InputLimits.maxTopicsFileBytes { return .failure(.tooLarge(bytes: size)) }
@@ -26,7 +26,7 @@ enum TopicsFile {
     }
 
     /// The text of `url` (UTF-8).
-    static func text(_ url: URL) -> Result<String, ReadError> {
+    public static func text(_ url: URL) -> Result<String, ReadError> {
         bytes(url).flatMap { bytes in
             guard let text = String(validating: bytes, as: UTF8.self) else { return .failure(.notUTF8) }
             return .success(text)

@@ -77,12 +77,15 @@ public struct RouterConfiguration: Sendable, Decodable {
     /// Loads and checks a configuration file; errors say what is wrong and how to fix it.
     public static func load(path: String) throws -> RouterConfiguration {
         let url = URL(fileURLWithPath: path)
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-        guard size <= InputLimits.maxTopicsFileBytes else {
-            throw RouterConfigurationError(path: path, message: "the file is \(size) bytes, over the limit of \(InputLimits.maxTopicsFileBytes) bytes (maxTopicsFileBytes)")
-        }
-        guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+        let text: String
+        switch TopicsFile.text(url) {
+        case .success(let read): text = read
+        case .failure(.missing), .failure(.notARegularFile):
             throw RouterConfigurationError(path: path, message: "cannot read the file; pass an existing YAML file to --config")
+        case .failure(.tooLarge(let bytes)):
+            throw RouterConfigurationError(path: path, message: "the file is \(bytes) bytes, over the limit of \(InputLimits.maxTopicsFileBytes) bytes (maxTopicsFileBytes)")
+        case .failure(.notUTF8):
+            throw RouterConfigurationError(path: path, message: "the file is not valid UTF-8; save it as UTF-8")
         }
         // Anchors, aliases and runaway nesting are refused before Yams expands anything.
         if let problem = YAMLPreflight.check(text).first {
