@@ -31,6 +31,10 @@ ROOT = os.path.dirname(HERE)
 OUT = os.path.join(HERE, "out")
 PY = sys.executable
 PLANTROUTER = os.path.join(ROOT, ".build", "release", "plantrouter")
+BENCH = os.path.join(ROOT, ".build", "release", "plantrouter-bench")
+# What the router's output producers compress with (ProducerConfiguration, catalog `compression`):
+# the pipes and the Python router compress the same way, so every contender writes like for like.
+PEER_COMPRESSION = os.environ.get("BENCH_PEER_COMPRESSION", "lz4")
 LIBDIR = os.path.join(OUT, "lib")  # holds librdkafka.so.1 -> the confluent-kafka wheel's copy
 PORT = int(os.environ.get("BENCH_PORT", "19092"))
 BOOTSTRAP = f"127.0.0.1:{PORT}"
@@ -204,18 +208,21 @@ def router_config(tag, properties=None):
 
 def contender_cmd(name, tag, properties=None):
     if name == "pipe":
-        return [PY, "peers/raw_pipe.py", BOOTSTRAP, tag, FETCH_WAIT_MS], None
+        return [PY, "peers/raw_pipe.py", BOOTSTRAP, tag, FETCH_WAIT_MS, PEER_COMPRESSION], None
+    if name == "native-pipe":
+        return [BENCH, "pipe", "--bootstrap", BOOTSTRAP, "--group", tag, "--fetch-wait-ms", FETCH_WAIT_MS,
+                "--compression", PEER_COMPRESSION, *SOURCES], env_rd()
     if name == "plantrouter":
         return [PLANTROUTER, "run", "--config", router_config(tag, properties)], env_rd()
     if name == "python-confluent":
-        return [PY, "peers/confluent_router.py", BOOTSTRAP, tag, FETCH_WAIT_MS], None
+        return [PY, "peers/confluent_router.py", BOOTSTRAP, tag, FETCH_WAIT_MS, PEER_COMPRESSION], None
     if name == "python-quixstreams":
         return [PY, "peers/quix_router.py", BOOTSTRAP, tag, FETCH_WAIT_MS], None
     raise ValueError(name)
 
 
 def expected_for(name, count, exp):
-    return {"bench.pipe": count} if name == "pipe" else exp
+    return {"bench.pipe": count} if name in PIPES else exp
 
 
 def run_throughput(name, run, count, exp, timeout):
@@ -368,7 +375,7 @@ def run_latency(name, run, count, rate):
     # the total may differ only by those fires' fan-out.
     windowed = {"erp.production.exceptions", "tms.shipment.replans", "qms.inspection.requests", "maintenance.work.requests", "analytics.telemetry"}
     rest_ok = all(obs.counts.get(t, 0) == n for t, n in exp.items() if t not in windowed)
-    ok = exact or (name != "pipe" and rest_ok and abs(obs.total() - sum(exp.values())) <= 4 * 8)
+    ok = exact or (name not in PIPES and rest_ok and abs(obs.total() - sum(exp.values())) <= 4 * 8)
     res = {"contender": name, "run": run, "rate": rate, "events": count, "verified": ok, "verified_exact": exact, "counts": obs.counts,
            "p50_ms": pct(lat, 0.5), "p99_ms": pct(lat, 0.99), "samples": len(lat)}
     log(f"latency {name} run {run}: verified={ok} p50={res['p50_ms']} p99={res['p99_ms']} n={len(lat)}")
@@ -378,6 +385,7 @@ def run_latency(name, run, count, rate):
 
 
 EXPECTED_LIVE = {}
+PIPES = ("pipe", "native-pipe")
 
 
 def run_isolation(run, count, rate, flood):

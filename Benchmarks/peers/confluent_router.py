@@ -11,6 +11,7 @@ from plantpolicy import Router, SOURCE_TOPICS, load_workorders
 
 bootstrap, group = sys.argv[1], sys.argv[2]
 FETCH_WAIT_MS = int(sys.argv[3]) if len(sys.argv) > 3 else 500  # see Benchmarks/README.md
+COMPRESSION = sys.argv[4] if len(sys.argv) > 4 else "none"  # the router's output compression, like for like
 router = Router()
 common = {"bootstrap.servers": bootstrap}
 
@@ -18,7 +19,7 @@ load_workorders(router, bootstrap, group)
 
 consumer = Consumer({**common, "group.id": group, "auto.offset.reset": "earliest", "session.timeout.ms": 6000, "fetch.wait.max.ms": FETCH_WAIT_MS,
                      "enable.auto.commit": True, "enable.auto.offset.store": False})
-producer = Producer({**common, "linger.ms": 5, "enable.idempotence": True})
+producer = Producer({**common, "linger.ms": 5, "enable.idempotence": True, "compression.codec": COMPRESSION})
 consumer.subscribe(SOURCE_TOPICS)
 running = True
 

@@ -10,6 +10,7 @@ struct BenchCommand: AsyncParsableCommand {
             PolicyBenchmark.self,
             LedgerBenchmark.self,
             RouterBenchmark.self,
+            NativePipe.self,
         ]
     )
 }
