@@ -22,8 +22,7 @@ public struct DecodedEvent: Sendable {
     public let payloadNode: Int
 
     private func text(_ index: Int16) -> String? {
-        guard index >= 0, let value = headers[Int(index)].value else { return nil }
-        return String(decoding: value, as: UTF8.self)
+        bytes(index).map { String(decoding: $0, as: UTF8.self) }
     }
 
     public var id: String { text(attributes.id) ?? "" }
@@ -34,6 +33,16 @@ public struct DecodedEvent: Sendable {
     public var time: String? { text(attributes.time) }
     public var contentType: String? { text(attributes.contentType) }
     public var traceparent: String? { text(attributes.traceparent) }
+
+    // The same attributes as received, for passing on: the header buffers are shared, not copied.
+    public var idBytes: [UInt8]? { bytes(attributes.id) }
+    public var timeBytes: [UInt8]? { bytes(attributes.time) }
+    public var subjectBytes: [UInt8]? { bytes(attributes.subject) }
+    public var traceparentBytes: [UInt8]? { bytes(attributes.traceparent) }
+
+    private func bytes(_ index: Int16) -> [UInt8]? {
+        index >= 0 ? headers[Int(index)].value : nil
+    }
 
     /// Calls `body` with the raw bytes of (type, source) without copying them.
     @inline(__always) func withTypeAndSource<R>(_ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>) -> R) -> R {

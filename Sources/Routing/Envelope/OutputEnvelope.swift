@@ -19,31 +19,33 @@ final class OutputEnvelope {
 
     /// `traceparent` is the router's span for the source event (see `TraceParent.child`), made
     /// once per event so every output of a fan-out belongs to the same trace and span.
-    func record(for emission: Emission, decision: Decision, traceparent: [UInt8], replayCount: Int) -> (record: ProducerRecord, idempotencyKey: String) {
+    ///
+    /// Per output this allocates the key and the header array; every other value is shared: the
+    /// source event's own header buffers (id, time, subject) and the encoded constants.
+    func record(for emission: Emission, decision: Decision, traceparent: [UInt8], replayCount: Int) -> (record: ProducerRecord, idempotencyKey: [UInt8]) {
         let event = decision.event
-        let sourceEventID = event?.id ?? ""
+        let sourceEventID = event?.idBytes ?? []
         let ruleID = decision.ruleID ?? ""
-        let key = IdempotencyKey.make(sourceEventID: sourceEventID, ruleID: ruleID, targetTopic: emission.topic)
-        let keyBytes = Array(key.utf8)
+        let key = IdempotencyKey.bytes(sourceEventID: sourceEventID, ruleID: ruleID, targetTopic: emission.topic)
         var headers: [KafkaHeader] = []
-        headers.reserveCapacity(15)
+        headers.reserveCapacity(14)
         headers += [
             KafkaHeader(name: HeaderNames.specVersion, value: specVersion),
             // The output's id is its idempotency key, so a redelivered output is recognisably the same event.
-            KafkaHeader(name: HeaderNames.id, value: keyBytes),
+            KafkaHeader(name: HeaderNames.id, value: key),
             KafkaHeader(name: HeaderNames.source, value: source),
             KafkaHeader(name: HeaderNames.type, value: bytes(of: emission.eventType)),
             KafkaHeader(name: HeaderNames.contentType, value: contentType),
             KafkaHeader(name: HeaderNames.traceparent, value: traceparent),
             KafkaHeader(name: HeaderNames.policyVersion, value: bytes(of: decision.policyVersion)),
             KafkaHeader(name: HeaderNames.ruleID, value: bytes(of: ruleID)),
-            KafkaHeader(name: HeaderNames.idempotencyKey, value: keyBytes),
-            KafkaHeader(name: HeaderNames.sourceEventID, string: sourceEventID),
+            KafkaHeader(name: HeaderNames.idempotencyKey, value: key),
+            KafkaHeader(name: HeaderNames.sourceEventID, value: sourceEventID),
         ]
-        if let time = event?.time { headers.append(KafkaHeader(name: HeaderNames.time, string: time)) }
-        if let subject = event?.subject { headers.append(KafkaHeader(name: HeaderNames.subject, string: subject)) }
+        if let time = event?.timeBytes { headers.append(KafkaHeader(name: HeaderNames.time, value: time)) }
+        if let subject = event?.subjectBytes { headers.append(KafkaHeader(name: HeaderNames.subject, value: subject)) }
         if let correlationID = emission.correlationID {
-            headers.append(KafkaHeader(name: HeaderNames.correlationID, string: correlationID))
+            headers.append(KafkaHeader(name: HeaderNames.correlationID, value: bytes(of: correlationID)))
         }
         if replayCount > 0 { headers.append(KafkaHeader(name: HeaderNames.replayCount, string: String(replayCount))) }
         return (ProducerRecord(topic: emission.topic, key: emission.key, value: emission.payload, headers: headers), key)

@@ -35,10 +35,10 @@ public final class EventPreparer {
         switch decision.outcome {
         case .workflow, .analytics:
             // One span per source event: a fan-out's outputs share its trace.
-            let traceparent = Array(TraceParent.child(of: decision.event?.traceparent, using: &spanIDs).utf8)
+            let traceparent = TraceParent.child(of: decision.event?.traceparentBytes, using: &spanIDs)
             for emission in decision.emissions(for: raw) {
                 let (output, key) = envelope.record(for: emission, decision: decision, traceparent: traceparent, replayCount: replayCount)
-                outputs.append(.init(record: output, idempotencyKey: key, isDeadLetter: false))
+                outputs.append(.init(record: output, idempotencyKeyBytes: key, isDeadLetter: false))
             }
         case .drop:
             break
@@ -58,7 +58,7 @@ public final class EventPreparer {
             attempts: attempts, firstFailedAt: firstFailedAt)
         return .init(
             record: letter.record(original: record, lane: lane.name, topic: lane.deadLetterTopic),
-            idempotencyKey: Self.deadLetterKey(record), isDeadLetter: true)
+            idempotencyKeyBytes: Array(Self.deadLetterKey(record).utf8), isDeadLetter: true)
     }
 
     private func audit(_ record: ConsumerRecord, _ decision: Decision, _ outputs: [PreparedEvent.Output]) -> AuditRecord? {

@@ -9,8 +9,11 @@ public struct PreparedEvent {
     public struct Output {
         public var record: ProducerRecord
         /// Deterministic per (source event, rule, target); dead letters use their source position.
-        public var idempotencyKey: String
+        /// Kept as the header bytes: most outputs are never audited, so never need the `String`.
+        public var idempotencyKeyBytes: [UInt8]
         public var isDeadLetter: Bool
+
+        public var idempotencyKey: String { String(decoding: idempotencyKeyBytes, as: UTF8.self) }
 
         /// Workflow outputs and dead letters go to the idempotency ledger and the
         /// audit trail; analytics copies do not.
