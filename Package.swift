@@ -21,7 +21,6 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
-        .package(url: "https://github.com/swift-otel/swift-w3c-trace-context", from: "1.0.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
@@ -47,10 +46,7 @@ let package = Package(
             name: "Policy",
             dependencies: [
                 .product(name: "Yams", package: "Yams"),
-            ],
-            // The engine's per-event state lives in final classes owned by one lane thread; the
-            // runtime exclusivity checks on their properties cost ~4% of evaluation time.
-            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
+            ]
         ),
         // SQLite state of one instance: audit trail, correlation, idempotency, replay jobs.
         .target(
@@ -83,7 +79,6 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
