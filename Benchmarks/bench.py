@@ -62,6 +62,14 @@ def catalog():
         return yaml.safe_load(f)
 
 
+def lane_sources(lane):
+    return [t["name"] for t in catalog()["topics"] if t.get("role") == "source" and t.get("lane") == lane]
+
+
+def lane_settings(lane):
+    return next((l for l in catalog()["lanes"] if l["name"] == lane), {})
+
+
 def output_topics():
     return [t["name"] for t in catalog()["topics"] if t.get("role") in ("workflow", "analytics", "dead-letter")] + ["bench.pipe"]
 
@@ -190,6 +198,9 @@ def decode_recorded(ev):
 
 # ---- contenders --------------------------------------------------------------------------------
 def router_config(tag, properties=None):
+    # BENCH_ROUTER_PROPERTIES="name=value,name=value" adds librdkafka properties (experiments).
+    extra = dict(kv.split("=", 1) for kv in os.environ.get("BENCH_ROUTER_PROPERTIES", "").split(",") if "=" in kv)
+    properties = {**extra, **(properties or {})}
     d = tempfile.mkdtemp(prefix="plantrouter-", dir=OUT)
     cfg = {
         "cluster": {"bootstrapServers": BOOTSTRAP, "properties": {"session.timeout.ms": "6000", "fetch.wait.max.ms": FETCH_WAIT_MS, **(properties or {})}},
@@ -297,7 +308,7 @@ class Observer:
                 if topic in self.sources:
                     cid = h.get("ce_id", b"").decode()
                     if cid.startswith(self.prefix):
-                        self.sent[cid] = m.timestamp()[1]
+                        self.sent[cid] = (m.timestamp()[1], topic)
                 else:
                     # the raw pipe copies the source headers: its ce_id is the source's
                     sid = (h.get("source-event-id") or h.get("ce_id") or b"").decode()
@@ -311,14 +322,15 @@ class Observer:
     def total(self):
         return sum(self.counts.values())
 
-    def latencies(self, topics=None):
+    def latencies(self, topics=None, source_topics=None):
+        """Latencies of outputs (to `topics`, if given) of source events from `source_topics`."""
         out = []
         for topic, sid, now in self.recv:
             if topics and topic not in topics:
                 continue
-            ts = self.sent.get(sid)
-            if ts is not None:
-                out.append(now - ts)
+            sent = self.sent.get(sid)
+            if sent is not None and (not source_topics or sent[1] in source_topics):
+                out.append(now - sent[0])
         return out
 
 
@@ -377,7 +389,12 @@ def run_latency(name, run, count, rate):
     rest_ok = all(obs.counts.get(t, 0) == n for t, n in exp.items() if t not in windowed)
     ok = exact or (name not in PIPES and rest_ok and abs(obs.total() - sum(exp.values())) <= 4 * 8)
     res = {"contender": name, "run": run, "rate": rate, "events": count, "verified": ok, "verified_exact": exact, "counts": obs.counts,
-           "p50_ms": pct(lat, 0.5), "p99_ms": pct(lat, 0.99), "samples": len(lat)}
+           "p50_ms": pct(lat, 0.5), "p99_ms": pct(lat, 0.99), "samples": len(lat), "lanes": {}}
+    # Per lane: the outputs of the lane's source events (for the pipes, the copies of them).
+    for lane in catalog()["lanes"]:
+        lane_lat = obs.latencies(source_topics=lane_sources(lane["name"]))
+        if lane_lat:
+            res["lanes"][lane["name"]] = {"p50_ms": pct(lane_lat, 0.5), "p99_ms": pct(lane_lat, 0.99), "samples": len(lane_lat)}
     log(f"latency {name} run {run}: verified={ok} p50={res['p50_ms']} p99={res['p99_ms']} n={len(lat)}")
     if not ok:
         log("  got", obs.counts, "\n  want", exp)
@@ -434,10 +451,10 @@ def main():
     ap.add_argument("--events", type=int, default=1_000_000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--latency-events", type=int, default=100_000)
-    ap.add_argument("--rate", type=int, default=10_000)
+    ap.add_argument("--rate", type=int, default=5_000)
     ap.add_argument("--isolation-events", type=int, default=20_000)
     ap.add_argument("--isolation-rate", type=int, default=1_000)
-    ap.add_argument("--contenders", default="pipe,plantrouter,python-confluent,python-quixstreams")
+    ap.add_argument("--contenders", default="native-pipe,pipe,plantrouter,python-confluent,python-quixstreams")
     ap.add_argument("--phases", default="throughput,latency,isolation")
     ap.add_argument("--timeout", type=int, default=1800)
     a = ap.parse_args()

@@ -8,9 +8,11 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-NAMES = {"pipe": "raw pipe (confluent-kafka, no processing)", "plantrouter": "PlantRouter",
+NAMES = {"native-pipe": "native pipe (librdkafka from Swift, no processing)",
+         "pipe": "raw pipe (Python, confluent-kafka, no processing)", "plantrouter": "PlantRouter",
          "python-confluent": "Python router (confluent-kafka)", "python-quixstreams": "Python router (quixstreams)"}
 PEERS = ["python-confluent", "python-quixstreams"]
+LANES = ["telemetry", "production"]
 
 
 def med(xs):
@@ -63,6 +65,15 @@ def machine():
     return f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB RAM, {platform.platform()}"
 
 
+def cpu_us(x):
+    """CPU microseconds per source event of one throughput run (whole process, start to last output)."""
+    return x["cpu_seconds"] / x["events"] * 1e6 if x.get("cpu_seconds") and x.get("events") else None
+
+
+def ratio(a, b):
+    return a / b if a and b else None
+
+
 def main():
     r = json.load(open(os.path.join(HERE, "out", "results.json")))
     a = r["args"]
@@ -76,12 +87,15 @@ def main():
         okl = [x for x in lt if x.get("verified")]
         rows[name] = {
             "eps": med([x.get("events_per_s") for x in okt]), "rss": med([x.get("peak_rss_mb") for x in okt]),
-            "cpu": med([x.get("cpu_seconds") for x in okt]), "p50": med([x.get("p50_ms") for x in okl]),
+            "cpu_us": med([cpu_us(x) for x in okt]), "p50": med([x.get("p50_ms") for x in okl]),
             "p99": med([x.get("p99_ms") for x in okl]), "tp_runs": f"{len(okt)}/{len(tp)}", "lt_runs": f"{len(okl)}/{len(lt)}",
             "eps_runs": [round(x["events_per_s"]) for x in okt if x.get("events_per_s")],
+            "cpu_runs": [round(cpu_us(x), 1) for x in okt if cpu_us(x)],
+            "lanes": {lane: med([x.get("lanes", {}).get(lane, {}).get("p99_ms") for x in okl]) for lane in LANES},
             "lt_exact": sum(1 for x in lt if x.get("verified_exact", x.get("verified"))),
         }
-    pipe = rows.get("pipe", {}).get("eps")
+    native = rows.get("native-pipe", {})
+    pipe = rows.get("pipe", {})
     best_peer = max([rows[p]["eps"] for p in PEERS if p in rows and rows[p]["eps"]] or [0]) or None
     lines = ["# Benchmark results", "",
              f"- Date: {r.get('started')} → {r.get('finished')} (UTC)",
@@ -89,18 +103,23 @@ def main():
              "- Versions: " + ", ".join(f"{k} {v}" for k, v in versions().items()),
              f"- Workload: `plantrouter simulate` (seed 42), {a['events']:,} plant events per throughput run "
              f"(95% telemetry), {a['runs']} runs per contender; latency: {a['latency_events']:,} events produced at "
-             f"{a['rate']:,} events/s; broker: tansu, memory storage, 127.0.0.1, all contenders and the load generator on the same 2 cores.",
-             f"- Command: `bash Benchmarks/run.sh --events {a['events']} --runs {a['runs']} --latency-events {a['latency_events']} --isolation-events {a['isolation_events']} --isolation-rate {a['isolation_rate']}`",
-             "", "Medians over verified runs (a throughput run counts only when every target topic received exactly the expected number of records; for live latency runs see the notes below).", "",
-             "| Contender | events/s | × raw pipe | × best Python peer | p50 ms @10k/s | p99 ms @10k/s | peak RSS MB | CPU s (throughput run) | verified runs (thr / lat, lat exact) |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+             f"{a['rate']:,} events/s; broker: tansu, memory storage, 127.0.0.1, all contenders and the load generator on the same 2 cores. "
+             "Every contender's producer compresses with lz4, as the router's do.",
+             f"- Command: `bash Benchmarks/run.sh --events {a['events']} --runs {a['runs']} --latency-events {a['latency_events']} --rate {a['rate']} "
+             f"--phases {','.join(a.get('phases', 'throughput,latency,isolation').split(','))} --contenders {a.get('contenders', '')}`",
+             "", "Medians over verified runs (a throughput run counts only when every target topic received exactly the expected number "
+             "of records). CPU µs/event: the process's user+system CPU from start to its last expected output, over the source events.", "",
+             "| Contender | CPU µs/event | × native pipe CPU | × Python pipe CPU | events/s | × native pipe | × Python pipe | × best Python router | peak RSS MB | p99 ms telemetry lane | p99 ms production lane | verified runs (thr / lat) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for name, x in rows.items():
-        rp = x["eps"] / pipe if (x["eps"] and pipe) else None
-        rb = x["eps"] / best_peer if (x["eps"] and best_peer) else None
-        lines.append(f"| {NAMES[name]} | {fmt(x['eps'])} | {fmt(rp, 2)} | {fmt(rb, 2)} | {fmt(x['p50'], 1)} | {fmt(x['p99'], 1)} | "
-                     f"{fmt(x['rss'])} | {fmt(x['cpu'], 1)} | {x['tp_runs']} / {x['lt_runs']}, {x['lt_exact']} |")
+        lines.append(f"| {NAMES[name]} | {fmt(x['cpu_us'], 1)} | {fmt(ratio(x['cpu_us'], native.get('cpu_us')), 2)} | "
+                     f"{fmt(ratio(x['cpu_us'], pipe.get('cpu_us')), 2)} | {fmt(x['eps'])} | {fmt(ratio(x['eps'], native.get('eps')), 2)} | "
+                     f"{fmt(ratio(x['eps'], pipe.get('eps')), 2)} | {fmt(ratio(x['eps'], best_peer), 2)} | {fmt(x['rss'])} | "
+                     f"{fmt(x['lanes']['telemetry'], 1)} | {fmt(x['lanes']['production'], 1)} | {x['tp_runs']} / {x['lt_runs']} |")
     lines.append("")
     lines.append("Per-run throughput (events/s): " + "; ".join(f"{n}: {x['eps_runs']}" for n, x in rows.items()))
+    lines.append("")
+    lines.append("Per-run CPU µs/event: " + "; ".join(f"{n}: {x['cpu_runs']}" for n, x in rows.items()))
     iso = r.get("isolation", [])
     base = med([x["p99_ms"] for x in iso if not x["flood"]])
     flood = med([x["p99_ms"] for x in iso if x["flood"]])
@@ -113,36 +132,26 @@ def main():
             lines.append(f"| {'flood' if x['flood'] else 'baseline'} #{x['run']} | {fmt(x['p50_ms'], 1)} | {fmt(x['p99_ms'], 1)} | {x['samples']} |")
         lines.append(f"\nMedian p99: baseline {fmt(base, 1)} ms, under flood {fmt(flood, 1)} ms "
                      f"(ratio {fmt(flood / base if base and flood else None, 2)}).")
-    pr = dict(rows.get("plantrouter", {}))
-    big_path = os.path.join(HERE, "out", "results-1m.json")
-    rss_note = ""
-    if os.path.exists(big_path) and pr.get("rss") is not None:
-        for x in json.load(open(big_path))["throughput"]:
-            if x["contender"] == "plantrouter" and x.get("peak_rss_mb") and x["peak_rss_mb"] > pr["rss"]:
-                rss_note = f" ({fmt(pr['rss'])} MB at {a['events']:,} events)"
-                pr["rss"] = x["peak_rss_mb"]
+    pr = rows.get("plantrouter", {})
+    peer = rows.get("python-confluent", {})
     targets = [
-        ("throughput ≥ 50% of raw pipe", pr.get("eps") and pipe and pr["eps"] >= 0.5 * pipe, f"{fmt(pr.get('eps') / pipe if pr.get('eps') and pipe else None, 2)}×"),
-        ("throughput ≥ 5× best Python peer", pr.get("eps") and best_peer and pr["eps"] >= 5 * best_peer, f"{fmt(pr.get('eps') / best_peer if pr.get('eps') and best_peer else None, 2)}×"),
-        ("p99 ≤ 20 ms at 10k events/s", pr.get("p99") is not None and pr["p99"] <= 20, f"{fmt(pr.get('p99'), 1)} ms"),
-        ("peak RSS ≤ 200 MB", pr.get("rss") is not None and pr["rss"] <= 200, f"{fmt(pr.get('rss'))} MB (largest run){rss_note}"),
-        ("order-lane p99 under flood ≤ 1.5× baseline", base and flood and flood <= 1.5 * base, f"{fmt(flood / base if base and flood else None, 2)}×"),
+        ("CPU per routed event ≤ 1.5× the Python pipe's", ratio(pr.get("cpu_us"), pipe.get("cpu_us")), 1.5, "≤"),
+        ("CPU per routed event ≤ 1.5× the native pipe's", ratio(pr.get("cpu_us"), native.get("cpu_us")), 1.5, "≤"),
+        ("throughput ≥ 0.8× the Python pipe", ratio(pr.get("eps"), pipe.get("eps")), 0.8, "≥"),
+        ("throughput ≥ 0.8× the native pipe", ratio(pr.get("eps"), native.get("eps")), 0.8, "≥"),
+        ("throughput ≥ 1.4× the Python router", ratio(pr.get("eps"), peer.get("eps")), 1.4, "≥"),
+        ("peak RSS ≤ 120 MB", pr.get("rss"), 120, "≤"),
     ]
-    lines += ["", "## Targets (issue 6)", "", "| Target | Measured | Met |", "|---|---|---|"]
-    for t, ok, val in targets:
-        lines.append(f"| {t} | {val} | {'yes' if ok else 'NO'} |")
-    big_path = os.path.join(HERE, "out", "results-1m.json")
-    if os.path.exists(big_path):
-        big = json.load(open(big_path))
-        bt = {x["contender"]: x for x in big["throughput"]}
-        bpipe = bt.get("pipe", {}).get("events_per_s")
-        bpeer = max([bt[p].get("events_per_s") or 0 for p in PEERS if p in bt] or [0]) or None
-        lines += ["", f"## One run at {big['args']['events']:,} events (throughput only, {big['started']})", "",
-                  "| Contender | verified | events/s | × raw pipe | × best Python peer | peak RSS MB | CPU s |", "|---|---|---:|---:|---:|---:|---:|"]
-        for name, x in bt.items():
-            e = x.get("events_per_s")
-            lines.append(f"| {NAMES[name]} | {'yes' if x['verified'] else 'NO'} | {fmt(e)} | {fmt(e / bpipe if e and bpipe else None, 2)} | "
-                         f"{fmt(e / bpeer if e and bpeer else None, 2)} | {fmt(x.get('peak_rss_mb'))} | {fmt(x.get('cpu_seconds'), 1)} |")
+    lines += ["", "## Targets (issue 14)", "", "| Target | Measured | Met |", "|---|---:|---|"]
+    for label, value, bound, op in targets:
+        met = value is not None and (value <= bound if op == "≤" else value >= bound)
+        unit = " MB" if "RSS" in label else "×"
+        lines.append(f"| {label} | {fmt(value, 2 if unit == '×' else 0)}{unit if value is not None else ''} | {'yes' if met else 'NO'} |")
+    if pr.get("lanes"):
+        lines.append(f"| p99 end to end at {a['rate']:,} events/s: telemetry lane (at least once) | {fmt(pr['lanes']['telemetry'], 1)} ms "
+                     f"(pipe {fmt(pipe.get('lanes', {}).get('telemetry'), 1)} ms) | reported |")
+        lines.append(f"| p99 end to end at {a['rate']:,} events/s: production lane (one transaction per poll batch) | "
+                     f"{fmt(pr['lanes']['production'], 1)} ms (pipe {fmt(pipe.get('lanes', {}).get('production'), 1)} ms) | reported |")
     notes = os.path.join(HERE, "NOTES.md")
     if os.path.exists(notes):
         lines += ["", open(notes).read().strip()]
@@ -155,8 +164,8 @@ def main():
     names = list(rows)
     labels = [NAMES[n].split(" (")[0] + ("\n(" + NAMES[n].split(" (")[1] if " (" in NAMES[n] else "") for n in names]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
-    ax1.bar(labels, [rows[n]["eps"] or 0 for n in names], color=["#888", "#d62", "#37a", "#3a7"][:len(names)])
-    ax1.set_title(f"Throughput, events/s (median, {a['events']:,} events)")
+    ax1.bar(labels, [rows[n]["cpu_us"] or 0 for n in names], color=["#555", "#888", "#d62", "#37a", "#3a7"][:len(names)])
+    ax1.set_title(f"CPU µs per event (median, {a['events']:,} events; lower is better)")
     ax1.tick_params(axis="x", labelsize=8)
     x = range(len(names))
     ax2.bar([i - 0.2 for i in x], [rows[n]["p50"] or 0 for n in names], 0.4, label="p50")
