@@ -98,3 +98,34 @@ struct ProducerConsumerRoundTripTests {
         }
     }
 }
+
+@Suite("Compression per topic")
+struct TopicCompressionTests {
+    @Test func eachTopicIsProducedWithItsOwnCodec() async throws {
+        let test = try TestCluster(topics: [TopicSpec(name: "zipped", partitions: 1), TopicSpec(name: "plain", partitions: 1)])
+        var configuration = test.producerConfiguration()
+        configuration.topicCompression = ["zipped": "gzip", "plain": "none"]
+        let producer = try test.producer(configuration)
+        let value = Array(repeating: UInt8(ascii: "x"), count: 4096)
+        for topic in ["zipped", "plain"] {
+            let report = try await producer.send(ProducerRecord(topic: topic, key: Array(topic.utf8), value: value))
+            #expect(report.error == nil && report.offset == 0, "\(topic): \(report)")
+        }
+        let consumer = try test.consumer()
+        try consumer.assign(["zipped", "plain"].map { TopicPartitionOffset(topic: $0, partition: 0, offset: TopicPartitionOffset.beginning) })
+        let received = try await consume(consumer) { $0.count >= 2 }
+        #expect(Set(received.map(\.topic)) == ["zipped", "plain"])
+        #expect(received.allSatisfy { $0.value == value }, "both codecs round-trip the bytes")
+    }
+
+    @Test func anUnknownCodecFailsWhenTheProducerIsCreated() throws {
+        let test = try TestCluster()
+        var configuration = test.producerConfiguration()
+        configuration.topicCompression = ["zipped": "lz5"]
+        #expect {
+            _ = try test.producer(configuration)
+        } throws: { error in
+            "\(error)".contains("configure topic zipped") && "\(error)".contains("compression.codec=lz5")
+        }
+    }
+}

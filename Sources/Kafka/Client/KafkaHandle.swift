@@ -11,9 +11,16 @@ final class KafkaHandle: @unchecked Sendable {
     let pointer: OpaquePointer
     /// Kept alive as long as librdkafka may call back into it.
     let callbacks: ClientCallbacks
+    /// Topic handles created with settings of their own (`topicProperties`), held for the
+    /// client's life: producing to a topic by name finds these and uses their settings.
+    private let configuredTopics: [OpaquePointer]
 
     /// Creates the client; `conf` is consumed whether or not this succeeds.
-    init(kind: rd_kafka_type_t, conf: OpaquePointer, callbacks: ClientCallbacks) throws(KafkaError) {
+    /// `topicProperties` are per-topic librdkafka settings, e.g. `compression.codec`.
+    init(
+        kind: rd_kafka_type_t, conf: OpaquePointer, callbacks: ClientCallbacks,
+        topicProperties: [String: [(String, String)]] = [:]
+    ) throws(KafkaError) {
         callbacks.install(on: conf)
         var errorText = [CChar](repeating: 0, count: 512)
         guard let pointer = rd_kafka_new(kind, conf, &errorText, errorText.count) else {
@@ -21,8 +28,26 @@ final class KafkaHandle: @unchecked Sendable {
             throw KafkaError(
                 operation: "create Kafka client", code: .invalidArgument, message: errorText.cString)
         }
+        var topics: [OpaquePointer] = []
+        for (name, properties) in topicProperties.sorted(by: { $0.key < $1.key }) {
+            let topicConf = rd_kafka_topic_conf_new()
+            for (key, value) in properties where rd_kafka_topic_conf_set(topicConf, key, value, &errorText, errorText.count) != RD_KAFKA_CONF_OK {
+                rd_kafka_topic_conf_destroy(topicConf)
+                topics.forEach { rd_kafka_topic_destroy($0) }
+                rd_kafka_destroy(pointer)
+                throw KafkaError(operation: "configure topic \(name)", code: .invalidArgument, message: "\(key)=\(value): \(errorText.cString)")
+            }
+            // On success librdkafka owns `topicConf`.
+            guard let topic = rd_kafka_topic_new(pointer, name, topicConf) else {
+                topics.forEach { rd_kafka_topic_destroy($0) }
+                rd_kafka_destroy(pointer)
+                throw KafkaError(operation: "configure topic \(name)", code: KafkaErrorCode(rd_kafka_last_error()))
+            }
+            topics.append(topic)
+        }
         self.pointer = pointer
         self.callbacks = callbacks
+        self.configuredTopics = topics
     }
 
     deinit {
@@ -33,6 +58,7 @@ final class KafkaHandle: @unchecked Sendable {
             _ = Unmanaged.passRetained(callbacks)
             return
         }
+        configuredTopics.forEach { rd_kafka_topic_destroy($0) }
         rd_kafka_destroy(pointer)
     }
 

@@ -13,6 +13,8 @@ public struct ProducerConfiguration: Sendable {
     public var maxQueuedMessages = 100_000
     /// `compression.codec`. Default `lz4`.
     public var compression = "lz4"
+    /// `compression.codec` per topic, where it differs from `compression`.
+    public var topicCompression: [String: String] = [:]
 
     public init(client: KafkaConfiguration) { self.client = client }
 
@@ -28,5 +30,9 @@ public struct ProducerConfiguration: Sendable {
         if let transactionalID { properties.append(("transactional.id", transactionalID)) }
         properties += client.properties.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         return properties
+    }
+
+    var nativeTopicProperties: [String: [(String, String)]] {
+        topicCompression.mapValues { [("compression.codec", $0)] }
     }
 }

@@ -39,7 +39,8 @@ public final class Producer: Sendable {
             guard let message else { return }
             ClientCallbacks.from(opaque).onDelivery?(DeliveryReport(message.pointee))
         }
-        let handle = try KafkaHandle(kind: RD_KAFKA_PRODUCER, conf: conf, callbacks: callbacks)
+        let handle = try KafkaHandle(
+            kind: RD_KAFKA_PRODUCER, conf: conf, callbacks: callbacks, topicProperties: configuration.nativeTopicProperties)
         self.handle = handle
         self.pending = pending
         self.pollThread = PollThread(name: "kafka-producer-poll") { _ = rd_kafka_poll(handle.pointer, 100) }

@@ -57,6 +57,13 @@ public enum TopicRole: String, Sendable, CaseIterable {
 
 public enum CleanupPolicy: String, Sendable, CaseIterable { case delete, compact }
 
+/// How the router's producers compress records to a topic (librdkafka `compression.codec`).
+public enum Compression: String, Sendable, CaseIterable {
+    case none, gzip, snappy, lz4, zstd
+    /// Enterprise topics are compressed unless the catalog says otherwise.
+    public static let `default` = Compression.lz4
+}
+
 public struct Topic: Sendable {
     public var name: String
     public var lane: String
@@ -70,6 +77,8 @@ public struct Topic: Sendable {
     /// Retention as written (e.g. "7d"), nil for compacted topics that keep forever.
     public var retention: String?
     public var retentionMs: Int64?
+    /// What the router's producers compress this topic's records with.
+    public var compression: Compression = .default
     public var contractVersion: String
     public var description: String?
     /// Event types this topic carries, each with its JSON Schema.

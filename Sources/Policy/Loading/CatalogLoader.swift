@@ -11,7 +11,7 @@ struct CatalogLoader {
     static let laneKeys = ["name", "description", "transactional", "deadLetter", "objectives", "authority"]
     static let objectiveKeys = ["p99LatencyMs", "maxLag"]
     static let grantKeys = ["name", "sources", "types"]
-    static let topicKeys = ["name", "description", "lane", "role", "owner", "key", "partitions", "replicationFactor", "cleanup", "retention", "contractVersion", "events"]
+    static let topicKeys = ["name", "description", "lane", "role", "owner", "key", "partitions", "replicationFactor", "cleanup", "retention", "compression", "contractVersion", "events"]
     static let eventKeys = ["type", "schema", "description"]
     /// Objectives feed alert thresholds: a p99 above an hour or a lag above a billion records
     /// is a typo, and the bounds keep derived arithmetic far from overflow.
@@ -98,7 +98,9 @@ struct CatalogLoader {
             }
             topics.append(Topic(name: name, lane: lane, role: role, owner: m.string("owner") ?? "", key: m.string("key") ?? "",
                                 partitions: m.int("partitions", range: 1...10_000) ?? 1, replicationFactor: m.int("replicationFactor", range: 1...16) ?? 1,
-                                cleanup: cleanup, retention: retention, retentionMs: retentionMs, contractVersion: m.string("contractVersion") ?? "",
+                                cleanup: cleanup, retention: retention, retentionMs: retentionMs,
+                                compression: m.choice("compression", Compression.self, required: false) ?? .default,
+                                contractVersion: m.string("contractVersion") ?? "",
                                 description: m.string("description", required: false), events: events, location: m.location))
         }
         for lane in lanes {

@@ -43,6 +43,10 @@ public final class LaneRunner: Sendable {
         if producerConfiguration.client.properties["message.max.bytes"] == nil {
             producerConfiguration.client.properties["message.max.bytes"] = "4000000"
         }
+        // Each topic's compression as the catalog names it (read at start: a reload keeps it).
+        for topic in policy.current.catalog.topics where topic.compression.rawValue != producerConfiguration.compression {
+            producerConfiguration.topicCompression[topic.name] = topic.compression.rawValue
+        }
         let inbox = DeliveryInbox()
         let context = LaneContext(
             lane: lane, sources: sources, settings: settings, consumer: consumer,
