@@ -5,7 +5,8 @@ import Kafka
 import Logging
 import Synchronization
 
-/// Produce then consume N messages on a fresh embedded cluster, once through
+/// Produce then consume N messages on a fresh embedded cluster (or a fresh topic of an
+/// external broker, `--bootstrap`), once through
 /// direct librdkafka C calls and once through the `Kafka` module, with the
 /// same topic layout and the same client settings, and print the ratio.
 struct KafkaBenchmark: AsyncParsableCommand {
@@ -38,14 +39,22 @@ struct KafkaBenchmark: AsyncParsableCommand {
     @Option(help: "Which side to run: both, raw or swift (one side alone is for profilers).")
     var side = "both"
 
-    func run() throws {
-        let settings = BenchSettings(
+    @Option(help: "Bootstrap servers of an external broker (Benchmarks/run.sh starts tansu). Default: a fresh embedded cluster per run, whose rates are bounded by the mock broker rather than the client on small machines.")
+    var bootstrap: String?
+
+    @Option(help: "fetch.wait.max.ms for both consumers (tansu answers a waiting fetch only when the wait ends: use 10 there).")
+    var fetchWaitMs: Int?
+
+    func run() async throws {
+        var settings = BenchSettings(
             messages: messages, size: size, partitions: partitions, compression: compression, rawBatchConsume: rawConsume == "batch")
+        if let fetchWaitMs { settings.extraConsumerProperties = [("fetch.wait.max.ms", String(fetchWaitMs))] }
         let perPartition = Double(messages) * Double(size + 30) / Double(partitions)
         if perPartition > 4.5 * 1024 * 1024 {
             print("warning: about \(Int(perPartition / 1024)) KB per partition; the embedded cluster drops batches beyond 5 MB per partition and the consume side will never finish. Add partitions.")
         }
-        print("kafka: \(messages) messages of \(size) bytes, \(partitions) partitions on \(brokers) embedded brokers, "
+        let where_ = bootstrap.map { "the broker at \($0)" } ?? "\(brokers) embedded brokers"
+        print("kafka: \(messages) messages of \(size) bytes, \(partitions) partitions on \(where_), "
             + "\(runs) runs, librdkafka \(String(cString: rd_kafka_version_str()))")
         let producerSettings: String = settings.sharedProducerProperties.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
         let consumerSettings: String = settings.sharedConsumerProperties.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
@@ -58,11 +67,24 @@ struct KafkaBenchmark: AsyncParsableCommand {
             // Alternate which side goes first, so warm-up favours neither.
             let order: [Bool] = run % 2 == 0 ? [true, false] : [false, true]
             for isRaw in order where side == "both" || (side == "raw") == isRaw {
-                let cluster = try EmbeddedCluster(brokers: brokers, logger: quietLogger)
-                try cluster.createTopic(settings.topic, partitions: partitions, replicationFactor: 1)
+                // A fresh cluster per run, or a fresh topic on the external broker.
+                let client: KafkaConfiguration
+                var cluster: EmbeddedCluster?
+                if let bootstrap {
+                    client = KafkaConfiguration(bootstrapServers: bootstrap)
+                    settings.topic = "bench-kafka-\(UUID().uuidString.prefix(8))"
+                    try await Admin(configuration: client, logger: quietLogger)
+                        .createTopics([TopicSpec(name: settings.topic, partitions: partitions, replicationFactor: 1)], ignoreExisting: false)
+                } else {
+                    let embedded = try EmbeddedCluster(brokers: brokers, logger: quietLogger)
+                    try embedded.createTopic(settings.topic, partitions: partitions, replicationFactor: 1)
+                    client = embedded.configuration
+                    cluster = embedded
+                }
                 let rates = isRaw
-                    ? try RawLibrdkafka.run(settings, bootstrap: cluster.bootstrapServers)
-                    : try SwiftLayer.run(settings, cluster: cluster)
+                    ? try RawLibrdkafka.run(settings, bootstrap: client.bootstrapServers)
+                    : try SwiftLayer.run(settings, client: client)
+                withExtendedLifetime(cluster) {}
                 if isRaw { raw.append(rates) } else { swift.append(rates) }
                 print(String(format: "  run %d %@: produce %9.0f msg/s (%.2f us CPU/msg)  consume %9.0f msg/s (%.2f us CPU/msg, consuming thread %.2f us/msg)",
                              run + 1, isRaw ? "raw  " : "swift", rates.produce, rates.produceCPUMicros,
@@ -128,7 +150,7 @@ struct BenchSettings {
     let partitions: Int32
     let compression: String
     let rawBatchConsume: Bool
-    let topic = "bench"
+    var topic = "bench"
     let lingerMs = 5
     let maxQueued = 100_000
     let deliveryTimeoutMs = 30_000
@@ -161,6 +183,9 @@ struct BenchSettings {
         ]
     }
 
+    /// Set on both sides when the broker needs it (tansu does not answer a waiting fetch early).
+    var extraConsumerProperties: [(String, String)] = []
+
     /// The same 64 keys and one value buffer on both sides.
     var keys: [[UInt8]] { (0..<64).map { Array("asset-\($0)".utf8) } }
     var value: [UInt8] { (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) } }
@@ -185,11 +210,11 @@ func median(_ values: [Double]) -> Double {
 // MARK: - Swift layer
 
 enum SwiftLayer {
-    static func run(_ settings: BenchSettings, cluster: EmbeddedCluster) throws -> Rates {
+    static func run(_ settings: BenchSettings, client: KafkaConfiguration) throws -> Rates {
         let keys = settings.keys
         let value = settings.value
 
-        var configuration = ProducerConfiguration(client: cluster.configuration)
+        var configuration = ProducerConfiguration(client: client)
         configuration.lingerMs = settings.lingerMs
         configuration.maxQueuedMessages = settings.maxQueued
         configuration.deliveryTimeoutMs = settings.deliveryTimeoutMs
@@ -219,8 +244,9 @@ enum SwiftLayer {
         }
         try producer.close()
 
-        var consumerConfiguration = ConsumerConfiguration(client: cluster.configuration, groupID: "bench-swift")
+        var consumerConfiguration = ConsumerConfiguration(client: client, groupID: "bench-swift-\(settings.topic)")
         consumerConfiguration.sessionTimeoutMs = 10_000
+        for (key, value) in settings.extraConsumerProperties { consumerConfiguration.client.properties[key] = value }
         let consumer = try Consumer(configuration: consumerConfiguration, logger: quietLogger)
         let (received, consumeTime, consumeCPU, consumeThread) = try measured { () throws -> Int in
         try consumer.assign((0..<settings.partitions).map {
@@ -311,7 +337,8 @@ enum RawLibrdkafka {
 
         // Consume.
         let consumerConf = try makeConf(
-            [("bootstrap.servers", bootstrap), ("group.id", "bench-raw")] + settings.sharedConsumerProperties)
+            [("bootstrap.servers", bootstrap), ("group.id", "bench-raw-\(settings.topic)")] + settings.sharedConsumerProperties
+                + settings.extraConsumerProperties)
         rd_kafka_conf_set_log_cb(consumerConf) { _, level, _, _ in _ = level }
         let consumer = try makeClient(RD_KAFKA_CONSUMER, consumerConf)
         defer { rd_kafka_destroy(consumer) }

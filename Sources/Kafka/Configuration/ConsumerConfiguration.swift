@@ -33,8 +33,10 @@ public struct ConsumerConfiguration: Sendable {
     /// backlog each would otherwise hold its full prefetch in memory.
     public var prefetchKilobytes = 16_384
     /// `queued.min.messages`: records per partition librdkafka tries to keep prefetched.
-    /// Default 2 000 (librdkafka: 100 000), a few fetches' worth; `prefetchKilobytes` bounds the total.
-    public var prefetchMessagesPerPartition = 2_000
+    /// Default 100 000, librdkafka's own; `prefetchKilobytes` bounds the memory. A few
+    /// fetches' worth (2 000) starved the consumer: it read 0.12× the rate of the same loop
+    /// with this default on tansu (`plantrouter-bench kafka --bootstrap`, Benchmarks/NOTES.md).
+    public var prefetchMessagesPerPartition = 100_000
 
     public init(client: KafkaConfiguration, groupID: String) {
         self.client = client

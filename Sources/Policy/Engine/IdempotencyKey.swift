@@ -8,23 +8,42 @@ public enum IdempotencyKey {
     public static let length = 32
 
     public static func make(sourceEventID: String, ruleID: String, targetTopic: String) -> String {
-        String(decoding: bytes(sourceEventID: sourceEventID.utf8, ruleID: ruleID, targetTopic: targetTopic), as: UTF8.self)
+        String(decoding: bytes(sourceEventID: Array(sourceEventID.utf8), ruleID: ruleID, targetTopic: targetTopic), as: UTF8.self)
     }
 
     /// The key as the header bytes the router sends (the hot path needs no `String`).
-    public static func bytes(sourceEventID: some Sequence<UInt8>, ruleID: String, targetTopic: String) -> [UInt8] {
-        var hash: UInt128 = 0x6c62272e_07bb0142_62b82175_6295c58d
-        let prime: UInt128 = 0x00000000_01000000_00000000_0000013B
-        func mix(_ bytes: some Sequence<UInt8>) {
+    /// Concrete types on purpose: a generic byte sequence is not specialised across modules
+    /// and cost a witness call per byte.
+    public static func bytes(sourceEventID: [UInt8], ruleID: String, targetTopic: String) -> [UInt8] {
+        var hash = FNV()
+        sourceEventID.withUnsafeBufferPointer { hash.mix($0) }
+        hash.separate()
+        hash.mix(ruleID)
+        hash.separate()
+        hash.mix(targetTopic)
+        return hex(hash.value)
+    }
+
+    private struct FNV {
+        private static let prime: UInt128 = 0x00000000_01000000_00000000_0000013B
+        private(set) var value: UInt128 = 0x6c62272e_07bb0142_62b82175_6295c58d
+
+        mutating func mix(_ bytes: UnsafeBufferPointer<UInt8>) {
             for byte in bytes {
-                hash ^= UInt128(byte)
-                hash = hash &* prime
+                value ^= UInt128(byte)
+                value = value &* Self.prime
             }
         }
-        mix(sourceEventID); hash ^= 0x1F; hash = hash &* prime
-        mix(ruleID.utf8); hash ^= 0x1F; hash = hash &* prime
-        mix(targetTopic.utf8)
-        return hex(hash)
+
+        mutating func mix(_ text: String) {
+            var text = text
+            text.withUTF8 { mix($0) }
+        }
+
+        mutating func separate() {
+            value ^= 0x1F
+            value = value &* Self.prime
+        }
     }
 
     /// 32 lowercase hex digits; `String(_:radix:)` plus padding cost more than the hash itself.

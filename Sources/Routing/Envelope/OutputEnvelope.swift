@@ -12,6 +12,7 @@ final class OutputEnvelope {
     private let source: [UInt8]
     /// Event types, rule ids and policy versions repeat on nearly every output; encoded once each.
     private var encoded: [String: [UInt8]] = [:]
+    private var lastEncoded: [(text: String, bytes: [UInt8])?] = Array(repeating: nil, count: TextKind.allCases.count)
 
     init(source: String) {
         self.source = Array(source.utf8)
@@ -34,27 +35,38 @@ final class OutputEnvelope {
             // The output's id is its idempotency key, so a redelivered output is recognisably the same event.
             KafkaHeader(name: HeaderNames.id, value: key),
             KafkaHeader(name: HeaderNames.source, value: source),
-            KafkaHeader(name: HeaderNames.type, value: bytes(of: emission.eventType)),
+            KafkaHeader(name: HeaderNames.type, value: bytes(of: emission.eventType, .eventType)),
             KafkaHeader(name: HeaderNames.contentType, value: contentType),
             KafkaHeader(name: HeaderNames.traceparent, value: traceparent),
-            KafkaHeader(name: HeaderNames.policyVersion, value: bytes(of: decision.policyVersion)),
-            KafkaHeader(name: HeaderNames.ruleID, value: bytes(of: ruleID)),
+            KafkaHeader(name: HeaderNames.policyVersion, value: bytes(of: decision.policyVersion, .policyVersion)),
+            KafkaHeader(name: HeaderNames.ruleID, value: bytes(of: ruleID, .ruleID)),
             KafkaHeader(name: HeaderNames.idempotencyKey, value: key),
             KafkaHeader(name: HeaderNames.sourceEventID, value: sourceEventID),
         ]
         if let time = event?.timeBytes { headers.append(KafkaHeader(name: HeaderNames.time, value: time)) }
         if let subject = event?.subjectBytes { headers.append(KafkaHeader(name: HeaderNames.subject, value: subject)) }
         if let correlationID = emission.correlationID {
-            headers.append(KafkaHeader(name: HeaderNames.correlationID, value: bytes(of: correlationID)))
+            headers.append(KafkaHeader(name: HeaderNames.correlationID, value: bytes(of: correlationID, .correlationID)))
         }
         if replayCount > 0 { headers.append(KafkaHeader(name: HeaderNames.replayCount, string: String(replayCount))) }
         return (ProducerRecord(topic: emission.topic, key: emission.key, value: emission.payload, headers: headers), key)
     }
 
-    private func bytes(of text: String) -> [UInt8] {
-        if let known = encoded[text] { return known }
-        let bytes = Array(text.utf8)
-        if encoded.count < 4096 { encoded[text] = bytes }
+    /// A repeated text's bytes. Consecutive outputs nearly always repeat the previous type, rule
+    /// and version, so the last text of each kind is checked before the table (a `String`
+    /// compare that usually succeeds on identity, not a hash per lookup).
+    private func bytes(of text: String, _ kind: TextKind) -> [UInt8] {
+        if let last = lastEncoded[kind.rawValue], last.text == text { return last.bytes }
+        let bytes: [UInt8]
+        if let known = encoded[text] {
+            bytes = known
+        } else {
+            bytes = Array(text.utf8)
+            if encoded.count < 4096 { encoded[text] = bytes }
+        }
+        lastEncoded[kind.rawValue] = (text, bytes)
         return bytes
     }
+
+    enum TextKind: Int, CaseIterable { case eventType, policyVersion, ruleID, correlationID }
 }
