@@ -455,7 +455,8 @@ def main():
     ap.add_argument("--isolation-events", type=int, default=20_000)
     ap.add_argument("--isolation-rate", type=int, default=1_000)
     ap.add_argument("--contenders", default="native-pipe,pipe,plantrouter,python-confluent,python-quixstreams")
-    ap.add_argument("--phases", default="throughput,latency,isolation")
+    ap.add_argument("--phases", default="throughput,latency,kafka,isolation")
+    ap.add_argument("--kafka-messages", type=int, default=200_000)
     ap.add_argument("--timeout", type=int, default=1800)
     a = ap.parse_args()
     signal.signal(signal.SIGTERM, cleanup)
@@ -481,6 +482,17 @@ def main():
                     results["latency"].append(run_latency(name, run, a.latency_events, a.rate))
                     stop(broker)
                     json.dump(results, open(results_path, "w"), indent=1)
+        if "kafka" in phases:
+            # The Kafka module against raw librdkafka calls, same settings, on tansu (the
+            # embedded cluster's rates are bounded by the mock broker on this machine).
+            broker = start_broker()
+            cmd = [BENCH, "kafka", "--bootstrap", BOOTSTRAP, "--fetch-wait-ms", FETCH_WAIT_MS, "--messages", str(a.kafka_messages),
+                   "--runs", str(a.runs), "--partitions", "6", "--compression", PEER_COMPRESSION]
+            out = subprocess.run(cmd, env=env_rd(), capture_output=True, text=True, timeout=a.timeout)
+            stop(broker)
+            results["kafka"] = {"command": " ".join(cmd[1:]), "output": out.stdout, "returncode": out.returncode}
+            log("kafka module benchmark:\n" + out.stdout[-2000:])
+            json.dump(results, open(results_path, "w"), indent=1)
         if "isolation" in phases:
             for run in range(a.runs):
                 for flood in (False, True):

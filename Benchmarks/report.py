@@ -132,6 +132,15 @@ def main():
             lines.append(f"| {'flood' if x['flood'] else 'baseline'} #{x['run']} | {fmt(x['p50_ms'], 1)} | {fmt(x['p99_ms'], 1)} | {x['samples']} |")
         lines.append(f"\nMedian p99: baseline {fmt(base, 1)} ms, under flood {fmt(flood, 1)} ms "
                      f"(ratio {fmt(flood / base if base and flood else None, 2)}).")
+    kafka = r.get("kafka")
+    if kafka:
+        output = kafka["output"].splitlines()
+        first = next((i for i, line in enumerate(output) if line.startswith("|")), len(output))
+        tables = [line for line in output[first:] if line.startswith("|") or not line.strip()]
+        lines += ["", "## Kafka module against raw librdkafka calls, on tansu", "",
+                  f"`plantrouter-bench {kafka['command']}`: the same produce and consume loops with the same client settings, "
+                  "once through direct librdkafka calls and once through the `Kafka` module.", ""]
+        lines += tables if tables else ["(no result: exit code %s)" % kafka.get("returncode")]
     pr = rows.get("plantrouter", {})
     peer = rows.get("python-confluent", {})
     targets = [

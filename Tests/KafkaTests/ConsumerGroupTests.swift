@@ -211,20 +211,36 @@ final class GroupMember: Sendable {
     var records: [ConsumerRecord] { state.withLock { $0.records } }
     var numbers: [Int] { state.withLock { $0.records.map(\.number) } }
 
+    /// Commits stored offsets, retrying while a rebalance round is running. Blocks.
+    func commitRetryingDuringRebalance() throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while true {
+            do {
+                return try consumer.commit()
+            } catch {
+                let roundRunning = ["ILLEGAL_GENERATION", "REBALANCE_IN_PROGRESS"].contains(error.code.name)
+                guard roundRunning, ContinuousClock.now < deadline else { throw error }
+                Thread.sleep(forTimeInterval: 0.2)
+            }
+        }
+    }
+
     /// Stops polling. The member stays in the group; call from a dedicated thread.
     func stopPolling() {
         let thread = self.thread.withLock { thread in defer { thread = nil }; return thread }
         thread?.stop()
     }
 
-    /// Stops every member's polling, commits what each handled while the group
-    /// is still stable, then leaves. (Committing from the revoke at close
-    /// instead would race the rebalance the first leaver starts, and the
-    /// coordinator answers REBALANCE_IN_PROGRESS, as a real broker does.)
+    /// Commits what each member handled while every member still polls, then stops polling
+    /// and leaves. Polling goes on during the commits because a cooperative rebalance takes
+    /// two rounds and only polling members finish one; a commit the coordinator refuses
+    /// meanwhile (ILLEGAL_GENERATION, REBALANCE_IN_PROGRESS, as a real broker does) is
+    /// retried once the round is over. (Committing from the revoke at close instead would
+    /// race the rebalance the first leaver starts.)
     static func leave(_ members: [GroupMember]) async throws {
         try await onDedicatedThread {
+            for member in members { try member.commitRetryingDuringRebalance() }
             for member in members { member.stopPolling() }
-            for member in members { try member.consumer.commit() }
             for member in members { try member.consumer.close() }
         }
         for member in members {
