@@ -60,3 +60,24 @@ final class CommandLineFixture {
         return record
     }
 }
+
+extension CommandLineFixture {
+    /// Records in `topic`, read to the end of each of its `partitions`.
+    func count(in topic: String, partitions: Int) throws -> Int {
+        var configuration = ConsumerConfiguration(client: cluster.configuration, groupID: "count-\(UUID().uuidString)")
+        configuration.reportPartitionEOF = true
+        configuration.client.properties["fetch.wait.max.ms"] = "10"
+        let consumer = try Consumer(configuration: configuration)
+        defer { try? consumer.close() }
+        try consumer.assign((0..<partitions).map { TopicPartitionOffset(topic: topic, partition: Int32($0), offset: TopicPartitionOffset.beginning) })
+        var count = 0
+        var atEnd = Set<Int32>()
+        let deadline = ContinuousClock.now + .seconds(20)
+        while atEnd.count < partitions, ContinuousClock.now < deadline {
+            let batch = try consumer.poll(maxRecords: 1000, timeout: .milliseconds(100))
+            count += batch.records.count
+            for end in batch.partitionsAtEnd { atEnd.insert(end.partition) }
+        }
+        return count
+    }
+}
