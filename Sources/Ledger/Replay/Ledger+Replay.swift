@@ -4,9 +4,10 @@ import GRDB
 /// Replay jobs (issue 5): every job is recorded, and per source partition the next offset
 /// to read, so a killed job resumes exactly where its last checkpoint left it.
 ///
-/// Why there is no per-event `replayed` table: such a row could only be written after the
-/// send, so it would have the same crash window as the progress row while costing a row per
-/// event. Instead two things together keep a replay from sending twice:
+/// `replay_event` (issue 16) records what a real job did with each record it selected, for
+/// `dlq list` (replays, resolved). It is not what keeps a replay from sending twice: written
+/// with the checkpoint, after the send, it has the checkpoint's crash window. Two things
+/// together do that:
 /// - `updateProgress` is the checkpoint. It moves the partition's next offset, adds the
 ///   counts and records the batch's confirmed outputs in the idempotency ledger, all in one
 ///   SQLite transaction, after the batch's delivery reports arrived. A resumed job starts at
