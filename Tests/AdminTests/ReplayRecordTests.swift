@@ -38,7 +38,9 @@ struct ReplayRecordTests {
                 try Self.decode(try await client.execute("GET", "/v1/replays/\(job.id)", token: AdminAPITests.viewer).body).state == .cancelled
             }
             #expect(stopped)
-            #expect(ContinuousClock.now - asked < .seconds(2), "cancelled \(ContinuousClock.now - asked) after the request")
+            // Within a second on an idle machine; room for a loaded CI runner, far below the 10 s left.
+            #expect(ContinuousClock.now - asked < .seconds(5), "cancelled \(ContinuousClock.now - asked) after the request")
+            print("POST /v1/replays/{id}/cancel: cancelling, then cancelled \(ContinuousClock.now - asked) after the request")
             // Cancelled means stopped: what the job counts as sent is all that reached the target.
             let final = try Self.decode(try await client.execute("GET", "/v1/replays/\(job.id)", token: AdminAPITests.viewer).body)
             #expect(final.counts.sent > 0 && final.counts.sent < 40)

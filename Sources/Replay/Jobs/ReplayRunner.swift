@@ -125,10 +125,17 @@ final class ReplayRunner {
         var lastCheckpoint = ContinuousClock.now
         var lastProgress: ContinuousClock.Instant?
         let trail = try spec.filter.trail(in: ledger)
-        // A stop from this process (Ctrl-C, the admin API's cancel) or, seen at the last
-        // checkpoint, a cancel recorded by another process.
+        // A stop from this process (Ctrl-C, the admin API's cancel) or a cancel another process
+        // recorded: seen at every checkpoint, and read from the ledger every 500 ms while the
+        // runner waits (a low --rate, an idle partition), so it too takes effect within a second.
+        var stateReadAt = ContinuousClock.now
         func stopping() -> Bool {
-            control.isStopRequested || latest.state == .cancelling || latest.state == .cancelled
+            if control.isStopRequested { return true }
+            if ContinuousClock.now - stateReadAt >= Self.checkpointInterval {
+                stateReadAt = .now
+                if let current = try? ledger.job(id: job.id) { latest.state = current.state }
+            }
+            return latest.state == .cancelling || latest.state == .cancelled
         }
         func reportProgress(force: Bool) {
             let now = ContinuousClock.now
@@ -154,6 +161,7 @@ final class ReplayRunner {
             pending = Pending()
             position[range.partition] = nextOffset
             lastCheckpoint = .now
+            stateReadAt = .now
             reportProgress(force: true)
         }
 
