@@ -12,9 +12,15 @@ struct JSONOutputTests {
         try fixture.publish([CommandLineFixture.failedInspection(id: "cli-src-1")])
         let cluster = fixture.clusterArguments
 
-        let dryRun = try await Self.jsonLines(["replay", "--topic", "plant.quality.results", "--dry-run"] + cluster)
+        // As in a container or a systemd unit: no $USER, no $LOGNAME. The OS user still names the job.
+        var bare = ProcessInfo.processInfo.environment
+        bare["USER"] = nil
+        bare["LOGNAME"] = nil
+        let dryRun = try await Self.jsonLines(["replay", "--topic", "plant.quality.results", "--dry-run"] + cluster, environment: bare)
         #expect(dryRun.map { $0["kind"] as? String } == ["replayEvent", "replayJob"])
         #expect(dryRun.first?["outcome"] as? String == "sent")
+        let user = getpwuid(geteuid()).flatMap { $0.pointee.pw_name.map { String(cString: $0) } } ?? "uid \(geteuid())"
+        #expect(dryRun.last?["requestedBy"] as? String == "cli:\(user)")
         let real = try await Self.jsonLines(["replay", "--from-dlq", "quality", "--requested-by", "INC-1234"] + cluster)
         let job = try #require(real.last)
         #expect(real.count == 1 && job["kind"] as? String == "replayJob" && job["state"] as? String == "completed")
@@ -50,8 +56,10 @@ struct JSONOutputTests {
 
     /// Runs `plantrouter arguments… --json`, expects success, and parses every line of
     /// standard output with JSONSerialization as one JSON object.
-    static func jsonLines(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) async throws -> [[String: Any]] {
-        let output = try await PlantRouterBinary.run(arguments + ["--json"])
+    static func jsonLines(
+        _ arguments: [String], environment: [String: String]? = nil, sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> [[String: Any]] {
+        let output = try await PlantRouterBinary.run(arguments + ["--json"], environment: environment)
         #expect(output.status == 0, "plantrouter \(arguments.joined(separator: " ")) --json exited \(output.status): \(output.stderr)", sourceLocation: sourceLocation)
         #expect(!output.stdout.contains(#"\/"#) && !output.stdout.contains(#""_0""#), "\(output.stdout)", sourceLocation: sourceLocation)
         var objects: [[String: Any]] = []

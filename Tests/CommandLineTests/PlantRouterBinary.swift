@@ -32,12 +32,13 @@ final class PlantRouterBinary: Sendable {
     private let err = Mutex((data: Data(), closed: false))
     let arguments: [String]
 
-    /// Starts `plantrouter arguments…`.
-    init(_ arguments: [String]) throws {
+    /// Starts `plantrouter arguments…`, with `environment` instead of this process's when given.
+    init(_ arguments: [String], environment: [String: String]? = nil) throws {
         guard let binary = Self.path else { throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: "plantrouter (run `swift build` first)"]) }
         self.arguments = arguments
         process.executableURL = binary
         process.arguments = arguments
+        if let environment { process.environment = environment }
         process.currentDirectoryURL = FileManager.default.temporaryDirectory
         let stdout = Pipe(), stderr = Pipe()
         process.standardOutput = stdout
@@ -71,8 +72,8 @@ final class PlantRouterBinary: Sendable {
     }
 
     /// Runs `plantrouter arguments…` to its end.
-    static func run(_ arguments: [String], timeout: Duration = .seconds(60)) async throws -> Output {
-        try await PlantRouterBinary(arguments).finish(timeout: timeout)
+    static func run(_ arguments: [String], environment: [String: String]? = nil, timeout: Duration = .seconds(60)) async throws -> Output {
+        try await PlantRouterBinary(arguments, environment: environment).finish(timeout: timeout)
     }
 
     /// Polls `condition` every 20 ms until it holds or `timeout` passes.
