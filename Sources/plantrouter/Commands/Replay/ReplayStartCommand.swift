@@ -92,7 +92,12 @@ struct ReplayStartCommand: AsyncParsableCommand {
             try await jobs.create(request, requestedBy: requestedBy ?? ReplayTool.defaultRequestedBy)
         }
         let header = "replay job \(job.id): \(job.mode.rawValue) \(job.source.topic), requested by \(job.requestedBy)\(job.dryRun ? " (dry run, nothing is written to Kafka or the audit trail)" : "")"
-        if json { printNotice(header) } else { print(header) }
+        if json {
+            printNotice(header)
+        } else {
+            print(header)
+            fflush(nil)  // before the first progress line on standard error
+        }
         try await ReplayTool.run(job.id, jobs: jobs, cluster: cluster, json: json)
     }
 }
