@@ -177,6 +177,13 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        // The built `plantrouter` binary as a child process against an embedded cluster:
+        // every `--json` output parses line by line, Ctrl-C on a replay (build it first:
+        // `swift build --build-tests` builds it).
+        .testTarget(
+            name: "CommandLineTests",
+            dependencies: ["Kafka", "Policy", "Ledger", "Routing"]
+        ),
         .testTarget(
             name: "ReplayTests",
             dependencies: ["Replay", "Routing", "Kafka", "Policy", "Ledger"]

@@ -20,7 +20,17 @@ public struct PlantSimulator: Sendable {
         public var includeSlowdown: Bool = true
         /// One poison event every N events (nil: none). Kinds rotate through `PoisonKind.allCases`.
         public var poisonEvery: Int? = nil
+        /// Body size of the `oversizedBody` poison: just over the router's body limit (catalog
+        /// `limits.maxEventBytes`, default 256 KiB), and far under a broker's default
+        /// `message.max.bytes` (1,048,588), so the event reaches the router, and its dead letter
+        /// (the same bytes plus context headers) the dead-letter topic, on any broker's defaults.
+        public var oversizedBodyBytes: Int = Self.defaultOversizedBodyBytes
         public init() {}
+
+        public static let defaultOversizedBodyBytes = InputLimits().maxEventBytes + 1024
+        /// What a poison body may weigh at most: a broker's default `message.max.bytes` is
+        /// 1,048,588 bytes for the whole batch, headers and dead-letter context included.
+        public static let largestPoisonBodyBytes = 1_000_000
     }
 
     public enum PoisonKind: String, CaseIterable, Sendable {
@@ -185,7 +195,8 @@ public struct PlantSimulator: Sendable {
             source = asset.gatewaySource
             body = Array(#"{"workOrderId":"WO-1001","line":"\#(asset.line)","product":"SKU-4711-500ML","quantity":99999,"unit":"EA"}"#.utf8)
         case .oversizedBody:
-            let padding = String(repeating: "x", count: 1 << 20)
+            let frame = #"{"asset":"\#(asset.id)","line":"\#(asset.line)","metric":"speed","value":1,"unit":""}"#
+            let padding = String(repeating: "x", count: max(0, configuration.oversizedBodyBytes - frame.utf8.count))
             body = Array(#"{"asset":"\#(asset.id)","line":"\#(asset.line)","metric":"speed","value":1,"unit":"\#(padding)"}"#.utf8)
         case .invalidUTF8:
             body = Array(#"{"asset":""#.utf8) + [0xC3, 0x28, 0xFF] + Array(#"","line":"L1","metric":"speed","value":1,"unit":"m"}"#.utf8)

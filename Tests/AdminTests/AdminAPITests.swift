@@ -43,7 +43,10 @@ struct AdminAPITests {
             dependencies = .init(
                 router: router, policy: policy, ledger: ledger,
                 replays: ReplayJobs(ledger: ledger, cluster: kafka, policy: policy, logger: logger),
-                tokens: AdminTokens([AdminAPITests.viewer: .viewer, AdminAPITests.operatorToken: .operator]))
+                tokens: AdminTokens(identities: [
+                    AdminAPITests.viewer: AdminIdentity(role: .viewer),
+                    AdminAPITests.operatorToken: AdminIdentity(role: .operator, name: "alice"),
+                ]))
         }
 
         deinit { try? FileManager.default.removeItem(at: topics) }

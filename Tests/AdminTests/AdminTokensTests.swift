@@ -40,4 +40,29 @@ struct AdminTokensTests {
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
         #expect(throws: AdminTokensError.self) { try AdminTokens.load(file: file, environment: [:]) }
     }
+
+    /// Issue 16: tokens carry names (who created a replay); the original `token: role` form loads unchanged.
+    @Test func tokensHaveNamesAndOldFilesStillLoad() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("tokens-\(UUID().uuidString).yaml").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try """
+            "old-form": viewer
+            "named-op": { role: operator, name: alice }
+            "named-viewer": { role: viewer, name: grafana.bot }
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
+        let tokens = try AdminTokens.load(file: file, environment: [AdminTokens.environmentVariable: "env-op=operator:ci-deploy,env-plain=viewer"])
+        #expect(tokens.identity(of: "old-form") == AdminIdentity(role: .viewer))
+        #expect(tokens.identity(of: "old-form")?.name == "unnamed-viewer")
+        #expect(tokens.identity(of: "named-op") == AdminIdentity(role: .operator, name: "alice"))
+        #expect(tokens.identity(of: "named-viewer")?.name == "grafana.bot")
+        #expect(tokens.identity(of: "env-op") == AdminIdentity(role: .operator, name: "ci-deploy"))
+        #expect(tokens.identity(of: "env-plain")?.role == .viewer)
+
+        for bad in [#"{"t": {"role": "operator", "nmae": "alice"}}"#, #"{"t": {"name": "alice"}}"#, #"{"t": {"role": "operator", "name": "a b"}}"#] {
+            try bad.write(toFile: file, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
+            #expect(throws: AdminTokensError.self, "\(bad)") { try AdminTokens.load(file: file, environment: [:]) }
+        }
+    }
 }

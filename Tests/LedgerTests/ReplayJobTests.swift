@@ -22,7 +22,7 @@ import Testing
             try ledger.setState(jobID: jobID, to: .running)
             try ledger.updateProgress(
                 jobID: jobID, topic: "dlq.production", partition: 0, nextOffset: 100,
-                counts: ReplayCounts(selected: 100, sent: 90, skipped: 10),
+                counts: ReplayCounts(selected: 100, sent: 90, skippedAlreadyProduced: 10),
                 produced: [ProducedOutput(idempotencyKey: "evt-1/rule/erp", topic: "erp", partition: 0, offset: 5)]
             )
             try ledger.updateProgress(
@@ -38,7 +38,7 @@ import Testing
         let ledger = try folder.openLedger()
         let job = try #require(try ledger.job(id: jobID))
         #expect(job.state == .running)
-        #expect(job.counts == ReplayCounts(selected: 190, sent: 179, skipped: 10, quarantined: 1))
+        #expect(job.counts == ReplayCounts(selected: 190, sent: 179, skippedAlreadyProduced: 10, quarantined: 1))
         #expect(job.source == request.source)
         #expect(job.filters == request.filters)
         #expect(job.rateLimit == 200)
@@ -62,8 +62,19 @@ import Testing
         for path in [[], [ReplayJobState.running], [.running, .paused]] {
             let job = try ledger.createJob(request)
             for state in path { try ledger.setState(jobID: job.id, to: state) }
-            #expect(try ledger.cancel(jobID: job.id).state == .cancelled)
+            // A running job is only asked to stop: cancelling until its runner has stopped.
+            if path.last == .running {
+                #expect(try ledger.cancel(jobID: job.id).state == .cancelling)
+                #expect(try ledger.setState(jobID: job.id, to: .cancelled).state == .cancelled)
+            } else {
+                #expect(try ledger.cancel(jobID: job.id).state == .cancelled)
+            }
         }
+        // A second cancel ends a job whose runner died while cancelling.
+        let orphan = try ledger.createJob(request)
+        try ledger.setState(jobID: orphan.id, to: .running)
+        #expect(try ledger.cancel(jobID: orphan.id).state == .cancelling)
+        #expect(try ledger.cancel(jobID: orphan.id).state == .cancelled)
         for final in [ReplayJobState.completed, .failed, .cancelled] {
             let job = try ledger.createJob(request)
             try ledger.setState(jobID: job.id, to: .running)
@@ -111,7 +122,7 @@ import Testing
         let after = try ledger.updateProgress(
             jobID: job.id, topic: "dlq.production", partition: 0, nextOffset: 10, counts: ReplayCounts(sent: 10)
         )
-        #expect(after.state == .cancelled)
+        #expect(after.state == .cancelling)
         #expect(after.counts.sent == 10)
     }
 
@@ -148,7 +159,7 @@ import Testing
             jobID: ids[0], topic: "plant.quality.results", partition: 1, nextOffset: 3, counts: ReplayCounts(selected: 3)
         )
         #expect(try await ledger.progress(jobID: ids[0]).map(\.nextOffset) == [3])
-        #expect(try await ledger.cancel(jobID: ids[0]).state == .cancelled)
+        #expect(try await ledger.cancel(jobID: ids[0]).state == .cancelling)
         #expect(try await ledger.job(id: ids[0])?.counts.selected == 3)
     }
 }

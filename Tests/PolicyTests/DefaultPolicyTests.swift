@@ -72,6 +72,19 @@ import PlantSimulation
         #expect(decision.outcome.deadLetterReason == kind.expectedReason, "\(kind): \(decision.outcome)")
     }
 
+    /// `simulate --poison-every` ran into a broker's default message.max.bytes (1 MB) with a
+    /// 1 MiB body; every poison now fits, and the oversized one is still over the router's limit.
+    @Test func poisonEventsFitABrokersDefaultMessageSize() {
+        let simulator = PlantSimulator()
+        var offsets: [String: Int64] = [:]
+        for kind in PlantSimulator.PoisonKind.allCases {
+            let event = simulator.poison(kind, id: "p-1", timeMs: 1_772_352_000_000, offsets: &offsets)
+            let bytes = event.value.count + event.headers.reduce(0) { $0 + $1.name.utf8.count + ($1.value?.count ?? 0) }
+            #expect(bytes <= PlantSimulator.Configuration.largestPoisonBodyBytes, "\(kind): \(bytes) bytes")
+            if kind == .oversizedBody { #expect(event.value.count > InputLimits().maxEventBytes) }
+        }
+    }
+
     @Test func confirmationsFanOutToErpTargets() throws {
         let event = cloudEvent(topic: "plant.production.confirmations", type: "production.confirmation.posted", source: "plant/hamburg/mes", key: "WO-1",
                                body: #"{"workOrderId":"WO-1","line":"L1","product":"SKU","quantity":120,"unit":"EA"}"#)

@@ -48,7 +48,7 @@ struct ReplayJobTests {
 
         // The same dead letter replayed again: its output is in the ledger, nothing new is sent.
         let again = try await jobs.run(jobID: try await jobs.create(ReplayRequest(fromDLQ: "quality"), requestedBy: "test").id)
-        #expect(again.counts.skipped == 1 && again.counts.sent == 0)
+        #expect(again.counts.skippedAlreadyProduced == 1 && again.counts.sent == 0)
         #expect(try fixture.records(in: "qms.inspection.requests").count == 1)
 
         // An event the (fixed) router routed successfully, replayed from its source topic: nothing new.
@@ -60,7 +60,7 @@ struct ReplayJobTests {
         let before = try fixture.records(in: "qms.inspection.requests").count
         let source = try await jobs.run(jobID: try await jobs.create(
             ReplayRequest(topic: "plant.quality.results", key: "PK2-WRAP"), requestedBy: "test").id)
-        #expect(source.counts.selected == 1 && source.counts.skipped == 1 && source.counts.sent == 0)
+        #expect(source.counts.selected == 1 && source.counts.skippedAlreadyProduced == 1 && source.counts.sent == 0)
         #expect(try fixture.records(in: "qms.inspection.requests").count == before)
         await router.stop()
     }
@@ -80,7 +80,7 @@ struct ReplayJobTests {
 
         let resumed = try await jobs.run(jobID: job.id)
         #expect(resumed.state == .completed)
-        #expect(resumed.counts.selected == count && resumed.counts.sent == count && resumed.counts.skipped == 0)
+        #expect(resumed.counts.selected == count && resumed.counts.sent == count && resumed.counts.skippedAlreadyProduced == 0)
         let outputs = try fixture.records(in: "qms.inspection.requests")
         let sources = outputs.compactMap { $0.headers[header: HeaderNames.sourceEventID]?.stringValue }
         #expect(outputs.count == count)

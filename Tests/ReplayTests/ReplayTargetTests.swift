@@ -40,8 +40,9 @@ struct ReplayTargetTests {
             let job = try await jobs.run(
                 jobID: try await jobs.create(ReplayRequest(fromDLQ: "quality", mode: mode, maxReplays: 100), requestedBy: "test").id,
                 onEvent: { reports.add($0) })
-            #expect(job.state == .completed)
-            #expect(job.counts.selected == 4 && job.counts.sent == 1 && job.counts.skipped == 3, "\(mode): \(job.counts)")
+            // Refused events are still dead letters: the job says so.
+            #expect(job.state == .completedWithDeadLetters)
+            #expect(job.counts.selected == 4 && job.counts.sent == 1 && job.counts.refused == 3, "\(mode): \(job.counts)")
             let refused = reports.events.filter { $0.classification == ReplayTargets.refusedClassification }
             #expect(Set(refused.compactMap(\.eventID)) == ["forged-erp", "forged-other-lane", "forged-unknown"], "\(mode)")
             #expect(refused.allSatisfy { $0.targets.isEmpty && $0.reason?.contains("not a source topic of lane 'quality'") == true })
@@ -62,7 +63,7 @@ struct ReplayTargetTests {
         let jobs = fixture.jobs()
         let job = try await jobs.run(jobID: try await jobs.create(
             ReplayRequest(topic: "plant.quality.results", mode: .redrive), requestedBy: "test").id)
-        #expect(job.counts.selected == 1 && job.counts.skipped == 1 && job.counts.sent == 0)
+        #expect(job.counts.selected == 1 && job.counts.refused == 1 && job.counts.sent == 0)
         #expect(try fixture.records(in: "erp.inventory.movements").isEmpty)
     }
 

@@ -2,18 +2,35 @@ import Crypto
 import Foundation
 import Yams
 
-/// Bearer tokens and their roles, from a YAML or JSON file (`token: role`) and/or the
-/// environment variable PLANTROUTER_ADMIN_TOKENS (the same map as JSON, or
-/// `token=role,token=role`).
+/// Who a bearer token is: its role and its name (recorded as a replay's `requestedBy` and in
+/// the audit log). A token given without a name is `unnamed-<role>`.
+public struct AdminIdentity: Sendable, Hashable {
+    public var role: AdminRole
+    public var name: String
+
+    public init(role: AdminRole, name: String? = nil) {
+        self.role = role
+        self.name = name ?? "unnamed-\(role.rawValue)"
+    }
+}
+
+/// Bearer tokens, their roles and names, from a YAML or JSON file and/or the environment
+/// variable PLANTROUTER_ADMIN_TOKENS. Each file entry is `token: role` (the original form,
+/// still read) or `token: {role: operator, name: alice}`; the variable holds the same map as
+/// JSON, or `token=role[:name],token=role[:name]`.
 public struct AdminTokens: Sendable {
     public static let environmentVariable = "PLANTROUTER_ADMIN_TOKENS"
 
     /// SHA-256 digests of the tokens, never the tokens: comparing fixed-size digests takes
     /// the same time whatever the presented token's length or content.
-    private let digests: [(digest: [UInt8], role: AdminRole)]
+    private let digests: [(digest: [UInt8], identity: AdminIdentity)]
 
     public init(_ roles: [String: AdminRole]) {
-        digests = roles.map { (Self.digest($0.key), $0.value) }
+        self.init(identities: roles.mapValues { AdminIdentity(role: $0) })
+    }
+
+    public init(identities: [String: AdminIdentity]) {
+        digests = identities.map { (Self.digest($0.key), $0.value) }
     }
 
     public var isEmpty: Bool { digests.isEmpty }
@@ -21,7 +38,7 @@ public struct AdminTokens: Sendable {
 
     /// Loads `file` (if given) and the environment; errors name the file and the bad entry.
     public static func load(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AdminTokens {
-        var roles: [String: AdminRole] = [:]
+        var roles: [String: AdminIdentity] = [:]
         if let file {
             try checkPermissions(of: file)
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
@@ -37,25 +54,31 @@ public struct AdminTokens: Sendable {
                 for entry in trimmed.split(separator: ",") {
                     let parts = entry.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
                     guard parts.count == 2, !parts[0].isEmpty else {
-                        throw AdminTokensError("\(environmentVariable): entry '\(entry.prefix(4))…' is not token=role; use token=viewer or token=operator, comma-separated")
+                        throw AdminTokensError("\(environmentVariable): entry '\(entry.prefix(4))…' is not token=role[:name]; use token=viewer or token=operator:alice, comma-separated")
                     }
-                    roles[parts[0]] = try role(parts[1], origin: environmentVariable)
+                    let roleAndName = parts[1].split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                    roles[parts[0]] = AdminIdentity(
+                        role: try role(roleAndName[0], origin: environmentVariable),
+                        name: try roleAndName.count == 2 ? name(roleAndName[1], origin: environmentVariable) : nil)
                 }
             }
         }
-        return AdminTokens(roles)
+        return AdminTokens(identities: roles)
     }
 
     /// The role of `token`. Compares the token's digest with every stored digest, all of
     /// them and each in full, so neither which token matched nor how much of it did shows in
     /// the time taken.
-    public func role(of token: String) -> AdminRole? {
+    public func role(of token: String) -> AdminRole? { identity(of: token)?.role }
+
+    /// The role and name of `token`, compared the same way as `role(of:)`.
+    public func identity(of token: String) -> AdminIdentity? {
         let presented = Self.digest(token)
-        var found: AdminRole?
+        var found: AdminIdentity?
         for entry in digests {
             var difference: UInt8 = 0
             for index in 0..<presented.count { difference |= entry.digest[index] ^ presented[index] }
-            if difference == 0 { found = entry.role }
+            if difference == 0 { found = entry.identity }
         }
         return found
     }
@@ -75,7 +98,7 @@ public struct AdminTokens: Sendable {
 
     private static func digest(_ token: String) -> [UInt8] { Array(SHA256.hash(data: Data(token.utf8))) }
 
-    private static func parseMap(_ text: String, origin: String) throws -> [String: AdminRole] {
+    private static func parseMap(_ text: String, origin: String) throws -> [String: AdminIdentity] {
         let loaded: Any?
         do {
             loaded = try Yams.load(yaml: text)
@@ -85,12 +108,30 @@ public struct AdminTokens: Sendable {
         guard let map = loaded as? [String: Any] else {
             throw AdminTokensError("\(origin): expected a map of token → role, e.g. {\"s3cret\": \"operator\"}")
         }
-        var roles: [String: AdminRole] = [:]
+        var roles: [String: AdminIdentity] = [:]
         for (token, value) in map {
             guard !token.isEmpty else { throw AdminTokensError("\(origin): an empty token; every token needs characters (e.g. `openssl rand -hex 32`)") }
-            roles[token] = try role("\(value)", origin: origin)
+            if let entry = value as? [String: Any] {
+                let unknown = entry.keys.filter { $0 != "role" && $0 != "name" }.sorted()
+                guard unknown.isEmpty, let roleText = entry["role"] else {
+                    throw AdminTokensError("\(origin): a token's entry needs role (and may have name), e.g. {role: operator, name: alice}\(unknown.isEmpty ? "" : "; unknown key \(unknown.joined(separator: ", "))")")
+                }
+                roles[token] = AdminIdentity(
+                    role: try role("\(roleText)", origin: origin), name: try entry["name"].map { try name("\($0)", origin: origin) })
+            } else {
+                roles[token] = AdminIdentity(role: try role("\(value)", origin: origin))
+            }
         }
         return roles
+    }
+
+    /// A token's name: 1 to 64 letters, digits and `._@-`, so it reads plainly in logs.
+    private static func name(_ text: String, origin: String) throws -> String {
+        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "._@-"))
+        guard (1...64).contains(text.count), text.unicodeScalars.allSatisfy(allowed.contains) else {
+            throw AdminTokensError("\(origin): token name '\(text.prefix(64))' must be 1 to 64 letters, digits or ._@- (e.g. alice, ci-deploy)")
+        }
+        return text
     }
 
     private static func role(_ text: String, origin: String) throws -> AdminRole {

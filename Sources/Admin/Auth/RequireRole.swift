@@ -23,19 +23,21 @@ struct RequireRole: RouterMiddleware {
             audit.warning("refused \(what) from \(client): no bearer token (401)")
             throw HTTPError(.unauthorized, headers: [.wwwAuthenticate: "Bearer"], message: "send 'Authorization: Bearer TOKEN' with a token from the admin tokens file or \(AdminTokens.environmentVariable)")
         }
-        guard let granted = tokens.role(of: String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)) else {
+        guard let identity = tokens.identity(of: String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)) else {
             audit.warning("refused \(what) from \(client): unknown bearer token (401)")
             throw HTTPError(.unauthorized, headers: [.wwwAuthenticate: "Bearer error=\"invalid_token\""], message: "the bearer token is not known; check it against the admin tokens file or \(AdminTokens.environmentVariable)")
         }
+        let granted = identity.role
         guard granted >= role else {
             audit.warning("refused \(what) from \(client): role \(granted.rawValue) lacks \(role.rawValue) (403)")
             throw HTTPError(.forbidden, message: "\(what) needs the \(role.rawValue) role; this token has \(granted.rawValue)")
         }
         if role == .operator {
-            audit.notice("allowed \(what) from \(client) as \(granted.rawValue)")
+            audit.notice("allowed \(what) from \(client) as \(identity.name) (\(granted.rawValue))")
         }
         var context = context
         context.role = granted
+        context.tokenName = identity.name
         return try await next(request, context)
     }
 }

@@ -3,7 +3,8 @@ import Hummingbird
 import Policy
 import Replay
 
-/// Any Encodable as a JSON response (ISO 8601 dates, sorted keys for stable output).
+/// Any Encodable as a JSON response, encoded like every `--json` line (`ReportJSON`: ISO
+/// 8601 dates, sorted keys, `/` unescaped).
 struct JSONBody<Value: Encodable & Sendable>: ResponseGenerator {
     var value: Value
     var status: HTTPResponse.Status = .ok
@@ -14,10 +15,7 @@ struct JSONBody<Value: Encodable & Sendable>: ResponseGenerator {
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys]
-        let data = try encoder.encode(value)
+        let data = try ReportJSON.encoder().encode(value)
         return Response(
             status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }

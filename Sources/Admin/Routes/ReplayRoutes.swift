@@ -8,16 +8,11 @@ import Synchronization
 
 /// `/v1/replays`: create (operator), list, status, cancel (operator). A dry run runs to
 /// the end within the request and answers with what would be sent where; other jobs
-/// start in the background and answer 202 with the pending job.
+/// start in the background and answer 202 with the pending job. Jobs and events have the
+/// schema of `replay --json` (`ReplayJobView`, `ReplayEventReport`; openapi.yaml).
 struct ReplayRoutes {
-    struct JobView: Codable, Sendable {
-        var job: ReplayJob
-        var spec: ReplayJobSpec?
-        var progress: [ReplayProgress]?
-    }
-
     struct DryRunView: Codable, Sendable {
-        var job: ReplayJob
+        var job: ReplayJobView
         /// At most `limit` events; `truncated` says whether there were more.
         var events: [ReplayEventReport]
         var truncated: Bool
@@ -32,36 +27,45 @@ struct ReplayRoutes {
         routes.viewer.get("replays") { request, _ in
             try request.checkQuery(allowed: ["limit"])
             let limit = try request.boundedInt("limit", in: InputLimits.listLimit, limitName: "InputLimits.listLimit", default: 50)
-            return JSONBody(try await mapped { try await replays.list(limit: limit).map { JobView(job: $0, spec: try? ReplayJobSpec.of($0)) } })
+            return JSONBody(try await mapped {
+                var views: [ReplayJobView] = []
+                for job in try await replays.list(limit: limit) {
+                    views.append(ReplayJobView(job, progress: try await replays.progress(jobID: job.id)))
+                }
+                return views
+            })
         }
         routes.viewer.get("replays/{id}") { request, context in
             try request.checkQuery(allowed: [])
             let id = try context.parameters.require("id")
-            return JSONBody(try await mapped {
-                let job = try await replays.job(id: id)
-                return JobView(job: job, spec: try? ReplayJobSpec.of(job), progress: try await replays.progress(jobID: id))
-            })
+            return JSONBody(try await mapped { try await replays.view(id: id) })
         }
         routes.operator.post("replays") { request, context -> Response in
             try request.checkQuery(allowed: [])
             let body = try await request.decodeJSON(as: ReplayRequest.self, context: context)
-            let who = "admin-api:\(context.role?.rawValue ?? "?")"
+            // The token's name from the admin tokens configuration: who asked, in the job's record.
+            let who = "api:\(context.tokenName ?? "unknown")"
             let job = try await mapped { try await replays.create(body, requestedBy: who) }
             if job.dryRun {
                 let events = EventCollector(limit: Self.dryRunEventLimit)
                 let finished = try await mapped { try await replays.run(jobID: job.id, onEvent: { events.add($0) }) }
                 let (collected, truncated) = events.result
-                return try JSONBody(DryRunView(job: finished, events: collected, truncated: truncated))
+                let view = ReplayJobView(finished, progress: try await replays.progress(jobID: finished.id))
+                return try JSONBody(DryRunView(job: view, events: collected, truncated: truncated))
                     .response(from: request, context: context)
             }
             replays.start(jobID: job.id)
-            return try JSONBody(JobView(job: job, spec: try? ReplayJobSpec.of(job)), status: .accepted)
+            return try JSONBody(ReplayJobView(job), status: .accepted)
                 .response(from: request, context: context)
         }
         routes.operator.post("replays/{id}/cancel") { request, context in
             try request.checkQuery(allowed: [])
             let id = try context.parameters.require("id")
-            return JSONBody(try await mapped { try await replays.cancel(jobID: id) })
+            // A running job answers `cancelling` until its runner has stopped, then `cancelled`.
+            return JSONBody(try await mapped {
+                let job = try await replays.cancel(jobID: id)
+                return ReplayJobView(job, progress: try await replays.progress(jobID: id))
+            })
         }
     }
 

@@ -5,6 +5,8 @@ import Policy
 public struct AdminRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var role: AdminRole?
+    /// The token's name from the admin tokens configuration (`unnamed-<role>` without one).
+    public var tokenName: String?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

@@ -4,9 +4,10 @@ import GRDB
 /// Replay jobs (issue 5): every job is recorded, and per source partition the next offset
 /// to read, so a killed job resumes exactly where its last checkpoint left it.
 ///
-/// Why there is no per-event `replayed` table: such a row could only be written after the
-/// send, so it would have the same crash window as the progress row while costing a row per
-/// event. Instead two things together keep a replay from sending twice:
+/// `replay_event` (issue 16) records what a real job did with each record it selected, for
+/// `dlq list` (replays, resolved). It is not what keeps a replay from sending twice: written
+/// with the checkpoint, after the send, it has the checkpoint's crash window. Two things
+/// together do that:
 /// - `updateProgress` is the checkpoint. It moves the partition's next offset, adds the
 ///   counts and records the batch's confirmed outputs in the idempotency ledger, all in one
 ///   SQLite transaction, after the batch's delivery reports arrived. A resumed job starts at
@@ -61,28 +62,29 @@ extension Ledger {
     }
 
     /// Checkpoints a batch in one transaction: the partition's next offset, the counts added
-    /// by the batch, and the outputs it produced (into the idempotency ledger). Returns the
-    /// job as it now stands: a runner stops when it sees `cancelled` (progress is recorded
-    /// whatever the state, since the batch was sent).
+    /// by the batch, the outputs it produced (into the idempotency ledger) and what it did
+    /// with each selected event (`replayed`, for `replayHistory`; empty for dry runs).
+    /// Returns the job as it now stands: a runner stops when it sees `cancelling` or
+    /// `cancelled` (progress is recorded whatever the state, since the batch was sent).
     @discardableResult
     public func updateProgress(
         jobID: String, topic: String, partition: Int32, nextOffset: Int64,
-        counts delta: ReplayCounts, produced: [ProducedOutput] = []
+        counts delta: ReplayCounts, produced: [ProducedOutput] = [], replayed: [ReplayedEvent] = []
     ) throws -> ReplayJob {
         let path = path
         return try write("checkpoint replay job \(jobID) at \(topic)[\(partition)]@\(nextOffset)") { db in
-            try Self.checkpoint(jobID, topic, partition, nextOffset, delta, produced, path: path, db)
+            try Self.checkpoint(jobID, topic, partition, nextOffset, delta, produced, replayed, path: path, db)
         }
     }
 
     @discardableResult
     public func updateProgress(
         jobID: String, topic: String, partition: Int32, nextOffset: Int64,
-        counts delta: ReplayCounts, produced: [ProducedOutput] = []
+        counts delta: ReplayCounts, produced: [ProducedOutput] = [], replayed: [ReplayedEvent] = []
     ) async throws -> ReplayJob {
         let path = path
         return try await write("checkpoint replay job \(jobID) at \(topic)[\(partition)]@\(nextOffset)") { db in
-            try Self.checkpoint(jobID, topic, partition, nextOffset, delta, produced, path: path, db)
+            try Self.checkpoint(jobID, topic, partition, nextOffset, delta, produced, replayed, path: path, db)
         }
     }
 
@@ -104,15 +106,30 @@ extension Ledger {
         }
     }
 
-    /// Cancels a pending, running or paused job; any other state is an `invalidJobTransition`.
+    /// Cancels a job: a pending, paused or failed one at once (`cancelled`); a running one
+    /// becomes `cancelling` and its runner moves it to `cancelled` when it has stopped; a
+    /// second cancel of a `cancelling` job (whose runner died) marks it `cancelled`. Final
+    /// states are an `invalidJobTransition`.
     @discardableResult
     public func cancel(jobID: String) throws -> ReplayJob {
-        try setState(jobID: jobID, to: .cancelled)
+        let path = path
+        return try write("cancel replay job \(jobID)") { db in try Self.cancel(jobID, path: path, db) }
     }
 
     @discardableResult
     public func cancel(jobID: String) async throws -> ReplayJob {
-        try await setState(jobID: jobID, to: .cancelled)
+        let path = path
+        return try await write("cancel replay job \(jobID)") { db in try Self.cancel(jobID, path: path, db) }
+    }
+
+    /// How often real jobs replayed each record of `topic` they selected, and which job
+    /// delivered it (dry runs record nothing). Keyed by partition and offset.
+    public func replayHistory(topic: String) throws -> [TopicPosition: ReplayHistory] {
+        try read("read the replay history of \(topic)") { db in try Self.history(topic, db) }
+    }
+
+    public func replayHistory(topic: String) async throws -> [TopicPosition: ReplayHistory] {
+        try await read("read the replay history of \(topic)") { db in try Self.history(topic, db) }
     }
 
     // MARK: - SQL
@@ -139,14 +156,16 @@ extension Ledger {
 
     private static func checkpoint(
         _ jobID: String, _ topic: String, _ partition: Int32, _ nextOffset: Int64, _ delta: ReplayCounts,
-        _ produced: [ProducedOutput], path: String, _ db: Database
+        _ produced: [ProducedOutput], _ replayed: [ReplayedEvent], path: String, _ db: Database
     ) throws -> ReplayJob {
         try db.execute(sql: """
-            UPDATE replay_job SET selected = selected + ?, sent = sent + ?, skipped = skipped + ?,
-                quarantined = quarantined + ?, failed = failed + ?, updated_at = ?
+            UPDATE replay_job SET selected = selected + ?, filtered = filtered + ?, sent = sent + ?,
+                skipped_already_produced = skipped_already_produced + ?, re_dead_lettered = re_dead_lettered + ?,
+                quarantined = quarantined + ?, refused = refused + ?, updated_at = ?
             WHERE id = ?
             """, arguments: [
-                delta.selected, delta.sent, delta.skipped, delta.quarantined, delta.failed, Date(), jobID,
+                delta.selected, delta.filtered, delta.sent, delta.skippedAlreadyProduced, delta.reDeadLettered,
+                delta.quarantined, delta.refused, Date(), jobID,
             ])
         guard db.changesCount == 1 else { throw LedgerError.jobNotFound(id: jobID, path: path) }
         try db.execute(sql: """
@@ -154,7 +173,37 @@ extension Ledger {
             ON CONFLICT (job_id, source_topic, source_partition) DO UPDATE SET next_offset = excluded.next_offset
             """, arguments: [jobID, topic, partition, nextOffset])
         try storeProduced(produced, db)
+        let now = Date()
+        for event in replayed {
+            try db.execute(sql: """
+                INSERT INTO replay_event (source_topic, source_partition, source_offset, job_id, outcome, replayed_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT DO UPDATE SET outcome = excluded.outcome, replayed_at = excluded.replayed_at
+                """, arguments: [topic, event.partition, event.offset, jobID, event.outcome.rawValue, now])
+        }
         return try requireJob(jobID, path: path, db)
+    }
+
+    private static func cancel(_ jobID: String, path: String, _ db: Database) throws -> ReplayJob {
+        let current = try requireJob(jobID, path: path, db)
+        let next: ReplayJobState = current.state == .running ? .cancelling : .cancelled
+        return try transition(jobID, to: next, error: nil, path: path, db)
+    }
+
+    private static func history(_ topic: String, _ db: Database) throws -> [TopicPosition: ReplayHistory] {
+        var found: [TopicPosition: ReplayHistory] = [:]
+        let delivered = ReplayEventOutcome.allCases.filter(\.delivered).map { "'\($0.rawValue)'" }.joined(separator: ", ")
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT source_partition, source_offset, count(*) AS replays,
+                max(CASE WHEN outcome IN (\(delivered)) THEN job_id END) AS resolved_by
+            FROM replay_event WHERE source_topic = ?
+            GROUP BY source_partition, source_offset
+            """, arguments: [topic])
+        while let row = try rows.next() {
+            found[TopicPosition(topic: topic, partition: row["source_partition"], offset: row["source_offset"])] =
+                ReplayHistory(replays: row["replays"], resolvedBy: row["resolved_by"])
+        }
+        return found
     }
 
     private static func transition(
@@ -209,8 +258,9 @@ extension Ledger {
             filters: row["filters"], dryRun: row["dry_run"], rateLimit: row["rate_limit"],
             state: try decode("state", as: ReplayJobState.self),
             counts: ReplayCounts(
-                selected: row["selected"], sent: row["sent"], skipped: row["skipped"],
-                quarantined: row["quarantined"], failed: row["failed"]
+                selected: row["selected"], filtered: row["filtered"], sent: row["sent"],
+                skippedAlreadyProduced: row["skipped_already_produced"], reDeadLettered: row["re_dead_lettered"],
+                quarantined: row["quarantined"], refused: row["refused"]
             ),
             lastError: row["last_error"]
         )

@@ -123,6 +123,75 @@ enum LedgerSchema {
                 """)
         }
 
+        // Issue 16: replay counts with one vocabulary (skipped → skipped_already_produced,
+        // failed → re_dead_lettered, plus refused and filtered), the states `cancelling` (asked
+        // to stop, runner not yet stopped) and `completedWithDeadLetters`, and per replayed
+        // event its outcome, so a dead letter a later replay delivered shows as resolved.
+        // SQLite cannot change a CHECK in place: the table is rebuilt (GRDB runs migrations
+        // with foreign keys off, so replay_progress keeps its rows).
+        migrator.registerMigration("v2-replay-vocabulary") { db in
+            try db.execute(sql: """
+                CREATE TABLE replay_job_v2 (
+                    id           TEXT    PRIMARY KEY,
+                    requested_by TEXT    NOT NULL,
+                    created_at   DATETIME NOT NULL,
+                    updated_at   DATETIME NOT NULL,
+                    mode         TEXT    NOT NULL CHECK (mode IN ('reroute', 'redrive')),
+                    source       TEXT    NOT NULL
+                        CONSTRAINT replay_job_source_is_json CHECK (json_valid(source)),
+                    filters      TEXT    NOT NULL
+                        CONSTRAINT replay_job_filters_is_json CHECK (json_valid(filters)),
+                    dry_run      BOOLEAN NOT NULL,
+                    rate_limit   DOUBLE,
+                    state        TEXT    NOT NULL CHECK (state IN
+                        ('pending', 'running', 'paused', 'cancelling', 'completed', 'completedWithDeadLetters',
+                         'cancelled', 'failed')),
+                    selected                 INTEGER NOT NULL DEFAULT 0,
+                    filtered                 INTEGER NOT NULL DEFAULT 0,
+                    sent                     INTEGER NOT NULL DEFAULT 0,
+                    skipped_already_produced INTEGER NOT NULL DEFAULT 0,
+                    re_dead_lettered         INTEGER NOT NULL DEFAULT 0,
+                    quarantined              INTEGER NOT NULL DEFAULT 0,
+                    refused                  INTEGER NOT NULL DEFAULT 0,
+                    last_error   TEXT
+                );
+                INSERT INTO replay_job_v2 (id, requested_by, created_at, updated_at, mode, source, filters, dry_run,
+                    rate_limit, state, selected, sent, skipped_already_produced, re_dead_lettered, quarantined, last_error)
+                SELECT id, requested_by, created_at, updated_at, mode, source, filters, dry_run,
+                    rate_limit, state, selected, sent, skipped, failed, quarantined, last_error
+                FROM replay_job;
+                DROP TABLE replay_job;
+                ALTER TABLE replay_job_v2 RENAME TO replay_job;
+                CREATE INDEX replay_job_by_created_at ON replay_job (created_at);
+
+                CREATE TABLE replay_event (
+                    source_topic     TEXT    NOT NULL,
+                    source_partition INTEGER NOT NULL,
+                    source_offset    INTEGER NOT NULL,
+                    job_id           TEXT    NOT NULL REFERENCES replay_job (id) ON DELETE CASCADE,
+                    outcome          TEXT    NOT NULL CHECK (outcome IN
+                        ('sent', 'skippedAlreadyProduced', 'reDeadLettered', 'quarantined', 'refused')),
+                    replayed_at      DATETIME NOT NULL,
+                    PRIMARY KEY (source_topic, source_partition, source_offset, job_id)
+                ) WITHOUT ROWID;
+                """)
+        }
+
+        // Issue 16: dry runs used to append their would-be decisions to the trail (later
+        // filled in with a real output's position). They were never decisions: remove them.
+        // A replay's audit reason ends with "replay job <id>".
+        migrator.registerMigration("v2-drop-dry-run-audit") { db in
+            // Foreign keys are off during migrations: the outputs go first, explicitly.
+            try db.execute(sql: """
+                CREATE TEMP TABLE dry_run_audit AS
+                    SELECT e.id FROM audit_event e JOIN replay_job j ON j.dry_run
+                    WHERE e.reason = 'replay job ' || j.id OR e.reason LIKE '%; replay job ' || j.id;
+                DELETE FROM audit_output WHERE audit_id IN (SELECT id FROM dry_run_audit);
+                DELETE FROM audit_event WHERE id IN (SELECT id FROM dry_run_audit);
+                DROP TABLE dry_run_audit;
+                """)
+        }
+
         return migrator
     }()
 }

@@ -77,6 +77,10 @@ public struct InputLimits: Sendable, Equatable {
     public static let replayMaxReplays: ClosedRange<Int> = 1...100
     /// Replay `fromOffset`/`toOffset`: 0 to Int64.max - 1, so "through toOffset" never overflows.
     public static let replayOffset: ClosedRange<Int64> = 0...(Int64.max - 1)
+    /// Replay `partition`: 0 to Int32.max (Kafka's partition numbers).
+    public static let replayPartition: ClosedRange<Int32> = 0...Int32.max
+    /// Replay `eventId` (a `ce_id`): 1 to 512 bytes.
+    public static let replayEventIDBytes: ClosedRange<Int> = 1...512
     /// Replay `since`/`until`: 1970-01-01 to 9999-12-31 (seconds since 1970), the range Kafka
     /// timestamps and RFC 3339 share.
     public static let replayTime: ClosedRange<Double> = 0...253_402_300_799

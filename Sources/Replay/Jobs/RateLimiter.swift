@@ -21,13 +21,19 @@ struct RateLimiter {
         return .nanoseconds(Int64((1e9 / clamped).rounded()))
     }
 
-    mutating func wait() {
-        guard let interval else { return }
-        let now = ContinuousClock.now
-        if next > now {
-            let (seconds, attoseconds) = (next - now).components
+    /// Waits for the next slot, in slices of at most 100 ms so that `stop` is noticed at
+    /// once even at 0.1 events per second; returns false (without taking the slot) when
+    /// `stop` became true.
+    mutating func wait(unless stop: () -> Bool) -> Bool {
+        guard let interval else { return !stop() }
+        while true {
+            if stop() { return false }
+            let now = ContinuousClock.now
+            guard next > now else { break }
+            let (seconds, attoseconds) = min(next - now, .milliseconds(100)).components
             Thread.sleep(forTimeInterval: Double(seconds) + Double(attoseconds) / 1e18)
         }
-        next = max(now, next) + interval
+        next = max(ContinuousClock.now, next) + interval
+        return true
     }
 }

@@ -1,7 +1,7 @@
 import Synchronization
 
-/// Asks a running replay to stop after its current checkpoint (the job is left `paused`,
-/// and `resume` continues it). Cancelling through the ledger stops it the same way.
+/// Asks a running replay to stop at a checkpoint within a second (the job is left `paused`,
+/// and `resume` continues it; a job whose ledger state is `cancelling` ends `cancelled`).
 public final class ReplayControl: Sendable {
     private let stopRequested = Atomic<Bool>(false)
 

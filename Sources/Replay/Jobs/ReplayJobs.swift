@@ -51,7 +51,18 @@ public final class ReplayJobs: Sendable {
         let ranges = try await BlockingThread.run(name: "replay-plan") {
             let reader = try TopicRangeReader(cluster: cluster, logger: logger)
             defer { reader.close() }
-            return try reader.ranges(topic: topic, fromOffset: request.fromOffset, toOffset: request.toOffset, since: request.since)
+            var ranges = try reader.ranges(topic: topic, fromOffset: request.fromOffset, toOffset: request.toOffset, since: request.since)
+            if let partition = request.partition {
+                let known = ranges.map(\.partition)
+                guard known.contains(partition) else {
+                    throw ReplayError(.invalidRequest, "partition \(partition) does not exist in \(topic) (partitions \(known.map(String.init).joined(separator: ", ")))")
+                }
+                ranges = ranges.filter { $0.partition == partition }
+            }
+            if let eventID = request.eventId {
+                ranges = [try Self.latest(eventID: eventID, in: ranges, topic: topic, reader: reader)]
+            }
+            return ranges
         }
         let spec = ReplayJobSpec(lane: lane, filter: request.filter, maxReplays: request.maxReplays ?? ReplayRequest.defaultMaxReplays)
         let source = ReplaySource(
@@ -102,7 +113,9 @@ public final class ReplayJobs: Sendable {
         }
     }
 
-    /// Cancels a job; a running one stops after its current checkpoint.
+    /// Cancels a job. A running one answers `cancelling` and stops within a second (this
+    /// process's runner at once, another process's at its next checkpoint); it is
+    /// `cancelled` once it has stopped.
     @discardableResult
     public func cancel(jobID: String) async throws -> ReplayJob {
         let job = try await Self.cancel(jobID: jobID, in: ledger)
@@ -115,11 +128,19 @@ public final class ReplayJobs: Sendable {
     public static func cancel(jobID: String, in ledger: Ledger) async throws -> ReplayJob {
         guard let job = try await ledger.job(id: jobID) else { throw ReplayError.jobNotFound(jobID) }
         guard !job.state.isFinal else {
-            throw ReplayError(.conflict, "replay job \(jobID) is already \(job.state.rawValue); only pending, running, paused or failed jobs can be cancelled")
+            throw ReplayError(.conflict, "replay job \(jobID) is already \(job.state.rawValue); only pending, running, paused, cancelling or failed jobs can be cancelled")
         }
-        // The ledger lets a failed job only run again; cancelling it passes through that.
-        if job.state == .failed { _ = try await ledger.setState(jobID: jobID, to: .running) }
+        if job.state == .failed {
+            // The ledger lets a failed job only run again; nothing runs it, so it ends here.
+            _ = try await ledger.setState(jobID: jobID, to: .running)
+            return try await ledger.setState(jobID: jobID, to: .cancelled)
+        }
         return try await ledger.cancel(jobID: jobID)
+    }
+
+    /// The job as `--json` and the admin API show it, with its per-partition progress.
+    public func view(id: String) async throws -> ReplayJobView {
+        ReplayJobView(try await job(id: id), progress: try await ledger.progress(jobID: id))
     }
 
     public func job(id: String) async throws -> ReplayJob {
@@ -133,6 +154,25 @@ public final class ReplayJobs: Sendable {
 
     public func list(limit: Int = 50) async throws -> [ReplayJob] {
         try await ledger.jobs(limit: limit)
+    }
+
+    /// The one record of `ranges` whose `ce_id` is `eventID`: the latest, when the event was
+    /// dead-lettered more than once.
+    private static func latest(eventID: String, in ranges: [PartitionRange], topic: String, reader: TopicRangeReader) throws -> PartitionRange {
+        var found: InspectedRecord?
+        try reader.read(ranges, batchSize: 500) { _, records, _ in
+            for record in records {
+                let inspected = InspectedRecord(record)
+                guard inspected.eventID == eventID else { continue }
+                if let best = found, (best.timestamp, best.offset) > (inspected.timestamp, inspected.offset) { continue }
+                found = inspected
+            }
+            return true
+        }
+        guard let found else {
+            throw ReplayError(.notFound, "no record with event id '\(eventID.prefix(200))' in \(topic)\(ranges.count == 1 ? " partition \(ranges[0].partition)" : ""); `plantrouter dlq list` shows the event ids")
+        }
+        return PartitionRange(topic: topic, partition: found.partition, start: found.offset, end: found.offset + 1)
     }
 
     private func runnable(_ jobID: String) async throws -> ReplayJob {

@@ -13,6 +13,10 @@ public struct ReplayRequest: Sendable, Codable, Hashable {
     public var fromOffset: Int64?
     /// Last offset to read in every partition (inclusive).
     public var toOffset: Int64?
+    /// Only this partition (with fromOffset = toOffset: exactly one record).
+    public var partition: Int32?
+    /// Exactly one event: the latest record in range whose CloudEvents id (`ce_id`) is this.
+    public var eventId: String?
     /// Record timestamps in `since..<until`.
     public var since: Date?
     public var until: Date?
@@ -32,15 +36,15 @@ public struct ReplayRequest: Sendable, Codable, Hashable {
 
     /// The JSON keys of a request; the admin API refuses any other.
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case fromDLQ, topic, fromOffset, toOffset, since, until, reason, type, source, key, correlationId, mode, dryRun, rate,
-             maxReplays
+        case fromDLQ, topic, fromOffset, toOffset, partition, eventId, since, until, reason, type, source, key, correlationId, mode,
+             dryRun, rate, maxReplays
     }
 
     public static var fieldNames: [String] { CodingKeys.allCases.map(\.rawValue) }
 
     public init(
         fromDLQ: String? = nil, topic: String? = nil, fromOffset: Int64? = nil, toOffset: Int64? = nil,
-        since: Date? = nil, until: Date? = nil, reason: String? = nil, type: String? = nil, source: String? = nil,
+        partition: Int32? = nil, eventId: String? = nil, since: Date? = nil, until: Date? = nil, reason: String? = nil, type: String? = nil, source: String? = nil,
         key: String? = nil, correlationId: String? = nil, mode: ReplayMode? = nil, dryRun: Bool? = nil,
         rate: Double? = nil, maxReplays: Int? = nil
     ) {
@@ -48,6 +52,8 @@ public struct ReplayRequest: Sendable, Codable, Hashable {
         self.topic = topic
         self.fromOffset = fromOffset
         self.toOffset = toOffset
+        self.partition = partition
+        self.eventId = eventId
         self.since = since
         self.until = until
         self.reason = reason
@@ -62,7 +68,8 @@ public struct ReplayRequest: Sendable, Codable, Hashable {
     }
 
     public var filter: ReplayFilter {
-        ReplayFilter(from: since, until: until, reason: reason, type: type, source: source, key: key, correlationID: correlationId)
+        ReplayFilter(from: since, until: until, reason: reason, type: type, source: source, key: key, correlationID: correlationId,
+                     eventID: eventId)
     }
 
     /// The reasons a `reason` filter can match: the router's and the loop guard's.
@@ -87,6 +94,12 @@ public struct ReplayRequest: Sendable, Codable, Hashable {
             if let offset, !InputLimits.replayOffset.contains(offset) {
                 throw invalid("\(name) \(offset) is outside 0...\(InputLimits.replayOffset.upperBound) (InputLimits.replayOffset); offsets are 0 or more")
             }
+        }
+        if let partition, !InputLimits.replayPartition.contains(partition) {
+            throw invalid("partition \(partition) is negative (InputLimits.replayPartition); partitions are numbered from 0")
+        }
+        if let eventId, !InputLimits.replayEventIDBytes.contains(eventId.utf8.count) {
+            throw invalid("eventId must be \(InputLimits.replayEventIDBytes.lowerBound) to \(InputLimits.replayEventIDBytes.upperBound) bytes (InputLimits.replayEventIDBytes): a ce_id, as `dlq list` shows it")
         }
         if let fromOffset, let toOffset, toOffset < fromOffset {
             throw invalid("toOffset \(toOffset) is before fromOffset \(fromOffset); both are inclusive")

@@ -68,8 +68,24 @@ final class ReplayRunner {
             return try replay(planned)
         } catch {
             logger.error("replay job \(job.id) failed: \(error)")
-            return try ledger.setState(jobID: job.id, to: .failed, error: "\(error)")
+            // A job asked to cancel ends cancelled even when its runner fails on the way out.
+            let cancelling = (try? ledger.job(id: job.id))??.state == .cancelling
+            return try ledger.setState(jobID: job.id, to: cancelling ? .cancelled : .failed, error: "\(error)")
         }
+    }
+
+    /// How often a running job checkpoints at least (and so how much a stop or a crash has
+    /// to re-check): well within the second an operator waits after Ctrl-C or a cancel.
+    static let checkpointInterval: Duration = .milliseconds(500)
+    /// How often the progress hook hears from a running job at most.
+    static let progressInterval: Duration = .milliseconds(200)
+
+    /// What a chunk has done since its partition's last checkpoint.
+    private struct Pending {
+        var delta = ReplayCounts()
+        var sends: [Send] = []
+        var audits: [AuditRecord] = []
+        var replayed: [ReplayedEvent] = []
     }
 
     private func replay(_ planned: [PartitionOffsets]) throws -> ReplayJob {
@@ -105,74 +121,122 @@ final class ReplayRunner {
 
         var limiter = RateLimiter(perSecond: job.rateLimit)
         var latest = job
+        var pending = Pending()
+        var lastCheckpoint = ContinuousClock.now
+        var lastProgress: ContinuousClock.Instant?
         let trail = try spec.filter.trail(in: ledger)
-        try reader.read(ranges, batchSize: batchSize) { range, records, nextOffset in
-            var delta = ReplayCounts()
-            var sends: [Send] = []
-            var audits: [AuditRecord] = []
+        // A stop from this process (Ctrl-C, the admin API's cancel) or a cancel another process
+        // recorded: seen at every checkpoint, and read from the ledger every 500 ms while the
+        // runner waits (a low --rate, an idle partition), so it too takes effect within a second.
+        var stateReadAt = ContinuousClock.now
+        func stopping() -> Bool {
+            if control.isStopRequested { return true }
+            if ContinuousClock.now - stateReadAt >= Self.checkpointInterval {
+                stateReadAt = .now
+                if let current = try? ledger.job(id: job.id) { latest.state = current.state }
+            }
+            return latest.state == .cancelling || latest.state == .cancelled
+        }
+        func reportProgress(force: Bool) {
+            let now = ContinuousClock.now
+            guard force || lastProgress.map({ now - $0 >= Self.progressInterval }) ?? true else { return }
+            lastProgress = now
+            let elapsed = (now - started) / .seconds(1)
+            let rate = elapsed > 0 ? Double(read() - readAtStart) / elapsed : 0
+            hooks.onProgress(ReplayProgressReport(
+                jobID: job.id, counts: latest.counts + pending.delta, read: read(), total: total, rate: rate,
+                etaSeconds: rate > 0 ? Double(total - read()) / rate : nil))
+        }
+        /// Sends what is pending, then records it and the partition's next offset in one transaction.
+        func checkpoint(_ range: PartitionRange, nextOffset: Int64) throws {
+            var produced: [ProducedOutput] = []
+            if let producer, !pending.sends.isEmpty {
+                produced = try deliver(pending.sends, producer: producer, deliveries: deliveries)
+            }
+            // A dry run decides nothing: its would-be decisions never enter the audit trail.
+            if !job.dryRun, !pending.audits.isEmpty { try ledger.append(pending.audits) }
+            latest = try ledger.updateProgress(
+                jobID: job.id, topic: range.topic, partition: range.partition, nextOffset: nextOffset, counts: pending.delta,
+                produced: produced, replayed: job.dryRun ? [] : pending.replayed)
+            pending = Pending()
+            position[range.partition] = nextOffset
+            lastCheckpoint = .now
+            stateReadAt = .now
+            reportProgress(force: true)
+        }
+
+        try reader.read(ranges, batchSize: batchSize, shouldStop: stopping) { range, records, nextOffset in
             for record in records {
                 let inspected = InspectedRecord(record)
                 // Quarantined events stay where they are: that is what stops the cycle.
-                guard !inspected.isQuarantined, spec.filter.matches(inspected, trail: trail) else { continue }
-                delta.selected += 1
-                limiter.wait()
-                try handle(record, inspected, preparer: preparer, counts: &delta, sends: &sends, audits: &audits)
+                guard !inspected.isQuarantined, spec.filter.matches(inspected, trail: trail) else {
+                    pending.delta.filtered += 1
+                    position[range.partition] = record.offset + 1
+                    continue
+                }
+                guard limiter.wait(unless: stopping) else {
+                    try checkpoint(range, nextOffset: record.offset)
+                    return false
+                }
+                pending.delta.selected += 1
+                let outcome = try handle(record, inspected, preparer: preparer, pending: &pending)
+                pending.delta.add(outcome)
+                pending.replayed.append(ReplayedEvent(partition: record.partition, offset: record.offset, outcome: outcome))
+                position[range.partition] = record.offset + 1
+                if stopping() || ContinuousClock.now - lastCheckpoint >= Self.checkpointInterval || pending.sends.count >= batchSize {
+                    try checkpoint(range, nextOffset: record.offset + 1)
+                    if stopping() { return false }
+                } else {
+                    reportProgress(force: false)
+                }
             }
-            var produced: [ProducedOutput] = []
-            if let producer, !sends.isEmpty {
-                produced = try deliver(sends, producer: producer, deliveries: deliveries)
-            }
-            if !audits.isEmpty { try ledger.append(audits) }
-            latest = try ledger.updateProgress(
-                jobID: job.id, topic: range.topic, partition: range.partition, nextOffset: nextOffset, counts: delta,
-                produced: produced)
-            position[range.partition] = nextOffset
-            let elapsed = (ContinuousClock.now - started) / .seconds(1)
-            let rate = elapsed > 0 ? Double(read() - readAtStart) / elapsed : 0
-            hooks.onProgress(ReplayProgressReport(
-                jobID: job.id, counts: latest.counts, read: read(), total: total, rate: rate,
-                etaSeconds: rate > 0 ? Double(total - read()) / rate : nil))
-            return latest.state != .cancelled && !control.isStopRequested
+            try checkpoint(range, nextOffset: nextOffset)
+            return !stopping()
         }
-        if latest.state == .cancelled { return latest }
+        let current = try ledger.job(id: job.id) ?? latest
+        switch current.state {
+        case .cancelled: return current
+        case .cancelling: return try ledger.setState(jobID: job.id, to: .cancelled)
+        default: break
+        }
         if control.isStopRequested { return try ledger.setState(jobID: job.id, to: .paused) }
-        return try ledger.setState(jobID: job.id, to: .completed)
+        return try ledger.setState(jobID: job.id, to: current.counts.stillDeadLetters > 0 ? .completedWithDeadLetters : .completed)
     }
 
     // MARK: - One event
 
+    /// Decides what to do with one selected event, queues its outputs in `pending` and says
+    /// which outcome it counts as.
     private func handle(
-        _ record: ConsumerRecord, _ inspected: InspectedRecord, preparer: EventPreparer, counts: inout ReplayCounts,
-        sends: inout [Send], audits: inout [AuditRecord]
-    ) throws {
+        _ record: ConsumerRecord, _ inspected: InspectedRecord, preparer: EventPreparer, pending: inout Pending
+    ) throws -> ReplayEventOutcome {
         let original = Self.original(of: record, inspected: inspected)
         let position = "\(original.topic)/\(original.partition)/\(original.offset)"
         var report = ReplayEventReport(
             topic: record.topic, partition: record.partition, offset: record.offset, eventID: inspected.eventID,
-            eventType: inspected.eventType, classification: "", targets: [])
+            eventType: inspected.eventType, classification: "", outcome: .sent, targets: [])
 
         if inspected.replayCount >= spec.maxReplays {
             report.classification = "quarantine"
             report.reason = "replayed \(inspected.replayCount) times (limit \(spec.maxReplays))"
             let send = Send(record: quarantined(record, inspected), key: "quarantine:\(position)")
-            if try enqueue([send], report: &report, sends: &sends).isEmpty { counts.skipped += 1 } else { counts.quarantined += 1 }
+            report.outcome = try enqueue([send], report: &report, sends: &pending.sends).isEmpty ? .skippedAlreadyProduced : .quarantined
             hooks.onEvent(report)
-            return
+            return report.outcome
         }
 
         // A dead letter's `dlq-original-topic` (and any record's `dlq-*` headers) is written by
         // whoever can produce to the topic; only a source topic of this lane may be re-entered.
         if let refusal = targets.refusal(sourceTopic: original.topic) {
-            refuse(&report, refusal, counts: &counts)
-            return
+            return refuse(&report, refusal)
         }
 
         switch job.mode {
         case .redrive:
             report.classification = "redrive"
             let redriven = ProducerRecord(topic: original.topic, key: original.key, value: original.value, headers: original.headers)
-            let fresh = try enqueue([Send(record: redriven, key: "redrive:\(position)#\(inspected.replayCount + 1)")], report: &report, sends: &sends)
-            if fresh.isEmpty { counts.skipped += 1 } else { counts.sent += 1 }
+            let fresh = try enqueue([Send(record: redriven, key: "redrive:\(position)#\(inspected.replayCount + 1)")], report: &report, sends: &pending.sends)
+            report.outcome = fresh.isEmpty ? .skippedAlreadyProduced : .sent
         case .reroute:
             let prepared = preparer.prepare(original)
             report.classification = prepared.decision.outcome.label
@@ -180,40 +244,41 @@ final class ReplayRunner {
             if case .deadLetter(let reason, let message) = prepared.decision.outcome { report.reason = "\(reason.rawValue): \(message)" }
             if case .drop(let why) = prepared.decision.outcome { report.reason = why }
             if let refusal = prepared.outputs.lazy.compactMap({ [targets] in targets.refusal(output: $0.record.topic) }).first {
-                refuse(&report, refusal, counts: &counts)
-                return
+                return refuse(&report, refusal)
             }
             let candidates = prepared.outputs.map { output in
                 // A new dead letter of a replayed event is a new record, not the one it came from.
                 Send(record: output.record, key: output.isDeadLetter ? "\(output.idempotencyKey)#replay-\(inspected.replayCount + 1)" : output.idempotencyKey)
             }
-            let fresh = try enqueue(candidates, report: &report, sends: &sends)
+            let fresh = try enqueue(candidates, report: &report, sends: &pending.sends)
             if prepared.outputs.contains(where: \.isDeadLetter) {
-                counts.failed += 1
+                report.outcome = .reDeadLettered
             } else if fresh.isEmpty {
-                counts.skipped += 1
+                report.outcome = .skippedAlreadyProduced
             } else {
-                counts.sent += 1
+                report.outcome = .sent
             }
-            if !fresh.isEmpty, var audit = prepared.audit {
+            if !job.dryRun, !fresh.isEmpty, var audit = prepared.audit {
                 let keys = Set(fresh.map(\.key))
                 audit.outputs = audit.outputs.filter { keys.contains($0.idempotencyKey) }
                 audit.reason = [audit.reason, "replay job \(job.id)"].compactMap { $0 }.joined(separator: "; ")
-                audits.append(audit)
+                pending.audits.append(audit)
             }
         }
         hooks.onEvent(report)
+        return report.outcome
     }
 
     /// Skips an event whose replay would write outside the lane's catalog topics: counted as
-    /// skipped, reported with classification `refused` and the reason, and logged.
-    private func refuse(_ report: inout ReplayEventReport, _ reason: String, counts: inout ReplayCounts) {
+    /// refused, reported with classification `refused` and the reason, and logged.
+    private func refuse(_ report: inout ReplayEventReport, _ reason: String) -> ReplayEventOutcome {
         report.classification = ReplayTargets.refusedClassification
         report.reason = reason
+        report.outcome = .refused
         report.targets = []
-        counts.skipped += 1
-        logger.warning("replay job \(job.id) skipped \(report.topic)/\(report.partition)/\(report.offset): \(reason)")
+        logger.warning("replay job \(job.id) refused \(report.topic)/\(report.partition)/\(report.offset): \(reason)")
         hooks.onEvent(report)
+        return .refused
     }
 
     /// Adds the candidates whose key neither the ledger nor this chunk has yet; returns them.
@@ -309,6 +374,27 @@ final class ReplayRunner {
             if let order = try? WorkOrder.decode(raw) { table.upsert(order) }
         }
         return table
+    }
+}
+
+extension ReplayCounts {
+    /// Counts one selected event's outcome.
+    mutating func add(_ outcome: ReplayEventOutcome) {
+        switch outcome {
+        case .sent: sent += 1
+        case .skippedAlreadyProduced: skippedAlreadyProduced += 1
+        case .reDeadLettered: reDeadLettered += 1
+        case .quarantined: quarantined += 1
+        case .refused: refused += 1
+        }
+    }
+
+    static func + (a: ReplayCounts, b: ReplayCounts) -> ReplayCounts {
+        ReplayCounts(
+            selected: a.selected + b.selected, filtered: a.filtered + b.filtered, sent: a.sent + b.sent,
+            skippedAlreadyProduced: a.skippedAlreadyProduced + b.skippedAlreadyProduced,
+            reDeadLettered: a.reDeadLettered + b.reDeadLettered, quarantined: a.quarantined + b.quarantined,
+            refused: a.refused + b.refused)
     }
 }
 

@@ -60,10 +60,12 @@ final class TopicRangeReader {
     /// Reads `ranges` and hands each partition's records to `body` in order, at most
     /// `batchSize` at a time, with the partition's next offset after them. `body` may be
     /// called with no records to move a partition's position past control records. Stops
-    /// when every range is read or `body` returns false; throws when nothing arrives for
-    /// `idleTimeout` although records remain.
+    /// when every range is read, `body` returns false or `shouldStop` (asked between polls,
+    /// every 200 ms at most) says so; throws when nothing arrives for `idleTimeout` although
+    /// records remain.
     func read(
         _ ranges: [PartitionRange], batchSize: Int, idleTimeout: Duration = .seconds(30),
+        shouldStop: () -> Bool = { false },
         body: (PartitionRange, [ConsumerRecord], _ nextOffset: Int64) throws -> Bool
     ) throws {
         var open: [TopicPartition: PartitionRange] = [:]
@@ -72,7 +74,7 @@ final class TopicRangeReader {
         try consumer.assign(open.values.map { TopicPartitionOffset(topic: $0.topic, partition: $0.partition, offset: $0.start) })
         var next = open.mapValues(\.start)
         var lastArrival = ContinuousClock.now
-        while !open.isEmpty {
+        while !open.isEmpty, !shouldStop() {
             let batch = try consumer.poll(maxRecords: batchSize, timeout: .milliseconds(200))
             if !batch.records.isEmpty || !batch.partitionsAtEnd.isEmpty { lastArrival = .now }
             var order: [TopicPartition] = []

@@ -37,6 +37,14 @@ public struct InspectedRecord: Sendable, Codable {
     public var valueBytes: Int
     /// The first bytes of the value as text (invalid UTF-8 shown with replacement characters).
     public var payloadPreview: String
+    /// The lane whose dead-letter topic holds the record (set by `DeadLetterInspector`).
+    public var lane: String?
+    /// How many real (not dry-run) replay jobs replayed this very record, from the ledger.
+    public var replays = 0
+    /// The replay job that delivered it: a later replay sent it (or found it sent already).
+    public var resolvedBy: String?
+    /// True once a replay delivered it (`resolvedBy`); such a dead letter needs nothing more.
+    public var resolved = false
 
     public static let previewBytes = 512
 

@@ -16,10 +16,12 @@ public struct ReplayFilter: Sendable, Codable, Hashable {
     /// `plantrouter trace` shows it: the source events the router decided for it and every
     /// output it produced for them, dead letters included (see `TrailMembers`).
     public var correlationID: String?
+    /// The CloudEvents id (`ce_id`) of the one event to select.
+    public var eventID: String?
 
     public init(
         from: Date? = nil, until: Date? = nil, reason: String? = nil, type: String? = nil, source: String? = nil,
-        key: String? = nil, correlationID: String? = nil
+        key: String? = nil, correlationID: String? = nil, eventID: String? = nil
     ) {
         self.from = from
         self.until = until
@@ -28,6 +30,7 @@ public struct ReplayFilter: Sendable, Codable, Hashable {
         self.source = source
         self.key = key
         self.correlationID = correlationID
+        self.eventID = eventID
     }
 
     /// The trail `correlationID` selects, read from `ledger`; nil without a correlation filter.
@@ -45,6 +48,7 @@ public struct ReplayFilter: Sendable, Codable, Hashable {
         if let type, !Self.matches(type, record.eventType) { return false }
         if let source, !Self.matches(source, record.eventSource) { return false }
         if let key, record.key != key { return false }
+        if let eventID, record.eventID != eventID { return false }
         if let correlationID {
             guard let trail, trail.id == correlationID, trail.contains(record.position, original: record.originalPosition) else { return false }
         }

@@ -40,6 +40,9 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "Insert one poison event every N events (0: none).")
     var poisonEvery = 0
 
+    @Option(help: "Body bytes of the oversized poison event: just over the router's default limit (256 KiB), under any broker's default message.max.bytes (1 MB).")
+    var oversizedBytes = PlantSimulator.Configuration.defaultOversizedBodyBytes
+
     func validate() throws {
         guard bootstrap != nil || record != nil else {
             throw ValidationError("say where the traffic goes: --bootstrap HOST:PORT (a cluster) or --record FILE.jsonl (a file)")
@@ -48,6 +51,10 @@ struct SimulateCommand: AsyncParsableCommand {
             throw ValidationError("--property '\(property)' is not key=value, e.g. --property security.protocol=SASL_SSL")
         }
         guard (0...1).contains(telemetryShare) else { throw ValidationError("--telemetry-share must be between 0 and 1") }
+        let largest = PlantSimulator.Configuration.largestPoisonBodyBytes
+        guard (1...largest).contains(oversizedBytes) else {
+            throw ValidationError("--oversized-bytes must be 1 to \(largest): a larger record exceeds a broker's default message.max.bytes (1,048,588) and is refused before the router sees it")
+        }
     }
 
     func run() async throws {
@@ -56,6 +63,7 @@ struct SimulateCommand: AsyncParsableCommand {
         config.seed = seed
         config.telemetryShare = telemetryShare
         config.poisonEvery = poisonEvery > 0 ? poisonEvery : nil
+        config.oversizedBodyBytes = oversizedBytes
         let simulator = PlantSimulator(config)
         let events = simulator.workOrderEvents() + simulator.events()
         if let record {

@@ -20,6 +20,16 @@ struct ClusterOptions: ParsableArguments {
     @Option(help: "SQLite ledger (default: the configuration's, else ./plantrouter.sqlite).")
     var database: String?
 
+    /// These options as they were given (` --config FILE`…), for a command to suggest next.
+    var commandLine: String {
+        let given = [("--config", config), ("--bootstrap", bootstrap), ("--topics", topics), ("--database", database)]
+        return given.compactMap { name, value in value.map { " \(name) \(Self.quoted($0))" } }.joined()
+    }
+
+    private static func quoted(_ value: String) -> String {
+        value.allSatisfy { $0.isLetter || $0.isNumber || "/._-:,=@".contains($0) } ? value : "'" + value.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
     struct Resolved {
         var cluster: KafkaConfiguration
         var topics: String

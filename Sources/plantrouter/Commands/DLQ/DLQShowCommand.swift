@@ -22,7 +22,7 @@ struct DLQShowCommand: AsyncParsableCommand {
     @Option(help: "At most this many records.")
     var limit = 20
 
-    @Flag(help: "Print JSON.")
+    @Flag(help: "Print JSON Lines: one dead letter per line.")
     var json = false
 
     func validate() throws {
@@ -30,6 +30,7 @@ struct DLQShowCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        LoggingSetup.bootstrap(level: .warning)
         let inspector = try makeInspector(cluster, filters)
         let lane = lane, filter = filters.filter, limit = limit, partition = partition, offset = offset
         let records = try await BlockingThread.run(name: "dlq-show") { () throws -> [InspectedRecord] in
@@ -39,7 +40,7 @@ struct DLQShowCommand: AsyncParsableCommand {
             return try inspector.list(lane: lane, filter: filter, limit: limit)
         }
         if json {
-            print(try jsonText(records))
+            try JSONLines.emit(each: records)
             return
         }
         if records.isEmpty { print("no matching dead letters in \(try inspector.topic(of: lane))") }
@@ -49,7 +50,10 @@ struct DLQShowCommand: AsyncParsableCommand {
                 print("reason:    \(context.reason)")
                 print("error:     \(context.error ?? "")")
                 print("original:  \(context.originalTopic ?? "?")[\(context.originalPartition.map(String.init) ?? "?")]@\(context.originalOffset.map(String.init) ?? "?")")
-                print("rule:      \(context.ruleID ?? "-")   policy: \(context.policyVersion ?? "-")   attempts: \(context.attempts.map(String.init) ?? "-")   replays: \(record.replayCount)")
+                print("rule:      \(context.ruleID ?? "-")   policy: \(context.policyVersion ?? "-")   attempts: \(context.attempts.map(String.init) ?? "-")   replay generation: \(record.replayCount)")
+            }
+            if inspector.ledger != nil {
+                print("replays:   \(record.replays)\(record.resolvedBy.map { ", resolved by replay job \($0)" } ?? ", unresolved")")
             }
             print("key:       \(record.key ?? "<none>")")
             print("headers:")

@@ -8,7 +8,9 @@ struct ReplayCommand: AsyncParsableCommand {
             `plantrouter replay --from-dlq LANE …` (or `replay start`) creates a job and runs it. \
             Outputs keep their deterministic idempotency keys and keys the ledger shows produced are \
             skipped, so replaying an event that had succeeded sends nothing new. Jobs are recorded in \
-            the ledger and resumable. See Docs/Operations.md.
+            the ledger and resumable; Ctrl-C checkpoints within a second and exits 130. Exit codes: \
+            0 completed, 2 completedWithDeadLetters, 130 interrupted, 1 failed or cancelled. \
+            See Docs/Operations.md.
             """,
         subcommands: [
             ReplayStartCommand.self, ReplayListCommand.self, ReplayStatusCommand.self, ReplayCancelCommand.self,

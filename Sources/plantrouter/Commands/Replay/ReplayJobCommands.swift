@@ -11,21 +11,26 @@ struct ReplayListCommand: AsyncParsableCommand {
     @Option(help: "At most this many jobs.")
     var limit = 50
 
-    @Flag(help: "Print JSON.")
+    @Flag(help: "Print JSON Lines: one job per line (kind replayJob, the admin API's schema).")
     var json = false
 
     func run() async throws {
-        let jobs = try await ReplayTool.ledger(cluster, access: .readOnly).jobs(limit: limit)
+        LoggingSetup.bootstrap(level: .warning)
+        let ledger = try ReplayTool.ledger(cluster, access: .readOnly)
+        let jobs = try await ledger.jobs(limit: limit)
         if json {
-            print(try jsonText(jobs))
+            for job in jobs { try JSONLines.emit(ReplayJobView(job, progress: try await ledger.progress(jobID: job.id))) }
             return
         }
         print(Table(
-            header: ["id", "state", "mode", "dry run", "source", "by", "created", "selected", "sent", "skipped", "quarantined"],
+            header: ["id", "state", "mode", "dry run", "source", "by", "created", "selected", "sent", "skipped (already produced)",
+                     "re-dead-lettered", "quarantined", "refused", "filtered"],
             rows: jobs.map { job in
-                [job.id, job.state.rawValue, job.mode.rawValue, job.dryRun ? "yes" : "no", job.source.topic, job.requestedBy,
-                 job.createdAt.formatted(.iso8601), String(job.counts.selected), String(job.counts.sent),
-                 String(job.counts.skipped), String(job.counts.quarantined)]
+                let counts = job.counts
+                return [job.id, job.state.rawValue, job.mode.rawValue, job.dryRun ? "yes" : "no", job.source.topic, job.requestedBy,
+                        job.createdAt.formatted(.iso8601)]
+                    + [counts.selected, counts.sent, counts.skippedAlreadyProduced, counts.reDeadLettered, counts.quarantined,
+                       counts.refused, counts.filtered].map(String.init)
             }).rendered)
     }
 }
@@ -38,18 +43,19 @@ struct ReplayStatusCommand: AsyncParsableCommand {
     @Argument(help: "The job id (`plantrouter replay list`).")
     var id: String
 
-    @Flag(help: "Print JSON.")
+    @Flag(help: "Print the job as one JSON line (kind replayJob, the admin API's schema).")
     var json = false
 
     func run() async throws {
+        LoggingSetup.bootstrap(level: .warning)
         let ledger = try ReplayTool.ledger(cluster, access: .readOnly)
         guard let job = try await ledger.job(id: id) else {
             throw ValidationError("no replay job '\(id)' in \(ledger.path); `plantrouter replay list` shows the recorded jobs")
         }
         let progress = try await ledger.progress(jobID: id)
+        let view = ReplayJobView(job, progress: progress)
         if json {
-            struct Status: Encodable { var job: ReplayJob; var progress: [ReplayProgress] }
-            print(try jsonText(Status(job: job, progress: progress)))
+            try JSONLines.emit(view)
             return
         }
         print("job:        \(job.id)")
@@ -57,9 +63,8 @@ struct ReplayStatusCommand: AsyncParsableCommand {
         print("requested:  by \(job.requestedBy) at \(job.createdAt.formatted(.iso8601)); updated \(job.updatedAt.formatted(.iso8601))")
         print("mode:       \(job.mode.rawValue)\(job.dryRun ? ", dry run" : "")\(job.rateLimit.map { ", at most \($0)/s" } ?? "")")
         print("source:     \(job.source.kind.rawValue) \(job.source.topic)")
-        print("filters:    \(job.filters)")
-        let counts = job.counts
-        print("counts:     selected \(counts.selected), sent \(counts.sent), skipped \(counts.skipped), re-dead-lettered \(counts.failed), quarantined \(counts.quarantined)")
+        print("filters:    \(view.filter.described)\(view.maxReplays.map { "; max replays \($0)" } ?? "")")
+        print("counts:     \(job.counts.summary)")
         if case .offsets(let planned) = job.source.range {
             let reached = Dictionary(progress.map { ($0.partition, $0.nextOffset) }) { $1 }
             print(Table(header: ["partition", "from", "until", "next"], rows: planned.map {
@@ -70,17 +75,27 @@ struct ReplayStatusCommand: AsyncParsableCommand {
 }
 
 struct ReplayCancelCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Cancel a job; a running one stops at its next checkpoint.")
+    static let configuration = CommandConfiguration(
+        commandName: "cancel",
+        abstract: "Cancel a job; a running one is `cancelling` until its runner stops (within a second), then `cancelled`.")
 
     @OptionGroup var cluster: ClusterOptions
 
     @Argument(help: "The job id.")
     var id: String
 
+    @Flag(help: "Print the job as one JSON line (kind replayJob).")
+    var json = false
+
     func run() async throws {
+        LoggingSetup.bootstrap(level: .warning)
         let ledger = try ReplayTool.ledger(cluster)
         let job = try await ReplayTool.rethrowingForUser { try await ReplayJobs.cancel(jobID: id, in: ledger) }
-        print("job \(job.id) \(job.state.rawValue)")
+        if json {
+            try JSONLines.emit(ReplayJobView(job, progress: try await ledger.progress(jobID: id)))
+        } else {
+            print("job \(job.id) \(job.state.rawValue)\(job.state == .cancelling ? ": its runner stops at its next checkpoint; `plantrouter replay status \(job.id)` shows when it is cancelled" : "")")
+        }
     }
 }
 
@@ -92,13 +107,14 @@ struct ReplayResumeCommand: AsyncParsableCommand {
     @Argument(help: "The job id.")
     var id: String
 
-    @Flag(help: "Print JSON.")
+    @Flag(help: "Print JSON Lines on standard output: dry-run events (kind replayEvent), then the job (kind replayJob).")
     var json = false
 
     func run() async throws {
+        LoggingSetup.bootstrap(level: .warning)
         let jobs = try ReplayTool.jobs(cluster)
         _ = try await ReplayTool.rethrowingForUser { try await jobs.job(id: id) }
-        try await ReplayTool.rethrowingForUser { try await ReplayTool.run(id, jobs: jobs, json: json) }
+        try await ReplayTool.rethrowingForUser { try await ReplayTool.run(id, jobs: jobs, cluster: cluster, json: json) }
     }
 }
 
@@ -110,5 +126,17 @@ extension ReplayTool {
         } catch let error as ReplayError {
             throw ValidationError(error.message)
         }
+    }
+}
+
+extension ReplayJobView.Filter {
+    /// `reason=schema, type=quality.*`, or `none`.
+    var described: String {
+        let parts: [(String, String?)] = [
+            ("since", since?.formatted(.iso8601)), ("until", until?.formatted(.iso8601)), ("reason", reason), ("type", type),
+            ("source", source), ("key", key), ("correlation-id", correlationId), ("event-id", eventId),
+        ]
+        let given = parts.compactMap { name, value in value.map { "\(name)=\($0)" } }
+        return given.isEmpty ? "none" : given.joined(separator: ", ")
     }
 }

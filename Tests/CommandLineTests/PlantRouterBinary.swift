@@ -1,0 +1,88 @@
+import Foundation
+import Synchronization
+
+/// The built `plantrouter` executable, run as a child process with its standard output and
+/// standard error captured apart (a `--json` reader sees only standard output).
+final class PlantRouterBinary: Sendable {
+    static let repository = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// `PLANTROUTER_BINARY`, else `plantrouter` beside the test bundle, else `.build/debug/plantrouter`.
+    static let path: URL? = {
+        var candidates: [URL] = []
+        if let path = ProcessInfo.processInfo.environment["PLANTROUTER_BINARY"] { candidates.append(URL(fileURLWithPath: path)) }
+        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        candidates.append(bundle.deletingLastPathComponent().appendingPathComponent("plantrouter"))
+        if let executable = Bundle.main.executableURL {
+            candidates.append(executable.deletingLastPathComponent().appendingPathComponent("plantrouter"))
+        }
+        candidates.append(repository.appendingPathComponent(".build/debug/plantrouter"))
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    }()
+
+    struct Output: Sendable {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    private let process = Process()
+    /// What each stream wrote, and whether it reached its end.
+    private let out = Mutex((data: Data(), closed: false))
+    private let err = Mutex((data: Data(), closed: false))
+    let arguments: [String]
+
+    /// Starts `plantrouter arguments…`, with `environment` instead of this process's when given.
+    init(_ arguments: [String], environment: [String: String]? = nil) throws {
+        guard let binary = Self.path else { throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: "plantrouter (run `swift build` first)"]) }
+        self.arguments = arguments
+        process.executableURL = binary
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        process.currentDirectoryURL = FileManager.default.temporaryDirectory
+        let stdout = Pipe(), stderr = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        process.standardInput = FileHandle.nullDevice
+        stdout.fileHandleForReading.readabilityHandler = { [self] handle in
+            let data = handle.availableData
+            self.out.withLock { if data.isEmpty { $0.closed = true; handle.readabilityHandler = nil } else { $0.data.append(data) } }
+        }
+        stderr.fileHandleForReading.readabilityHandler = { [self] handle in
+            let data = handle.availableData
+            self.err.withLock { if data.isEmpty { $0.closed = true; handle.readabilityHandler = nil } else { $0.data.append(data) } }
+        }
+        try process.run()
+    }
+
+    var pid: Int32 { process.processIdentifier }
+    var stdoutText: String { out.withLock { String(decoding: $0.data, as: UTF8.self) } }
+    var stderrText: String { err.withLock { String(decoding: $0.data, as: UTF8.self) } }
+    var isRunning: Bool { process.isRunning }
+
+    /// Waits for the exit (killing the process after `timeout`) and returns what it wrote.
+    func finish(timeout: Duration = .seconds(60)) async throws -> Output {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        if process.isRunning { process.interrupt(); kill(pid, SIGKILL) }
+        process.waitUntilExit()
+        // The pipes' last bytes arrive on their handlers' queue after the exit: wait for both ends.
+        _ = try await Self.eventually(timeout: .seconds(5)) { self.out.withLock { $0.closed } && self.err.withLock { $0.closed } }
+        return Output(status: process.terminationStatus, stdout: stdoutText, stderr: stderrText)
+    }
+
+    /// Runs `plantrouter arguments…` to its end.
+    static func run(_ arguments: [String], environment: [String: String]? = nil, timeout: Duration = .seconds(60)) async throws -> Output {
+        try await PlantRouterBinary(arguments, environment: environment).finish(timeout: timeout)
+    }
+
+    /// Polls `condition` every 20 ms until it holds or `timeout` passes.
+    static func eventually(timeout: Duration = .seconds(30), _ condition: () throws -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try condition() { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return try condition()
+    }
+}
