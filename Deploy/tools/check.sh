@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Deploy/ checks that run without a cluster or a container engine (called by .ci/run).
-# Installs what it needs, quietly, when missing: PyYAML, jsonschema, kubernetes-validate
-# (PyPI); systemd (systemd-analyze) and prometheus (promtool) from Debian.
+# Installs what it needs, quietly, when missing: PyYAML, jsonschema, kubernetes-validate and
+# helm-python-sdk (Helm's Go SDK as a library: helm lint and helm template without a helm
+# binary, which no registry here ships) from PyPI; systemd (systemd-analyze) and prometheus
+# (promtool) from Debian.
 # Prints one PASS/FAIL/SKIP line per check and a closing "N passed, N failed, N skipped" line.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -16,6 +18,7 @@ py_need=()
 $PY -c 'import yaml' 2>/dev/null || py_need+=(PyYAML)
 $PY -c 'import jsonschema' 2>/dev/null || py_need+=(jsonschema)
 command -v kubernetes-validate >/dev/null || py_need+=(kubernetes-validate)
+$PY -c 'import helm_python' 2>/dev/null || py_need+=(helm-python-sdk)
 if [ ${#py_need[@]} -gt 0 ]; then
     $PY -m pip install -q --disable-pip-version-check "${py_need[@]}" >/dev/null 2>&1 \
         || echo "note: pip install ${py_need[*]} failed; dependent checks will skip or fail"
@@ -44,6 +47,26 @@ while IFS= read -r line; do
     esac
 done <<<"$out"
 if [ $rc -ne 0 ] && [ "$failed" -eq "$before" ]; then fail validate "validate.py exited $rc"; fi
+
+# 2b. Helm chart: helm lint --strict and helm template (Helm SDK), the rendered manifests through
+#     kubernetes-validate, the KEDA schema and promtool; runbooks, version tags, secrets.
+out=$($PY Deploy/tools/helm_check.py 2>&1); rc=$?
+before=$failed
+while IFS= read -r line; do
+    case "$line" in
+        PASS\ *) pass "${line#PASS }" ;;
+        FAIL\ *) fail "${line#FAIL }" ;;
+        SKIP\ *) skip "${line#SKIP }" ;;
+        *) echo "$line" ;;
+    esac
+done <<<"$out"
+if [ $rc -ne 0 ] && [ "$failed" -eq "$before" ]; then fail helm "helm_check.py exited $rc"; fi
+
+# 2c. Images are tagged by the version the binary reports, never latest.
+version=$(sed -n 's/.*static let number = "\(.*\)".*/\1/p' Sources/plantrouter/PlantRouterVersion.swift)
+if grep -q "newTag: \"\?$version\"\?$" Deploy/kubernetes/base/kustomization.yaml && ! grep -rqE '(newTag: *latest|:latest\b)' Deploy --include=*.yaml --include=*.md --include=Containerfile; then
+    pass image-tags "kustomize base and docs use plantrouter:$version, nowhere latest"
+else fail image-tags "Deploy/kubernetes/base/kustomization.yaml newTag must be $version (PlantRouterVersion.number), and no :latest in Deploy/"; fi
 
 # 3. Shell syntax of the launcher (it runs under /bin/sh in the image).
 if sh -n Deploy/bin/plantrouter-launch && bash -n Deploy/tools/check.sh; then pass shell "sh -n plantrouter-launch"

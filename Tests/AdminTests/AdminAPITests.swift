@@ -71,6 +71,30 @@ struct AdminAPITests {
         }
     }
 
+    /// Every family has a HELP line; build info, per-lane windowed latency and the standard
+    /// process metrics are there.
+    @Test func metricsDescribeThemselves() async throws {
+        let fixture = try Fixture()
+        AdminMetrics.recordBuildInfo(version: "9.9.9-test")
+        try await fixture.test { client in
+            let body = try await client.execute("GET", "/metrics").body
+            let lines: [String] = body.split(separator: "\n").map(String.init)
+            func names(_ prefix: String) -> [String] {
+                lines.filter { $0.hasPrefix(prefix) }.map { String($0.split(separator: " ")[2]) }
+            }
+            let helped = Set(names("# HELP "))
+            let withoutHelp = names("# TYPE ").filter { !helped.contains($0) }
+            #expect(!helped.isEmpty && withoutHelp.isEmpty, "without HELP: \(withoutHelp)")
+            #expect(body.contains(#"plantrouter_build_info{version="9.9.9-test",librdkafka=""#))
+            #expect(body.contains("# HELP plantrouter_lane_latency_window_seconds End-to-end latency percentiles over the last 60 s"))
+            for name in ["process_cpu_seconds_total", "process_resident_memory_bytes", "process_open_fds", "process_max_fds", "process_start_time_seconds"] {
+                let line: String? = lines.first { $0.hasPrefix(name + " ") }
+                let value: Double = line.flatMap { Double($0.split(separator: " ")[1]) } ?? 0
+                #expect(value > 0, "\(name): \(line ?? "absent")")
+            }
+        }
+    }
+
     @Test func tokensAndRoles() async throws {
         let fixture = try Fixture()
         let laneNames = fixture.router.lanes.map(\.name)

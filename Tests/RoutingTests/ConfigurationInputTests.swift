@@ -33,6 +33,26 @@ struct ConfigurationInputTests {
         #expect(configuration.admin.port == 9090)
     }
 
+    @Test func consumerAndProducerSectionsReachOnlyTheirKind() throws {
+        let configuration = try load("""
+            cluster:
+              bootstrapServers: localhost:9092
+              properties: { client.rack: plant-7, fetch.wait.max.ms: "20" }
+              consumer: { fetch.min.bytes: "1000" }
+              producer: { linger.ms: "10" }
+            """)
+        let kafka = configuration.kafka
+        #expect(kafka.properties == ["client.rack": "plant-7", "fetch.wait.max.ms": "20"])
+        #expect(kafka.consumerProperties == ["fetch.min.bytes": "1000"])
+        #expect(kafka.producerProperties == ["linger.ms": "10"])
+        #expect(kafka.singleKindSharedProperties.map(\.property) == ["fetch.wait.max.ms"], "run names it so the file can move it")
+        #expect(message("cluster:\n  bootstrapServers: b:9092\n  consumer:\n    linger.ms: \"5\"\n")
+            .contains("cluster.consumer.linger.ms is a producer property (librdkafka CONFIGURATION.md); move it under cluster.producer"))
+        #expect(message("cluster:\n  bootstrapServers: b:9092\n  producer:\n    session.timeout.ms: \"6000\"\n")
+            .contains("cluster.producer.session.timeout.ms is a consumer property"))
+        #expect(message("cluster: { bootstrapServers: b:9092, consumers: {} }").contains("did you mean 'consumer'?"))
+    }
+
     @Test(arguments: [
         ("lanes: { production: { drainTimoutMs: 2000 } }", "unknown key 'drainTimoutMs'; did you mean 'drainTimeoutMs'?"),
         ("admin: { prot: 9090 }", "unknown key 'prot'; did you mean 'port'?"),

@@ -1,3 +1,4 @@
+import Kafka
 import Metrics
 import Prometheus
 import Routing
@@ -16,4 +17,10 @@ public enum AdminMetrics {
     static let reloadSucceeded = Counter(label: MetricNames.policyReloads, dimensions: [("result", "success")])
     static let reloadFailed = Counter(label: MetricNames.policyReloads, dimensions: [("result", "failure")])
     static let ready = Gauge(label: MetricNames.ready)
+
+    /// `plantrouter_build_info{version, librdkafka} 1`; `plantrouter run` calls it once.
+    public static func recordBuildInfo(version: String) {
+        _ = registry
+        Gauge(label: MetricNames.buildInfo, dimensions: [("version", version), ("librdkafka", KafkaVersion.librdkafka)]).record(1)
+    }
 }

@@ -27,7 +27,7 @@ struct HealthRoutes {
             AdminMetrics.ready.record(router.isReady ? 1 : 0)
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(bytes: AdminMetrics.registry.emitToBuffer())))
+                body: .init(byteBuffer: ByteBuffer(bytes: MetricsExposition.render(registry: AdminMetrics.registry, lanes: router.lanes.map(\.statistics)))))
         }
     }
 }

@@ -7,17 +7,29 @@ import Logging
 /// Methods that wait on the cluster block: the `async` ones run on a
 /// dedicated queue, the synchronous ones are for dedicated threads and tools.
 public final class Admin: Sendable {
-    private let handle: KafkaHandle
+    let handle: KafkaHandle
 
     public init(configuration: KafkaConfiguration, logger: Logger = Logger(label: "plantrouter.kafka.admin")) throws {
-        let conf = try NativeConfiguration.make(configuration.nativeProperties + configuration.properties.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
-        handle = try KafkaHandle(kind: RD_KAFKA_PRODUCER, conf: conf, callbacks: ClientCallbacks(logger: logger))
+        // Shared properties that fit any client: the admin client is neither consumer nor producer.
+        let conf = try NativeConfiguration.make(configuration.nativeProperties + configuration.rawProperties(for: .any))
+        handle = try KafkaHandle(kind: RD_KAFKA_PRODUCER, conf: conf, callbacks: ClientCallbacks(logger: logger, cluster: configuration.bootstrapServers))
     }
 
     /// Creates `topics`. Topics that already exist are left as they are when
     /// `ignoreExisting`; any other per-topic failure throws, naming the topic.
     public func createTopics(_ topics: [TopicSpec], ignoreExisting: Bool = true, timeout: Duration = .seconds(30)) async throws {
-        try await BlockingThread.run(name: "kafka-blocking-call") { try self.createTopicsBlocking(topics, ignoreExisting: ignoreExisting, timeout: timeout) }
+        let failures = try await createEachTopic(topics, timeout: timeout)
+        for topic in topics {
+            guard let error = failures[topic.name] else { continue }
+            if ignoreExisting && error.code == .topicAlreadyExists { continue }
+            throw error
+        }
+    }
+
+    /// Creates `topics` in one request and reports each topic's failure by name (an empty
+    /// answer: all created). A request-level failure (no controller, timeout) throws.
+    public func createEachTopic(_ topics: [TopicSpec], timeout: Duration = .seconds(30)) async throws -> [String: KafkaError] {
+        try await BlockingThread.run(name: "kafka-blocking-call") { try self.createTopicsBlocking(topics, timeout: timeout) }
     }
 
     /// Describes `names` (every topic when empty) from cluster metadata.
@@ -78,8 +90,8 @@ public final class Admin: Sendable {
         try await BlockingThread.run(name: "kafka-blocking-call") { try self.lag(group: group, topics: topics, timeout: timeout) }
     }
 
-    private func createTopicsBlocking(_ topics: [TopicSpec], ignoreExisting: Bool, timeout: Duration) throws {
-        guard !topics.isEmpty else { return }
+    private func createTopicsBlocking(_ topics: [TopicSpec], timeout: Duration) throws -> [String: KafkaError] {
+        guard !topics.isEmpty else { return [:] }
         var errorText = [CChar](repeating: 0, count: 512)
         var newTopics: [OpaquePointer?] = []
         defer { newTopics.forEach { rd_kafka_NewTopic_destroy($0) } }
@@ -95,20 +107,24 @@ public final class Admin: Sendable {
             }
         }
         let event = try adminRequest(operation: "create topics", api: RD_KAFKA_ADMIN_OP_CREATETOPICS, timeout: timeout) { options, queue in
+            // Wait for the controller to finish creating, so a describe right after sees the topics.
+            _ = rd_kafka_AdminOptions_set_operation_timeout(options, timeout.milliseconds, &errorText, errorText.count)
             rd_kafka_CreateTopics(handle.pointer, &newTopics, newTopics.count, options, queue)
         }
         defer { rd_kafka_event_destroy(event) }
         var count = 0
-        let results = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(event), &count)
+        var failures: [String: KafkaError] = [:]
+        guard let results = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(event), &count) else { return [:] }
         for index in 0..<count {
-            let result = results![index]
+            guard let result = results[index] else { continue }
             let code = rd_kafka_topic_result_error(result)
-            if code == RD_KAFKA_RESP_ERR_NO_ERROR || (ignoreExisting && code == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) { continue }
-            throw KafkaError(
-                operation: "create topic \(String(cString: rd_kafka_topic_result_name(result)))",
-                code: KafkaErrorCode(code),
+            if code == RD_KAFKA_RESP_ERR_NO_ERROR { continue }
+            let name = String(cString: rd_kafka_topic_result_name(result))
+            failures[name] = KafkaError(
+                operation: "create topic \(name)", code: KafkaErrorCode(code),
                 message: rd_kafka_topic_result_error_string(result).map { String(cString: $0) })
         }
+        return failures
     }
 
     private func listGroupOffsets(group: String, partitions: [TopicPartition], timeout: Duration) throws -> [TopicPartitionOffset] {
@@ -136,7 +152,7 @@ public final class Admin: Sendable {
 
     /// Sends one admin request on a private queue and waits for its result event.
     /// The caller destroys the returned event.
-    private func adminRequest(
+    func adminRequest(
         operation: String, api: rd_kafka_admin_op_t, timeout: Duration,
         _ send: (OpaquePointer?, OpaquePointer?) -> Void
     ) throws(KafkaError) -> OpaquePointer {

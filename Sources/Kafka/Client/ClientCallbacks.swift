@@ -1,5 +1,6 @@
 import CRdKafka
 import Logging
+import Synchronization
 
 /// What librdkafka calls back into, shared by every client kind. librdkafka gets
 /// it as the configuration opaque; the owning `KafkaHandle` keeps it alive.
@@ -12,14 +13,19 @@ final class ClientCallbacks: Sendable {
     let onRebalance: (@Sendable (RebalanceEvent) -> Void)?
     /// Group consumers only: what decides whether destroying the handle is safe.
     let stickyAssignorDefect: StickyAssignorDefect?
+    /// Connection errors of every client of this cluster, logged once per outage and then
+    /// as a periodic count.
+    let connectionErrors: ConnectionErrorLog
 
     init(
         logger: Logger,
+        cluster: String,
         onDelivery: (@Sendable (DeliveryReport) -> Void)? = nil,
         onRebalance: (@Sendable (RebalanceEvent) -> Void)? = nil,
         stickyAssignorDefect: StickyAssignorDefect? = nil
     ) {
         self.logger = logger
+        self.connectionErrors = ConnectionErrorLog.forCluster(cluster)
         self.onDelivery = onDelivery
         self.onRebalance = onRebalance
         self.stickyAssignorDefect = stickyAssignorDefect
@@ -36,17 +42,25 @@ final class ClientCallbacks: Sendable {
         rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(self).toOpaque())
         rd_kafka_conf_set_log_cb(conf) { rk, level, facility, message in
             let callbacks = ClientCallbacks.from(rd_kafka_opaque(rk))
-            let text = "\(facility.map { String(cString: $0) } ?? "?"): \(message.map { String(cString: $0) } ?? "")"
-            callbacks.logger.log(level: Logger.Level(syslog: level), "\(text)", metadata: ["component": "librdkafka"])
+            let facility = facility.map { String(cString: $0) } ?? "?"
+            let text = "\(facility): \(message.map { String(cString: $0) } ?? "")"
+            // A failed connection arrives twice: as this FAIL log line and through the error
+            // callback below, which summarises repeats. The log line stays for debugging.
+            let level = facility == "FAIL" ? Logger.Level.debug : Logger.Level(syslog: level)
+            callbacks.logger.log(level: level, "\(text)", metadata: ["component": "librdkafka"])
         }
         rd_kafka_conf_set_error_cb(conf) { rk, code, reason, opaque in
             let callbacks = ClientCallbacks.from(opaque)
             let code = KafkaErrorCode(rawValue: code)
+            let reason = reason.map { String(cString: $0) } ?? ""
+            if ConnectionErrorLog.isConnectionError(code) {
+                if let line = callbacks.connectionErrors.record(code: code, reason: reason, at: .now) {
+                    callbacks.logger.warning("\(line)", metadata: ["component": "librdkafka"])
+                }
+                return
+            }
             callbacks.logger.log(
-                level: code == .fatal ? .critical : .warning,
-                "\(code.name): \(reason.map { String(cString: $0) } ?? "")",
-                metadata: ["component": "librdkafka"]
-            )
+                level: code == .fatal ? .critical : .warning, "\(code.name): \(reason)", metadata: ["component": "librdkafka"])
         }
     }
 }

@@ -38,6 +38,10 @@ public struct ConsumerConfiguration: Sendable {
     /// with this default on tansu (`plantrouter-bench kafka --bootstrap`, Benchmarks/NOTES.md).
     public var prefetchMessagesPerPartition = 100_000
 
+    /// `allow.auto.create.topics`. Default `false` (librdkafka's consumer default too, stated
+    /// so no broker creates a topic because a consumer subscribed to it).
+    public var allowAutoCreateTopics = false
+
     public init(client: KafkaConfiguration, groupID: String) {
         self.client = client
         self.groupID = groupID
@@ -56,8 +60,9 @@ public struct ConsumerConfiguration: Sendable {
             ("enable.partition.eof", reportPartitionEOF ? "true" : "false"),
             ("queued.max.messages.kbytes", String(prefetchKilobytes)),
             ("queued.min.messages", String(prefetchMessagesPerPartition)),
+            ("allow.auto.create.topics", allowAutoCreateTopics ? "true" : "false"),
         ]
-        properties += client.properties.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        properties += client.rawProperties(for: .consumer)
         return properties
     }
 }

@@ -15,6 +15,12 @@ public struct ProducerConfiguration: Sendable {
     public var compression = "lz4"
     /// `compression.codec` per topic, where it differs from `compression`.
     public var topicCompression: [String: String] = [:]
+    /// `allow.auto.create.topics`. Default `false` (librdkafka's producer default is `true`):
+    /// producing to a missing topic fails with `UNKNOWN_TOPIC_OR_PART` instead of letting the
+    /// broker create it with its own partition count and retention. Topics come from the
+    /// catalog (`plantrouter topics apply`). A producer property in librdkafka 2.0.2 and every
+    /// later release (2.0.0 dropped the CONFWARN a producer used to print for it).
+    public var allowAutoCreateTopics = false
 
     public init(client: KafkaConfiguration) { self.client = client }
 
@@ -26,9 +32,10 @@ public struct ProducerConfiguration: Sendable {
             ("message.timeout.ms", String(deliveryTimeoutMs)),
             ("queue.buffering.max.messages", String(maxQueuedMessages)),
             ("compression.codec", compression),
+            ("allow.auto.create.topics", allowAutoCreateTopics ? "true" : "false"),
         ]
         if let transactionalID { properties.append(("transactional.id", transactionalID)) }
-        properties += client.properties.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        properties += client.rawProperties(for: .producer)
         return properties
     }
 

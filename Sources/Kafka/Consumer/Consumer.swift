@@ -1,5 +1,6 @@
 import CRdKafka
 import Logging
+import Synchronization
 
 /// A consumer-group member (or a manually assigned reader) with explicit offset
 /// store and commit.
@@ -11,6 +12,10 @@ import Logging
 public final class Consumer: Sendable {
     let handle: KafkaHandle
     private let queue: ConsumerQueue
+    /// Committed offsets of assigned partitions that have no position yet (nothing consumed
+    /// since assignment), for `lag()`; cleared on every rebalance.
+    private let committedAtAssignment: CommittedStarts
+    private let resetsToEarliest: Bool
 
     public init(
         configuration: ConsumerConfiguration,
@@ -24,8 +29,17 @@ public final class Consumer: Sendable {
             Consumer.rebalance(rk, code: code, partitions: partitions, callbacks: ClientCallbacks.from(opaque))
         }
         let strategy = properties.last { $0.0 == "partition.assignment.strategy" }?.1 ?? ""
+        resetsToEarliest = (properties.last { $0.0 == "auto.offset.reset" }?.1 ?? "largest") == "earliest"
+            || properties.last { $0.0 == "auto.offset.reset" }?.1 == "smallest"
+        let committedAtAssignment = CommittedStarts()
+        self.committedAtAssignment = committedAtAssignment
         let callbacks = ClientCallbacks(
-            logger: logger, onRebalance: onRebalance, stickyAssignorDefect: StickyAssignorDefect(assignmentStrategy: strategy))
+            logger: logger, cluster: configuration.client.bootstrapServers,
+            onRebalance: { event in
+                committedAtAssignment.offsets.withLock { $0.removeAll() }
+                onRebalance?(event)
+            },
+            stickyAssignorDefect: StickyAssignorDefect(assignmentStrategy: strategy))
         handle = try KafkaHandle(kind: RD_KAFKA_CONSUMER, conf: conf, callbacks: callbacks)
         // One queue for messages, rebalances, errors and logs, served by `poll`.
         rd_kafka_poll_set_consumer(handle.pointer)
@@ -99,23 +113,48 @@ public final class Consumer: Sendable {
         return NativePartitionList.entries(list).map(\.topicPartition)
     }
 
-    /// Records on the assigned partitions not yet consumed, from the watermarks
-    /// the last fetches reported (no request to the cluster, so cheap to call often).
-    public func lag() throws(KafkaError) -> Int {
+    /// Records on the assigned partitions not yet consumed: high watermark minus position.
+    ///
+    /// A partition with no position yet (nothing consumed since it was assigned, e.g. one
+    /// with nothing to read) counts from the group's committed offset, which is where its
+    /// fetching starts; with no committed offset, from where `auto.offset.reset` starts
+    /// (the low watermark for `earliest`, nothing for `latest`). The committed offsets are
+    /// asked of the coordinator once per assignment (at most `committedTimeout`); a partition
+    /// whose start is still unknown then, or that no fetch has reported watermarks for,
+    /// adds nothing rather than a guess. Blocking: call it from a dedicated thread.
+    public func lag(committedTimeout: Duration = .milliseconds(500)) throws(KafkaError) -> Int {
         let partitions = try assignment()
         guard !partitions.isEmpty else { return 0 }
         let list = NativePartitionList.make(partitions)
         defer { rd_kafka_topic_partition_list_destroy(list) }
         try KafkaError.check(rd_kafka_position(handle.pointer, list), "read positions")
+        let positions = NativePartitionList.entries(list)
+        let unpositioned = positions.filter { $0.offset < 0 }.map(\.topicPartition)
+        var starts = committedAtAssignment.offsets.withLock { known in known.filter { unpositioned.contains($0.key) } }
+        let unknown = unpositioned.filter { starts[$0] == nil }
+        if !unknown.isEmpty, let committed = try? committed(unknown, timeout: committedTimeout) {
+            let found = Dictionary(committed.map { ($0.topicPartition, $0.offset) }, uniquingKeysWith: { first, _ in first })
+            committedAtAssignment.offsets.withLock { known in known.merge(found) { _, new in new } }
+            starts.merge(found) { _, new in new }
+        }
         var total: Int64 = 0
-        for position in NativePartitionList.entries(list) {
+        for position in positions {
             var low: Int64 = 0
             var high: Int64 = 0
             guard rd_kafka_get_watermark_offsets(handle.pointer, position.topic, position.partition, &low, &high)
                 == RD_KAFKA_RESP_ERR_NO_ERROR, high >= 0 else { continue }
-            total += max(0, high - (position.offset >= 0 ? position.offset : low))
+            let start: Int64
+            if position.offset >= 0 {
+                start = position.offset
+            } else if let committed = starts[position.topicPartition] {
+                guard committed >= 0 || resetsToEarliest else { continue }  // `latest`: nothing behind
+                start = committed >= 0 ? committed : low
+            } else {
+                continue
+            }
+            total += max(0, high - start)
         }
-        return Int(total)
+        return Int(clamping: total)
     }
 
     /// For each entry (whose `offset` holds a timestamp in milliseconds), the earliest offset
@@ -191,4 +230,9 @@ public final class Consumer: Sendable {
             callbacks.logger.error("\(KafkaError(operation: "apply rebalance", consuming: failure))")
         }
     }
+}
+
+/// Committed offsets `Consumer.lag()` looked up for partitions without a position.
+final class CommittedStarts: Sendable {
+    let offsets = Mutex<[TopicPartition: Int64]>([:])
 }

@@ -29,7 +29,7 @@ public final class EmbeddedCluster: @unchecked Sendable {
 
     public init(brokers: Int32 = 3, logger: Logger = Logger(label: "plantrouter.kafka.embedded")) throws {
         let conf = try NativeConfiguration.make([("client.id", "embedded-cluster"), ("log_level", "3")])
-        handle = try KafkaHandle(kind: RD_KAFKA_PRODUCER, conf: conf, callbacks: ClientCallbacks(logger: logger))
+        handle = try KafkaHandle(kind: RD_KAFKA_PRODUCER, conf: conf, callbacks: ClientCallbacks(logger: logger, cluster: "embedded"))
         guard let cluster = rd_kafka_mock_cluster_new(handle.pointer, brokers) else {
             throw KafkaError(operation: "start embedded cluster", code: .fatal, message: "rd_kafka_mock_cluster_new failed")
         }
@@ -56,6 +56,15 @@ public final class EmbeddedCluster: @unchecked Sendable {
 
     public func createTopic(_ name: String, partitions: Int32 = 1, replicationFactor: Int32 = 1) throws(KafkaError) {
         try createTopics([TopicSpec(name: name, partitions: partitions, replicationFactor: replicationFactor)])
+    }
+
+    /// Sets the versions of one request type the brokers accept. By default they answer
+    /// Metadata only up to v2, which cannot carry `AllowAutoTopicCreation` (v4), so they
+    /// auto-create every topic a client asks about, whatever `allow.auto.create.topics` says;
+    /// with Metadata up to v4 they honour the flag as a real broker does.
+    public func setAPIVersions(_ api: KafkaAPIKey, minimum: Int16, maximum: Int16) throws(KafkaError) {
+        try KafkaError.check(
+            rd_kafka_mock_set_apiversion(cluster, api.rawValue, minimum, maximum), "set versions of API \(api.rawValue)")
     }
 
     /// Takes a broker off the network: its connections drop and it accepts none.

@@ -25,6 +25,7 @@ public struct KafkaErrorCode: Hashable, Sendable, CustomStringConvertible {
     public static let messageTooLarge = KafkaErrorCode(RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE)
     public static let notEnoughReplicas = KafkaErrorCode(RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS)
     public static let notEnoughReplicasAfterAppend = KafkaErrorCode(RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND)
+    public static let topicAlreadyExists = KafkaErrorCode(RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
     public static let topicAuthorizationFailed = KafkaErrorCode(RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED)
     public static let invalidRecord = KafkaErrorCode(RD_KAFKA_RESP_ERR_INVALID_RECORD)
     public static let rebalanceInProgress = KafkaErrorCode(RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS)
@@ -38,6 +39,8 @@ public struct KafkaErrorCode: Hashable, Sendable, CustomStringConvertible {
     public static let invalidArgument = KafkaErrorCode(RD_KAFKA_RESP_ERR__INVALID_ARG)
     public static let transport = KafkaErrorCode(RD_KAFKA_RESP_ERR__TRANSPORT)
     public static let allBrokersDown = KafkaErrorCode(RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+    public static let resolve = KafkaErrorCode(RD_KAFKA_RESP_ERR__RESOLVE)
+    public static let authentication = KafkaErrorCode(RD_KAFKA_RESP_ERR__AUTHENTICATION)
     public static let noOffset = KafkaErrorCode(RD_KAFKA_RESP_ERR__NO_OFFSET)
     /// This transactional producer was fenced by a newer one with the same transactional id.
     public static let fenced = KafkaErrorCode(RD_KAFKA_RESP_ERR__FENCED)

@@ -27,7 +27,7 @@ public final class Producer: Sendable {
         onDelivery: (@Sendable (DeliveryReport) -> Void)?
     ) throws {
         let pending = PendingSends()
-        let callbacks = ClientCallbacks(logger: logger) { report in
+        let callbacks = ClientCallbacks(logger: logger, cluster: configuration.client.bootstrapServers) { report in
             if PendingSends.owns(report.token) {
                 pending.complete(report)
             } else {

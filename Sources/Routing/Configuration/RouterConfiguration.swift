@@ -9,23 +9,41 @@ import Yams
 public struct RouterConfiguration: Sendable, Decodable {
     public struct Cluster: Sendable, Decodable {
         public var bootstrapServers: String
-        /// Any librdkafka property (security.protocol, sasl.*, ssl.*, …), passed through.
+        /// Any librdkafka property (security.protocol, sasl.*, ssl.*, …) for every client.
+        /// A property librdkafka defines for one kind only (`fetch.wait.max.ms`, `linger.ms`)
+        /// reaches that kind only; say so by putting it under `consumer` or `producer`.
         public var properties: [String: String] = [:]
+        /// librdkafka properties for the consumers only (lanes, correlation reader, tools' readers).
+        public var consumer: [String: String] = [:]
+        /// librdkafka properties for the producers only (lanes, replays, simulate).
+        public var producer: [String: String] = [:]
 
         public init(bootstrapServers: String, properties: [String: String] = [:]) {
             self.bootstrapServers = bootstrapServers
             self.properties = properties
         }
 
-        // `properties` is optional in the file.
+        // `properties`, `consumer` and `producer` are optional in the file.
         public init(from decoder: any Decoder) throws {
-            try StrictKeys.check(decoder, allowed: ["bootstrapServers", "properties"])
+            try StrictKeys.check(decoder, allowed: ["bootstrapServers", "properties", "consumer", "producer"])
             let container = try decoder.container(keyedBy: CodingKeys.self)
             bootstrapServers = try container.decode(String.self, forKey: .bootstrapServers)
             properties = try container.decodeIfPresent([String: String].self, forKey: .properties) ?? [:]
+            consumer = try container.decodeIfPresent([String: String].self, forKey: .consumer) ?? [:]
+            producer = try container.decodeIfPresent([String: String].self, forKey: .producer) ?? [:]
+            for key in consumer.keys.sorted() where PropertyScope(property: key) == .producer {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .consumer, in: container,
+                    debugDescription: "cluster.consumer.\(key) is a producer property (librdkafka CONFIGURATION.md); move it under cluster.producer")
+            }
+            for key in producer.keys.sorted() where PropertyScope(property: key) == .consumer {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .producer, in: container,
+                    debugDescription: "cluster.producer.\(key) is a consumer property (librdkafka CONFIGURATION.md); move it under cluster.consumer")
+            }
         }
 
-        enum CodingKeys: String, CodingKey { case bootstrapServers, properties }
+        enum CodingKeys: String, CodingKey { case bootstrapServers, properties, consumer, producer }
     }
 
     public struct AdminEndpoint: Sendable, Decodable {
@@ -67,7 +85,9 @@ public struct RouterConfiguration: Sendable, Decodable {
     }
 
     public var kafka: KafkaConfiguration {
-        KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, clientID: "plantrouter-\(instanceID)", properties: cluster.properties)
+        KafkaConfiguration(
+            bootstrapServers: cluster.bootstrapServers, clientID: "plantrouter-\(instanceID)", properties: cluster.properties,
+            consumerProperties: cluster.consumer, producerProperties: cluster.producer)
     }
 
     public func settings(for lane: String) -> LaneSettings { lanes[lane] ?? LaneSettings() }

@@ -25,12 +25,17 @@ public final class LaneStatistics: Sendable {
         /// False while the lane's circuit is open or its producer failed fatally (readiness reads it).
         public var producerHealthy = true
         public var producedByTopic: [String: Int] = [:]
+        /// End-to-end latency percentiles over the last 60 s (`SlidingLatency`); nil when
+        /// nothing was produced in that window.
         public var latencyP50Ms: Double?
         public var latencyP99Ms: Double?
     }
 
+    /// How far back `latencyP50Ms`/`latencyP99Ms` look.
+    public static let latencyWindow = SlidingLatency.span
+
     public let lane: String
-    private let state: Mutex<(snapshot: Snapshot, latency: Histogram<UInt64>, producedCounters: [String: Counter])>
+    private let state: Mutex<(snapshot: Snapshot, latency: SlidingLatency, producedCounters: [String: Counter])>
     private let consumedCounter, retryCounter, errorCounter: Counter
     // Made once: asking the metrics backend for a labelled counter on every event costs a lookup.
     private let outcomeCounters: [String: Counter]
@@ -42,7 +47,7 @@ public final class LaneStatistics: Sendable {
     init(lane: String) {
         self.lane = lane
         let dimensions = [("lane", lane)]
-        state = Mutex((Snapshot(lane: lane), Histogram(highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three), [:]))
+        state = Mutex((Snapshot(lane: lane), SlidingLatency(), [:]))
         outcomeCounters = Dictionary(uniqueKeysWithValues: ["workflow", "analytics", "drop", "dead_letter"].map {
             ($0, Counter(label: MetricNames.classified, dimensions: [("lane", lane), ("outcome", $0)]))
         })
@@ -61,9 +66,12 @@ public final class LaneStatistics: Sendable {
         pausedGauge = Gauge(label: MetricNames.paused, dimensions: dimensions)
     }
 
-    /// Counters with latency percentiles.
-    public var snapshot: Snapshot {
-        let (counters, latency) = state.withLock { ($0.snapshot, $0.latency) }
+    /// Counters with latency percentiles over the last `latencyWindow`.
+    public var snapshot: Snapshot { snapshot(at: .now) }
+
+    func snapshot(at now: ContinuousClock.Instant) -> Snapshot {
+        let (counters, sliding) = state.withLock { ($0.snapshot, $0.latency) }
+        let latency = sliding.window(at: now)
         var snapshot = counters
         // Percentiles walk the whole histogram: computed on a copy, outside the lock the lane thread needs.
         if latency.totalCount > 0 {
@@ -100,7 +108,8 @@ public final class LaneStatistics: Sendable {
                 state.snapshot.produced += count
                 state.snapshot.producedByTopic[topic, default: 0] += count
             }
-            for latency in tally.latenciesMicros { _ = state.latency.record(UInt64(latency)) }
+            let now = ContinuousClock.now
+            for latency in tally.latenciesMicros { state.latency.record(micros: UInt64(latency), at: now) }
         }
     }
 

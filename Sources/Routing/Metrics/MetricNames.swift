@@ -32,8 +32,35 @@ public enum MetricNames {
     /// Gauge: audit records and produced outputs queued for the ledger.
     public static let ledgerBacklog = "plantrouter_ledger_backlog"
 
+    /// Gauge{lane, quantile}: end-to-end latency percentiles (0.5, 0.99) over the last 60 s.
+    public static let latencyWindow = "plantrouter_lane_latency_window_seconds"
+    /// Gauge{version, librdkafka}: always 1; the labels say what runs.
+    public static let buildInfo = "plantrouter_build_info"
+
     public static let all = [
         consumed, classified, produced, deadLettered, retries, producerErrors, transactions,
         lag, paused, endToEndLatency, policyReloads, ready, ledgerWriteFailures, ledgerHealthy, ledgerBacklog,
+        latencyWindow, buildInfo,
+    ]
+
+    /// The `# HELP` text of every metric above, as `/metrics` prints it.
+    public static let help: [String: String] = [
+        consumed: "Records read from the lane's source topics.",
+        classified: "Policy decisions by outcome (workflow, analytics, drop, dead_letter).",
+        produced: "Outputs acknowledged by the cluster, by lane and target topic.",
+        deadLettered: "Events written to the lane's dead-letter topic, by reason.",
+        retries: "Outputs produced again after a failed delivery.",
+        producerErrors: "Failed deliveries and transaction failures.",
+        transactions: "Transactions committed or aborted (transactional lanes).",
+        lag: "Records on the lane's assigned partitions not yet consumed: high watermark minus position, or minus the committed offset for a partition nothing was consumed from since assignment.",
+        paused: "1 while backpressure, an open circuit or a failing ledger pauses the lane's partitions.",
+        endToEndLatency: "Source record timestamp to output acknowledged, in seconds (cumulative histogram; use rate() over a window).",
+        policyReloads: "Policy reloads that succeeded or failed (a failed reload keeps the previous policy).",
+        ready: "1 once every lane is assigned, its producer healthy and the ledger takes writes.",
+        ledgerWriteFailures: "Audit and idempotency ledger writes that failed (each is retried; nothing is dropped).",
+        ledgerHealthy: "1 while the SQLite ledger takes writes, 0 while writes fail (lanes are paused then).",
+        ledgerBacklog: "Audit records and produced outputs queued for the ledger.",
+        latencyWindow: "End-to-end latency percentiles over the last 60 s (six 10 s slices: 50 to 60 s of data), in seconds; absent while the lane produced nothing in that window.",
+        buildInfo: "Always 1; the version and librdkafka labels say what runs.",
     ]
 }

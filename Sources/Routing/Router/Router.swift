@@ -55,20 +55,40 @@ public final class Router: Service, Sendable {
         logger.info("router started \(lanes.count) lanes: \(lanes.map(\.name).joined(separator: ", "))")
     }
 
-    /// Stops every lane in parallel (each drains and commits), then the reader and the audit writer.
+    /// Stops every lane in parallel (each drains and commits), then the reader and the audit
+    /// writer, and logs what each lane finished while draining and how long it took.
     public func stop() async {
-        await withTaskGroup(of: Void.self) { group in
+        let started = ContinuousClock.now
+        let before = Dictionary(uniqueKeysWithValues: lanes.map { ($0.name, $0.statistics.counters) })
+        let took = await withTaskGroup(of: (String, Duration).self) { group in
             for lane in lanes {
-                group.addTask { try? await BlockingThread.run(name: "stop-\(lane.name)") { lane.stop() } }
+                group.addTask {
+                    let laneStart = ContinuousClock.now
+                    try? await BlockingThread.run(name: "stop-\(lane.name)") { lane.stop() }
+                    return (lane.name, ContinuousClock.now - laneStart)
+                }
             }
+            var took: [String: Duration] = [:]
+            for await (name, duration) in group { took[name] = duration }
+            return took
+        }
+        for lane in lanes {
+            let after = lane.statistics.counters
+            let earlier = before[lane.name] ?? after
+            logger.notice("lane \(lane.name) drained in \(Self.seconds(took[lane.name] ?? .zero)): \(after.produced - earlier.produced) outputs acknowledged, \(after.deadLettered - earlier.deadLettered) dead-lettered during the drain")
         }
         correlation?.stop()
         let unwritten = audit.close()
         if unwritten > 0 {
             logger.error("router stopped with \(unwritten) audit records and produced outputs not written to the ledger (\(audit.problem ?? "ledger failing")); the outputs are in Kafka, the trail and replay dedup lack them")
         } else {
-            logger.info("router stopped")
+            logger.notice("router stopped in \(Self.seconds(ContinuousClock.now - started)) (\(lanes.count) lanes; a failed final commit is logged above)")
         }
+    }
+
+    static func seconds(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        return "\(seconds).\(String(format: "%01d", attoseconds / 100_000_000_000_000_000)) s"
     }
 
     /// Audit records and produced outputs not (yet) written to the ledger; after `stop()`, those
@@ -87,6 +107,8 @@ public final class Router: Service, Sendable {
     public func run() async throws {
         await start()
         try? await gracefulShutdown()
+        // Said at once, so whoever sent SIGTERM sees it was heard before the drain's summary.
+        logger.notice("shutdown requested: draining \(lanes.count) lanes (in-flight outputs are finished and offsets committed)")
         await stop()
     }
 }

@@ -68,7 +68,7 @@ struct DemoCommand: AsyncParsableCommand {
         configuration.groupPrefix = "plantrouter-demo"
         // The embedded brokers hold an empty fetch for the whole wait instead of answering
         // when data arrives, as real brokers do; a short wait keeps latency honest.
-        configuration.cluster.properties["fetch.wait.max.ms"] = "10"
+        configuration.cluster.consumer["fetch.wait.max.ms"] = "10"
         let ledger = try Ledger(path: database)
         let router = try Router(configuration: configuration, policy: policy, ledger: ledger, logger: logger)
         await router.start()

@@ -41,8 +41,14 @@ struct RunCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
+        for (property, scope) in configuration.kafka.singleKindSharedProperties {
+            let section = scope == .consumer ? "consumer" : "producer"
+            logger.notice("cluster.properties.\(property) applies to \(section)s only and is passed to them only; move it under cluster.\(section) in \(config)")
+        }
+        try await TopicsAtStart.check(configuration, configPath: config, catalog: policy.current.catalog, logger: logger)
         // Before the router exists: its lanes' metrics must reach Prometheus, not the no-op backend.
         _ = AdminMetrics.registry
+        AdminMetrics.recordBuildInfo(version: PlantRouterVersion.number)
         let ledger = try Ledger(path: configuration.database)
         let router = try Router(configuration: configuration, policy: policy, ledger: ledger, logger: logger)
         let replays = ReplayJobs(ledger: ledger, cluster: configuration.kafka, policy: policy, logger: logger)

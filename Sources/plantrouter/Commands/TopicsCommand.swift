@@ -3,7 +3,7 @@ import ArgumentParser
 struct TopicsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "topics",
-        abstract: "Document the topic catalog for downstream teams.",
-        subcommands: [TopicsDocsCommand.self]
+        abstract: "Create and verify the catalog's topics on a cluster; document the catalog for downstream teams.",
+        subcommands: [TopicsVerifyCommand.self, TopicsApplyCommand.self, TopicsDocsCommand.self]
     )
 }

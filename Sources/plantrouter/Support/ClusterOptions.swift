@@ -90,9 +90,12 @@ extension Date: @retroactive ExpressibleByArgument {
 
 extension KafkaConfiguration {
     /// Tools read fixed ranges and leave: fetch waits stay short so they finish promptly.
+    /// A consumer setting, so it goes to consumers only (producers would print CONFWARN).
     var forTools: KafkaConfiguration {
         var copy = self
-        if copy.properties["fetch.wait.max.ms"] == nil { copy.properties["fetch.wait.max.ms"] = "50" }
+        if copy.properties["fetch.wait.max.ms"] == nil && copy.consumerProperties["fetch.wait.max.ms"] == nil {
+            copy.consumerProperties["fetch.wait.max.ms"] = "50"
+        }
         return copy
     }
 }

@@ -53,7 +53,7 @@ final class Testbed: Sendable {
             database: folder.appendingPathComponent("\(instanceID).sqlite").path)
         configuration.instanceID = instanceID
         configuration.groupPrefix = groupPrefix
-        configuration.cluster.properties["fetch.wait.max.ms"] = "10"
+        configuration.cluster.consumer["fetch.wait.max.ms"] = "10"
         return configuration
     }
 
