@@ -18,12 +18,14 @@ struct ReplayRecordTests {
         let cluster = fixture.cluster
         try await fixture.test { client in
             let op = AdminAPITests.operatorToken
-            let started = try await client.execute("POST", "/v1/replays", token: op, body: #"{"topic": "plant.quality.results", "rate": 4}"#)
+            // 40 events at 2/s keep the job running for 20 s: room for a CI runner whose other
+            // suites hold the cooperative pool for seconds between two requests of this test.
+            let started = try await client.execute("POST", "/v1/replays", token: op, body: #"{"topic": "plant.quality.results", "rate": 2}"#)
             #expect(started.status == 202)
             #expect(!started.body.contains("_0") && !started.body.contains(#"\/"#), "\(started.body)")
             let job = try Self.decode(started.body)
             #expect(job.kind == "replayJob" && job.requestedBy == "api:alice")
-            #expect(job.source.topic == "plant.quality.results" && job.source.lane == "quality" && job.rate == 4)
+            #expect(job.source.topic == "plant.quality.results" && job.source.lane == "quality" && job.rate == 2)
 
             let running = try await Self.eventually {
                 let view = try Self.decode(try await client.execute("GET", "/v1/replays/\(job.id)", token: AdminAPITests.viewer).body)
@@ -32,14 +34,14 @@ struct ReplayRecordTests {
             #expect(running)
             let asked = ContinuousClock.now
             let cancel = try await client.execute("POST", "/v1/replays/\(job.id)/cancel", token: op)
-            #expect(cancel.status == 200)
+            #expect(cancel.status == 200, "\(cancel.body)")
             #expect(try Self.decode(cancel.body).state == .cancelling, "the runner had not stopped yet: \(cancel.body)")
             let stopped = try await Self.eventually {
                 try Self.decode(try await client.execute("GET", "/v1/replays/\(job.id)", token: AdminAPITests.viewer).body).state == .cancelled
             }
             #expect(stopped)
-            // Within a second on an idle machine; room for a loaded CI runner, far below the 10 s left.
-            #expect(ContinuousClock.now - asked < .seconds(5), "cancelled \(ContinuousClock.now - asked) after the request")
+            // Within a second on an idle machine; room for a loaded CI runner, below the ~19 s left.
+            #expect(ContinuousClock.now - asked < .seconds(10), "cancelled \(ContinuousClock.now - asked) after the request")
             print("POST /v1/replays/{id}/cancel: cancelling, then cancelled \(ContinuousClock.now - asked) after the request")
             // Cancelled means stopped: what the job counts as sent is all that reached the target.
             let final = try Self.decode(try await client.execute("GET", "/v1/replays/\(job.id)", token: AdminAPITests.viewer).body)

@@ -21,9 +21,11 @@ struct InterruptTests {
         let acknowledgedAfter = ContinuousClock.now - interrupted
         let output = try await replay.finish(timeout: .seconds(10))
         let exitedAfter = ContinuousClock.now - interrupted
-        // Measured idle: acknowledged in under 1 ms, exited in 0.14 s. The bounds leave room for a
-        // loaded CI runner; the old runner waited for the end of a 200-record chunk (40 s here).
-        #expect(acknowledged && acknowledgedAfter < .seconds(1), "acknowledged after \(acknowledgedAfter)")
+        // Measured idle: acknowledged in under 1 ms, exited in 0.14 s. What the test measures
+        // includes its own polling, which other suites' blocking Kafka polls can hold up for
+        // seconds on a 2-core runner; the bounds leave that room and still fail the old runner,
+        // which waited for the end of a 200-record chunk (40 s here).
+        #expect(acknowledged && acknowledgedAfter < .seconds(5), "acknowledged after \(acknowledgedAfter)")
         #expect(output.status == 130, "\(output.stderr)")
         #expect(exitedAfter < .seconds(5), "exited \(exitedAfter) after Ctrl-C")
         print("Ctrl-C acknowledged after \(acknowledgedAfter), process exited after \(exitedAfter)")
