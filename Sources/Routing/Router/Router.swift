@@ -82,7 +82,7 @@ public final class Router: Service, Sendable {
         if unwritten > 0 {
             logger.error("router stopped with \(unwritten) audit records and produced outputs not written to the ledger (\(audit.problem ?? "ledger failing")); the outputs are in Kafka, the trail and replay dedup lack them")
         } else {
-            logger.notice("router stopped in \(Self.seconds(ContinuousClock.now - started)) (\(lanes.count) lanes; a failed final commit is logged above)")
+            logger.notice("router stopped in \(Self.seconds(ContinuousClock.now - started)) (\(lanes.count) lanes)")
         }
     }
 

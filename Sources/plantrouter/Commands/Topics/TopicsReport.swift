@@ -27,10 +27,11 @@ struct TopicsClusterOptions: ParsableArguments {
         guard (1...600).contains(timeout) else { throw ValidationError("--timeout must be 1…600 seconds, not \(timeout)") }
     }
 
-    /// How to name this cluster in a hint (`--config FILE` or `--bootstrap HOST:PORT`).
+    /// How to name this cluster in a hint (`--config FILE` or `--bootstrap HOST:PORT`), with the
+    /// replication override the operator gave, so the printed command does what they asked.
     var reuse: String {
-        if let config = cluster.config { return "--config \(config)" }
-        return "--bootstrap \(cluster.bootstrap ?? "HOST:PORT")"
+        let cluster = cluster.config.map { "--config \($0)" } ?? "--bootstrap \(cluster.bootstrap ?? "HOST:PORT")"
+        return cluster + (replicationFactor.map { " --replication-factor \($0)" } ?? "")
     }
 }
 
