@@ -41,7 +41,8 @@ struct ReplayTrustTests {
     /// now takes effect within a second and the checkpoint covers exactly what was handled.
     @Test func aStopCheckpointsWithinASecondEvenAtALowRate() async throws {
         let fixture = try ReplayFixture()
-        let count = 8
+        // 20 s of work at 1/s: a stop that took effect only at the end would show as `completed`.
+        let count = 20
         try fixture.publish((0..<count).map { ReplayFixture.failedInspection(id: "slow-\($0)", asset: "A\($0 % 5)") })
         let jobs = fixture.jobs(batchSize: 200)
         let job = try await jobs.create(ReplayRequest(topic: "plant.quality.results", rate: 1), requestedBy: "test")
@@ -55,9 +56,10 @@ struct ReplayTrustTests {
         })
         let took = ContinuousClock.now - (asked.withLock { $0 } ?? .now)
         #expect(first.state == .paused)
-        // Within a second on an idle machine; the bound leaves room for a loaded CI runner and is
-        // still far below the 198 s the old 200-record chunk took at this rate.
-        #expect(took < .seconds(5), "stopped \(took) after the request")
+        // Within a second on an idle machine. What is measured includes the return through the
+        // cooperative pool, which other suites can hold for seconds on a loaded 2-core runner; the
+        // bound leaves that room and is still far below the 198 s the old 200-record chunk took.
+        #expect(took < .seconds(15), "stopped \(took) after the request")
         print("replay at 1 event/s stopped and checkpointed \(took) after the stop request")
         let checkpointed = try await fixture.ledger.progress(jobID: job.id)
         let read = checkpointed.reduce(Int64(0)) { $0 + $1.nextOffset }
@@ -73,7 +75,7 @@ struct ReplayTrustTests {
     /// events at 0.5 per second still sees it within a second and ends `cancelled`.
     @Test func aCancelRecordedElsewhereStopsAWaitingRunnerWithinASecond() async throws {
         let fixture = try ReplayFixture()
-        try fixture.publish((0..<6).map { ReplayFixture.failedInspection(id: "far-\($0)") })
+        try fixture.publish((0..<10).map { ReplayFixture.failedInspection(id: "far-\($0)") })
         let jobs = fixture.jobs()
         let job = try await jobs.create(ReplayRequest(topic: "plant.quality.results", rate: 0.5), requestedBy: "test")
         let ledger = fixture.ledger
@@ -86,9 +88,10 @@ struct ReplayTrustTests {
         })
         let took = ContinuousClock.now - (asked.withLock { $0 } ?? .now)
         #expect(finished.state == .cancelled)
-        #expect(took < .seconds(5), "cancelled \(took) after the request (the next event was due in 2 s, the last in 10 s)")
+        // Within a second on an idle machine; room for a loaded runner, below the 18 s to the last event.
+        #expect(took < .seconds(10), "cancelled \(took) after the request (the next event was due in 2 s, the last in 18 s)")
         print("replay at 0.5 event/s cancelled through the ledger alone: stopped \(took) after the request")
-        #expect(finished.counts.selected < 6)
+        #expect(finished.counts.selected < 10)
     }
 
     @Test func oneEventByIdOrByPositionAndDeadLettersShowWhenResolved() async throws {
