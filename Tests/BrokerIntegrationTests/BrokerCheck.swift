@@ -13,6 +13,17 @@ enum BrokerCheck {
         ], timeout: .seconds(120))
     }
 
+    /// SIGKILLs `pid` at a moment when one of its transactions has records on `topics` and no
+    /// marker (brokercheck.py freezes it with SIGSTOP to look). Records the kill left open, or nil
+    /// when no attempt found a transaction open (the process then runs on).
+    static func killMidTransaction(_ broker: TansuBroker, pid: Int32, topics: [String]) async throws -> Int? {
+        let output = try await python(["kill-mid-transaction", "--bootstrap", broker.bootstrap, "--pid", "\(pid)",
+                                       "--topics", topics.joined(separator: ",")], timeout: .seconds(90))
+        struct Outcome: Decodable { var killed: Bool; var open: Int }
+        let outcome = try JSONDecoder().decode(Outcome.self, from: Data(output.utf8))
+        return outcome.killed ? outcome.open : nil
+    }
+
     /// What is committed on `topics`; with `until`, first waits (up to `timeout`) until each
     /// (topic, source-id prefix, n) has n distinct committed sources.
     static func read(_ broker: TansuBroker, topics: [String], until: [(topic: String, prefix: String, count: Int)] = [], timeout: Duration = .seconds(60)) async throws -> CommittedView {

@@ -54,6 +54,16 @@ final class RouterInstance: @unchecked Sendable {
     }
 
     var isRunning: Bool { process?.isRunning ?? false }
+    var pid: Int32? { process?.processIdentifier }
+
+    /// Waits up to `timeout` for an exit caused elsewhere; true when SIGKILL ended the process.
+    func reapKilled(timeout: TimeInterval = 10) -> Bool {
+        guard let process else { return false }
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        guard !process.isRunning else { return false }
+        return process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL
+    }
 
     /// SIGKILL; true when the process died of it.
     @discardableResult

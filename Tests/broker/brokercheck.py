@@ -2,6 +2,7 @@
 
     brokercheck.py produce --bootstrap B --prefix P [--confirmations N] [--counts N] [--readings N] [--rate R]
     brokercheck.py read --bootstrap B --topics T1,T2 [--until T=PREFIX:N ...] [--timeout S]
+    brokercheck.py kill-mid-transaction --bootstrap B --pid PID --topics T1,T2
     brokercheck.py transactions --bootstrap B --topic T   (committed, aborted and open transactions for the checker's self-test)
 
 `read` prints one JSON object: per topic, every committed record (source-event-id, idempotency-key,
@@ -220,6 +221,33 @@ def read(args):
     return 0
 
 
+# ---- a SIGKILL that provably lands inside a transaction ------------------------------------------
+def kill_mid_transaction(args):
+    """Freezes the process (SIGSTOP), reads the log, and SIGKILLs it only if one of its
+    transactions has records on the broker and no marker yet; else lets it go on (SIGCONT) and
+    tries again. A frozen process sends nothing, so what the log shows is what the kill leaves.
+    Prints {"killed", "attempts", "open"}: open = records of transactions the kill left open."""
+    import os
+    import random
+    import signal
+    reader = LogReader(args.bootstrap, args.topics.split(","))
+    # Any open transaction counts: the caller waits until the process committed some, by when its
+    # InitProducerId has fenced (aborted) whatever an earlier run of its transactional id left open.
+    for attempt in range(1, args.attempts + 1):
+        os.kill(args.pid, signal.SIGSTOP)
+        time.sleep(0.05)  # an EndTxn already on the wire lands now, or not at all
+        reader.catch_up()
+        open_records = sum(r.pending for rs in reader.readers.values() for r in rs)
+        if open_records:
+            os.kill(args.pid, signal.SIGKILL)
+            print(json.dumps({"killed": True, "attempts": attempt, "open": open_records}))
+            return 0
+        os.kill(args.pid, signal.SIGCONT)
+        time.sleep(random.uniform(0.02, 0.2))
+    print(json.dumps({"killed": False, "attempts": args.attempts, "open": 0}))
+    return 0
+
+
 # ---- checker self-test -----------------------------------------------------------------------
 def transactions(args):
     """Writes 4 committed, 3 aborted and 2 never-ended transactional records, and what
@@ -278,11 +306,17 @@ def main():
     r.add_argument("--topics", required=True)
     r.add_argument("--until", action="append", help="TOPIC=SOURCE_ID_PREFIX:N: wait until N distinct sources are committed")
     r.add_argument("--timeout", type=float, default=60)
+    k = sub.add_parser("kill-mid-transaction")
+    k.add_argument("--bootstrap", required=True)
+    k.add_argument("--pid", type=int, required=True)
+    k.add_argument("--topics", required=True)
+    k.add_argument("--attempts", type=int, default=50)
     t = sub.add_parser("transactions")
     t.add_argument("--bootstrap", required=True)
     t.add_argument("--topic", required=True)
     args = parser.parse_args()
-    return {"produce": produce, "read": read, "transactions": transactions}[args.command](args)
+    commands = {"produce": produce, "read": read, "kill-mid-transaction": kill_mid_transaction, "transactions": transactions}
+    return commands[args.command](args)
 
 
 if __name__ == "__main__":
