@@ -14,14 +14,21 @@ enum BrokerCheck {
     }
 
     /// SIGKILLs `pid` at a moment when one of its transactions has records on `topics` and no
-    /// marker (brokercheck.py freezes it with SIGSTOP to look). Records the kill left open, or nil
-    /// when no attempt found a transaction open (the process then runs on).
-    static func killMidTransaction(_ broker: TansuBroker, pid: Int32, topics: [String]) async throws -> Int? {
+    /// marker (brokercheck.py freezes it with SIGSTOP to look); nil when no attempt found a
+    /// transaction open (the process then runs on).
+    static func killMidTransaction(_ broker: TansuBroker, pid: Int32, topics: [String]) async throws -> MidTransactionKill? {
         let output = try await python(["kill-mid-transaction", "--bootstrap", broker.bootstrap, "--pid", "\(pid)",
                                        "--topics", topics.joined(separator: ",")], timeout: .seconds(90))
-        struct Outcome: Decodable { var killed: Bool; var open: Int }
-        let outcome = try JSONDecoder().decode(Outcome.self, from: Data(output.utf8))
-        return outcome.killed ? outcome.open : nil
+        let kill = try JSONDecoder().decode(MidTransactionKill.self, from: Data(output.utf8))
+        return kill.killed ? kill : nil
+    }
+
+    struct MidTransactionKill: Decodable {
+        var killed: Bool
+        /// Looks (SIGSTOP, read, SIGCONT) until one found a transaction open.
+        var attempts: Int
+        /// Records of the transactions the kill left open.
+        var open: Int
     }
 
     /// What is committed on `topics`; with `until`, first waits (up to `timeout`) until each
@@ -60,7 +67,14 @@ func runToEnd(_ executable: URL, _ arguments: [String], environment: [String: St
     process.standardInput = FileHandle.nullDevice
     try process.run()
     let deadline = ContinuousClock.now + timeout
-    while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+    do {
+        while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+    } catch {
+        // Cancelled (the test ended early): the child must not outlive it.
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        throw error
+    }
     if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     process.waitUntilExit()
     let stdout = (try? String(contentsOf: out, encoding: .utf8)) ?? ""

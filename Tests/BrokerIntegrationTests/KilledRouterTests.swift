@@ -21,7 +21,8 @@ extension BrokerIntegrationTests {
             // Confirmations arrive throughout the kills, so every run has transactions to commit.
             let prefix = "crash"
             let producing = Task { try await BrokerCheck.produce(broker, prefix: prefix, confirmations: Self.confirmations, rate: Self.rate) }
-            var openAtKill: [Int] = []
+            defer { producing.cancel() }
+            var kills: [BrokerCheck.MidTransactionKill] = []
             for run in 1...Self.kills {
                 try router.start()
                 let ready = await router.waitUntilReady(timeout: .seconds(60))
@@ -33,10 +34,10 @@ extension BrokerIntegrationTests {
                 try #require(busy != nil, "run \(run) committed no transactions:\n\(router.logTail())")
                 // Killed only while a transaction has outputs on the broker and no marker yet.
                 let pid = try #require(router.pid)
-                let open = try await BrokerCheck.killMidTransaction(broker, pid: pid, topics: Self.outputs)
-                try #require(open != nil, "run \(run): no transaction was ever found open to kill")
+                let kill = try await BrokerCheck.killMidTransaction(broker, pid: pid, topics: Self.outputs)
+                try #require(kill != nil, "run \(run): no transaction was ever found open to kill")
                 #expect(router.reapKilled(), "run \(run) died of SIGKILL")
-                openAtKill.append(open ?? 0)
+                if let kill { kills.append(kill) }
             }
 
             // The last restart fences the killed run's open transaction (same instanceID) and finishes.
@@ -73,8 +74,13 @@ extension BrokerIntegrationTests {
             }
             // Each restart fenced the killed run's transaction: its outputs are aborted, not lost in limbo.
             let aborted = Self.outputs.map { view.topic($0).aborted }.reduce(0, +)
-            #expect(aborted >= openAtKill.reduce(0, +), "the outputs open at the kills were aborted")
-            print("crash test: \(Self.kills) SIGKILLs, each with a transaction open (outputs on the broker, no marker): \(openAtKill) records; \(aborted) aborted in all; \(ContinuousClock.now - started) in all")
+            let openAtKills = kills.map(\.open)
+            #expect(aborted >= openAtKills.reduce(0, +), "the outputs open at the kills were aborted")
+            print("""
+                crash test: \(kills.count) SIGKILLs, each with a transaction open (outputs on the broker, no marker): \
+                \(openAtKills) records, found after \(kills.map(\.attempts)) looks; \(aborted) aborted in all; \
+                \(ContinuousClock.now - started) in all
+                """)
         }
 
         /// Polls `probe` every 50 ms until it returns a value or `timeout` passes.

@@ -36,6 +36,7 @@ extension BrokerIntegrationTests {
             let producing = Task {
                 try await BrokerCheck.produce(broker, prefix: prefix, confirmations: Self.confirmations, counts: Self.counts, readings: Self.readings, rate: Self.rate)
             }
+            defer { producing.cancel() }
             // Mid-run, while all three route: b dies without a word, d joins.
             let busy = try await KilledRouterTests.waitFor(timeout: .seconds(60)) {
                 let consumed = await b.metric("plantrouter_events_consumed_total", lane: "production") ?? 0

@@ -235,8 +235,12 @@ def kill_mid_transaction(args):
     # InitProducerId has fenced (aborted) whatever an earlier run of its transactional id left open.
     for attempt in range(1, args.attempts + 1):
         os.kill(args.pid, signal.SIGSTOP)
-        time.sleep(0.05)  # an EndTxn already on the wire lands now, or not at all
-        reader.catch_up()
+        try:
+            time.sleep(0.05)  # an EndTxn already on the wire lands now, or not at all
+            reader.catch_up()
+        except BaseException:
+            os.kill(args.pid, signal.SIGCONT)  # never leave the router frozen
+            raise
         open_records = sum(r.pending for rs in reader.readers.values() for r in rs)
         if open_records:
             os.kill(args.pid, signal.SIGKILL)
