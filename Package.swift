@@ -184,6 +184,14 @@ let package = Package(
             name: "CommandLineTests",
             dependencies: ["Kafka", "Policy", "Ledger", "Routing"]
         ),
+        // On tansu, a real Kafka-protocol broker that writes transaction markers: the built
+        // `plantrouter` binary killed and scaled as child processes, exactly-once checked by a
+        // Python reader. Skipped unless Tests/broker/run.sh sets PLANTROUTER_TANSU and
+        // PLANTROUTER_BROKER_PYTHON.
+        .testTarget(
+            name: "BrokerIntegrationTests",
+            dependencies: []
+        ),
         .testTarget(
             name: "ReplayTests",
             dependencies: ["Replay", "Routing", "Kafka", "Policy", "Ledger"]

@@ -1,0 +1,121 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// One `plantrouter run` child process on tansu, with its own ledger and admin port. Killing
+/// it with SIGKILL is a real crash: no drain, no commit, no leaving the group.
+final class RouterInstance: @unchecked Sendable {
+    let instanceID: String
+    let adminPort: Int
+    let log: URL
+    private let configuration: URL
+    private var process: Process?
+
+    init(broker: TansuBroker, instanceID: String, groupPrefix: String) throws {
+        self.instanceID = instanceID
+        adminPort = try freePort()
+        log = broker.folder.appendingPathComponent("\(instanceID).log")
+        configuration = broker.folder.appendingPathComponent("\(instanceID).yaml")
+        let yaml = """
+            # Written by BrokerIntegrationTests: tansu of this test, the repository's Topics/.
+            cluster:
+              bootstrapServers: "\(broker.bootstrap)"
+              consumer:
+                # tansu does not answer a waiting fetch early (DESIGN.md).
+                fetch.wait.max.ms: "10"
+                # A killed member leaves its partitions to the others after this.
+                session.timeout.ms: "6000"
+            topics: "\(BrokerEnvironment.topics.path)"
+            database: "\(broker.folder.appendingPathComponent("\(instanceID).sqlite").path)"
+            instanceID: \(instanceID)
+            groupPrefix: \(groupPrefix)
+            admin: { host: 127.0.0.1, port: \(adminPort) }
+
+            """
+        try yaml.write(to: configuration, atomically: true, encoding: .utf8)
+    }
+
+    /// Starts (or restarts) the process; the same instanceID fences the previous run's transactions.
+    func start() throws {
+        guard let binary = BrokerEnvironment.plantrouter else { throw BrokerTestError("plantrouter is not built") }
+        if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
+        let handle = try FileHandle(forWritingTo: log)
+        handle.seekToEndOfFile()
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["run", "--config", configuration.path, "--log-level", "info"]
+        process.environment = BrokerEnvironment.childEnvironment
+        process.standardOutput = handle
+        process.standardError = handle
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        self.process = process
+    }
+
+    var isRunning: Bool { process?.isRunning ?? false }
+    var pid: Int32? { process?.processIdentifier }
+
+    /// Waits up to `timeout` for an exit caused elsewhere; true when SIGKILL ended the process.
+    func reapKilled(timeout: TimeInterval = 10) -> Bool {
+        guard let process else { return false }
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        guard !process.isRunning else { return false }
+        return process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL
+    }
+
+    /// SIGKILL; true when the process died of it.
+    @discardableResult
+    func kill() -> Bool {
+        guard let process, process.isRunning else { return false }
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        return process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL
+    }
+
+    /// SIGTERM (drain, commit, leave the group), SIGKILL after `timeout`; the exit status.
+    @discardableResult
+    func terminate(timeout: TimeInterval = 30) -> Int32? {
+        guard let process, process.isRunning else { return nil }
+        process.terminate()
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if process.isRunning { kill() }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// A counter of this process's /metrics for `lane`, nil while the admin API does not answer.
+    func metric(_ name: String, lane: String, extra: String = "") async -> Double? {
+        guard let url = URL(string: "http://127.0.0.1:\(adminPort)/metrics"),
+              let (data, _) = try? await URLSession.shared.data(from: url) else { return nil }
+        let prefix = "\(name){"
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") where line.hasPrefix(prefix) {
+            guard line.contains("lane=\"\(lane)\""), extra.isEmpty || line.contains(extra),
+                  let value = line.split(separator: " ").last.flatMap({ Double($0) }) else { continue }
+            return value
+        }
+        return nil
+    }
+
+    /// Waits until `/readyz` answers 200 (every lane assigned, producers healthy).
+    func waitUntilReady(timeout: Duration) async -> Bool {
+        guard let url = URL(string: "http://127.0.0.1:\(adminPort)/readyz") else { return false }
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline, isRunning {
+            if let (_, response) = try? await URLSession.shared.data(from: url), (response as? HTTPURLResponse)?.statusCode == 200 {
+                return true
+            }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return false
+    }
+
+    func logTail(lines: Int = 25) -> String {
+        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").suffix(lines).joined(separator: "\n")
+    }
+
+    deinit { _ = terminate(timeout: 5) }
+}
