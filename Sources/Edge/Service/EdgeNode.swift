@@ -24,7 +24,7 @@ public final class EdgeNode: Sendable {
         spool = try Spool(path: configuration.spool.path, quota: configuration.quota, synchronousFull: configuration.synchronousFull)
         var producer = ProducerConfiguration(client: KafkaConfiguration(
             bootstrapServers: configuration.bootstrapServers, clientID: "plantrouter-edge", producerProperties: configuration.producerProperties))
-        producer.topicCompression = Dictionary(uniqueKeysWithValues: loaded.catalog.topics.map { ($0.name, $0.compression.rawValue) })
+        producer.topicCompression = Dictionary(loaded.catalog.topics.map { ($0.name, $0.compression.rawValue) }, uniquingKeysWith: { first, _ in first })
         forwarder = try Forwarder(spool: spool, configuration: producer, rate: configuration.drainRate, inFlight: configuration.inFlight, logger: logger)
         if tokens.isEmpty { logger.warning("no gateway tokens configured: every POST /v1/events answers 401; set tokensFile or \(GatewayTokens.environmentVariable)") }
     }
@@ -41,7 +41,7 @@ public final class EdgeNode: Sendable {
                 let stats = try spool.statistics()
                 let body: [String: Any] = [
                     "ready": true, "spool": "ok", "link": link.up ? "up" : "down", "inFlight": link.inFlight,
-                    "spooledEvents": stats.events, "lastError": link.lastError ?? NSNull(),
+                    "spooledEvents": stats.events, "lastError": link.lastError.map { $0 as Any } ?? NSNull(),
                 ]
                 return Self.json(.ok, body)
             } catch {

@@ -64,7 +64,7 @@ struct IngestRoutes: Sendable {
         }
         switch try await spool.append(items, nowMs: nowMs) {
         case .spooled(let shed):
-            let rejected = items.count { $0.rejected }
+            let rejected = items.count(where: { $0.rejected })
             if shed > 0 { logger.notice("edge: telemetry quota reached, shed \(shed) oldest events", metadata: ["gateway": "\(gateway)"]) }
             return reply(.accepted, ["accepted": items.count, "deadLettered": rejected])
         case .full(let priority):
