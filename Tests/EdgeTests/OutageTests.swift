@@ -66,14 +66,19 @@ struct OutageTests {
         #expect(records.count == total, "exactly once: \(records.count) records for \(total) events")
         #expect(Set(ids) == Set(events.map { GatewayTraffic.header($0, "ce_id") }), "the original ce_ids, none missing")
 
-        // Per key: the order the gateway sent them in.
+        // Per topic and key (what a partition orders): the order the gateway sent them in. Across
+        // topics there is no order to keep: business lanes go out before the telemetry backlog.
         var sentOrder: [String: [String]] = [:]
-        for event in events { sentOrder[String(decoding: event.key ?? [], as: UTF8.self), default: []].append(GatewayTraffic.header(event, "ce_id")) }
+        for event in events {
+            sentOrder[event.topic + "/" + String(decoding: event.key ?? [], as: UTF8.self), default: []].append(GatewayTraffic.header(event, "ce_id"))
+        }
         var arrivedOrder: [String: [String]] = [:]
         for record in records.sorted(by: { ($0.topic, $0.partition, $0.offset) < ($1.topic, $1.partition, $1.offset) }) {
-            arrivedOrder[record.keyText, default: []].append(record.eventID ?? "")
+            arrivedOrder[record.topic + "/" + record.keyText, default: []].append(record.eventID ?? "")
         }
-        for (key, sent) in sentOrder { #expect(arrivedOrder[key] == sent, "key \(key) in send order") }
+        #expect(sentOrder.count > 20, "many keys")
+        let outOfOrder = sentOrder.filter { arrivedOrder[$0.key] != $0.value }.map(\.key).sorted()
+        #expect(outOfOrder.isEmpty, "keys out of send order: \(outOfOrder.prefix(5))")
         // The exact bytes: a binary-mode event's body and ce_* headers.
         if let last = events.last, let record = records.first(where: { $0.eventID == GatewayTraffic.header(last, "ce_id") }) {
             #expect(record.value == last.value)
