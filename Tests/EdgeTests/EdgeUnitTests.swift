@@ -47,3 +47,50 @@ struct EdgeUnitTests {
         #expect(EdgeConfiguration.parseSize("99999999999GiB") == nil)
     }
 }
+
+@Suite("Edge spool")
+struct SpoolTests {
+    static func incoming(_ priority: PriorityClass, _ lane: String, _ id: String) -> Spool.Incoming {
+        Spool.Incoming(priority: priority, lane: lane, topic: "t.\(lane)", key: Array("k".utf8), value: Array("{}".utf8),
+                       headers: [KafkaHeader(name: "ce_id", string: id)], eventID: id, rejected: false)
+    }
+
+    @Test func claimsOldestBusinessFirstWithAShareForTelemetryAndAcknowledgesOnce() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(UUID().uuidString).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let spool = try Spool(path: path, quota: [.business: 1 << 20, .telemetry: 1 << 20])
+        // Telemetry arrives first, business after it.
+        _ = try await spool.append((0..<10).map { Self.incoming(.telemetry, "telemetry", "t\($0)") }, nowMs: 1)
+        _ = try await spool.append((0..<10).map { Self.incoming(.business, "production", "b\($0)") }, nowMs: 2)
+        let first = try spool.claim(limit: 5)
+        #expect(first.map(\.eventID) == ["b0", "b1", "b2", "b3", "t0"], "business first, oldest first, telemetry keeps a share")
+        let second = try spool.claim(limit: 5)
+        #expect(second.map(\.eventID) == ["b4", "b5", "b6", "b7", "t1"])
+        #expect(try spool.acknowledge(first.map(\.seq)) == 5)
+        #expect(try spool.acknowledge(first.map(\.seq)) == 0, "an acknowledged event is counted once")
+        // After a failure the forwarder starts again from the oldest still spooled.
+        try spool.resetClaims()
+        #expect(try spool.claim(limit: 2).map(\.eventID) == ["b4", "t1"])
+        let stats = try spool.statistics()
+        #expect(stats.lane("production")?.forwarded == 4 && stats.lane("telemetry")?.forwarded == 1)
+        #expect(stats.events == 15)
+        let readOnly = try Spool.readStatistics(path: path, quota: [:])
+        #expect(readOnly.events == 15 && readOnly.lane("production")?.events == 6)
+    }
+
+    @Test func businessQuotaRefusesWholeRequestAndTelemetryShedsOldestUnclaimed() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(UUID().uuidString).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let size = SpoolEntry.size(key: Array("k".utf8), value: Array("{}".utf8), headers: [KafkaHeader(name: "ce_id", string: "t0")])
+        let spool = try Spool(path: path, quota: [.business: size * 3, .telemetry: size * 3])
+        #expect(try await spool.append((0..<3).map { Self.incoming(.business, "orders", "b\($0)") }, nowMs: 1) == .spooled(shed: 0))
+        #expect(try await spool.append([Self.incoming(.business, "orders", "b9")], nowMs: 1) == .full(.business))
+        _ = try await spool.append((0..<3).map { Self.incoming(.telemetry, "telemetry", "t\($0)") }, nowMs: 1)
+        // t0 is in flight (claimed): the oldest *unclaimed* telemetry, t1, goes.
+        _ = try spool.claim(limit: 4)
+        #expect(try await spool.append([Self.incoming(.telemetry, "telemetry", "t3")], nowMs: 2) == .spooled(shed: 1))
+        let stats = try spool.statistics()
+        #expect(stats.lane("telemetry")?.shed == 1 && stats.lane("telemetry")?.events == 3)
+        #expect(stats.lane("orders")?.events == 3 && stats.lane("orders")?.shed == 0)
+    }
+}

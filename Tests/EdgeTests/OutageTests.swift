@@ -26,10 +26,15 @@ struct OutageTests {
                                            contentType: "application/cloudevents-batch+json")
             #expect(reply.status == 202, "batch at \(chunk): \(reply.status) \(reply.body)")
         }
+        let batchedSeconds = (ContinuousClock.now - ingestStart) / .seconds(1)
+        print("edge ingest, batched: \(batched.count) events in \(batched.count / 200) requests of 200 in \(String(format: "%.2f", batchedSeconds)) s = \(Int(Double(batched.count) / batchedSeconds)) events/s to the durable spool (debug build, one client)")
+        let binaryStart = ContinuousClock.now
         for event in events.suffix(binaryCount) {
             let reply = try await bed.post(event.value, contentType: "application/json", headers: GatewayTraffic.binaryHeaders(event))
             #expect(reply.status == 202, "binary \(GatewayTraffic.header(event, "ce_id")): \(reply.status) \(reply.body)")
         }
+        let binarySeconds = (ContinuousClock.now - binaryStart) / .seconds(1)
+        print("edge ingest, binary mode: \(binaryCount) single-event requests in \(String(format: "%.2f", binarySeconds)) s = \(Int(Double(binaryCount) / binarySeconds)) events/s (one client, one fsync each)")
         // Rejected by the edge policy: a spoofed source (authority) and a body that is not JSON (parse).
         let spoofed = events[0..<10].map { GatewayTraffic.structured($0, source: "plant/x/rogue/1") }
         let spoofedReply = try await bed.post(GatewayTraffic.batch(spoofed.map { $0.replacingOccurrences(of: "\"id\":\"", with: "\"id\":\"spoof-") }),
@@ -44,6 +49,7 @@ struct OutageTests {
 
         // Nothing left while every broker is down; the link is reported down.
         let spooled = try bed.node.spool.statistics()
+        print("edge spool: \(spooled.events) events, \(spooled.classBytes.values.reduce(0, +) / max(1, spooled.events)) bytes per event counted against the quota")
         #expect(spooled.events == Int64(total + 11), "everything acknowledged is spooled")
         #expect(spooled.lanes.allSatisfy { $0.forwarded == 0 })
         #expect(try await eventually(timeout: .seconds(20)) { !bed.node.forwarder.link.up }, "link reported down during the outage")
