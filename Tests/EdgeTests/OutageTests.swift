@@ -179,3 +179,28 @@ struct TestbedReplyRecord: Sendable {
     var status: Int
     var retryAfter: String?
 }
+
+@Suite("Edge drain rate", .serialized)
+struct DrainRateTests {
+    @Test func drainRateCapsForwarding() async throws {
+        let total = 2000
+        let rate = 1000.0
+        let bed = try await EdgeTestbed(rate: rate)
+        defer { Task { await bed.shutdown() } }
+        let events = GatewayTraffic.events(total, seed: 5)
+        let start = ContinuousClock.now
+        for chunk in stride(from: 0, to: total, by: 500) {
+            let reply = try await bed.post(GatewayTraffic.batch(events[chunk..<(chunk + 500)].map { GatewayTraffic.structured($0) }),
+                                           contentType: "application/cloudevents-batch+json")
+            #expect(reply.status == 202)
+        }
+        #expect(try await eventually(timeout: .seconds(30)) { (try bed.node.spool.statistics()).events == 0 })
+        let seconds = (ContinuousClock.now - start) / .seconds(1)
+        print("edge drain at drain.rate \(Int(rate))/s: \(total) events forwarded in \(String(format: "%.2f", seconds)) s = \(Int(Double(total) / seconds)) events/s")
+        // The bucket holds 1/20 s of tokens: 2,000 events at 1,000/s take at least 1.9 s.
+        #expect(seconds >= 1.9, "forwarding respects drain.rate")
+        let stats = try bed.node.spool.statistics()
+        #expect(stats.lanes.reduce(0) { $0 + $1.forwarded } == Int64(total))
+        await bed.shutdown()
+    }
+}
