@@ -94,3 +94,21 @@ struct SpoolTests {
         #expect(stats.lane("orders")?.events == 3 && stats.lane("orders")?.shed == 0)
     }
 }
+
+@Suite("Edge alert rules")
+struct EdgeAlertRuleTests {
+    @Test func alertRulesReferenceOnlyExportedEdgeMetrics() throws {
+        let file = topicsFolder.deletingLastPathComponent().appendingPathComponent("Deploy/prometheus/edge/plantrouter-edge-alerts.rules.yaml")
+        let text = try String(contentsOf: file, encoding: .utf8)
+        let referenced = Set(text.matches(of: /plantrouter_edge_[a-z_]+/).map { String($0.output) })
+        let exported = Set(EdgeMetrics.help.map(\.name))
+        #expect(referenced.isSubset(of: exported), "not exported: \(referenced.subtracting(exported).sorted())")
+        for required in ["plantrouter_edge_link_up", "plantrouter_edge_class_bytes", "plantrouter_edge_quota_bytes"] {
+            #expect(referenced.contains(required), "no alert uses \(required)")
+        }
+        let runbooks = try String(contentsOf: topicsFolder.deletingLastPathComponent().appendingPathComponent("Docs/Runbooks.md"), encoding: .utf8)
+        for anchor in text.matches(of: /Runbooks\.md#([a-z]+)/).map({ String($0.output.1) }) {
+            #expect(runbooks.lowercased().contains("## \(anchor)"), "runbook section for \(anchor)")
+        }
+    }
+}
