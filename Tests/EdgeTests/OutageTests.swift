@@ -49,7 +49,10 @@ struct OutageTests {
 
         // Nothing left while every broker is down; the link is reported down.
         let spooled = try bed.node.spool.statistics()
-        print("edge spool: \(spooled.events) events, \(spooled.classBytes.values.reduce(0, +) / max(1, spooled.events)) bytes per event counted against the quota")
+        let spoolPath = bed.node.configuration.spool.path
+        func fileBytes(_ suffix: String) -> Int { (try? FileManager.default.attributesOfItem(atPath: spoolPath + suffix)[.size] as? Int) ?? 0 }
+        let perEvent = { (bytes: Int) in bytes / max(1, Int(spooled.events)) }
+        print("edge spool: \(spooled.events) events, \(spooled.classBytes.values.reduce(0, +) / max(1, spooled.events)) bytes per event counted against the quota; on disk \(perEvent(fileBytes(""))) bytes per event in the database file plus a \(fileBytes("-wal") / 1024) KiB WAL")
         #expect(spooled.events == Int64(total + 11), "everything acknowledged is spooled")
         #expect(spooled.lanes.allSatisfy { $0.forwarded == 0 })
         #expect(try await eventually(timeout: .seconds(20)) { !bed.node.forwarder.link.up }, "link reported down during the outage")

@@ -35,6 +35,9 @@ public final class Forwarder: Sendable {
     private let shared = Mutex(Shared())
     private let stopping = Atomic<Bool>(false)
     private let finished = Mutex<Bool>(false)
+    /// How long a stop waits for deliveries in flight (the rest stays spooled). 5 s, so that a
+    /// stop during an outage stays well inside systemd's TimeoutStopSec=30s.
+    public static let stopWait: Duration = .seconds(5)
     /// No delivery for this long while records are in flight: the link is down.
     static let linkTimeoutMs: Int64 = 5000
 
@@ -89,7 +92,7 @@ public final class Forwarder: Sendable {
     /// Stops handing out, waits up to `timeout` for what is in flight, closes the producer.
     /// Whatever is still unacknowledged stays spooled and is sent again (same `ce_id`) on the
     /// next start.
-    public func stop(timeout: Duration = .seconds(10)) {
+    public func stop(timeout: Duration = Forwarder.stopWait) {
         stopping.store(true, ordering: .relaxed)
         let deadline = ContinuousClock.now + timeout + .seconds(2)
         while !finished.withLock({ $0 }), ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.01) }
@@ -112,9 +115,13 @@ public final class Forwarder: Sendable {
             var worked = settle()
 
             if stopping.load(ordering: .relaxed) {
-                if drainDeadline == nil { drainDeadline = now + .seconds(10) }
-                if shared.withLock({ $0.inFlight }) == 0 { return }
-                if let drainDeadline, now > drainDeadline { return }
+                if drainDeadline == nil { drainDeadline = now + Self.stopWait }
+                let left = shared.withLock { $0.inFlight }
+                if left == 0 { return }
+                if let drainDeadline, now > drainDeadline {
+                    logger.notice("edge forwarder stopping with \(left) events unacknowledged; they stay spooled and are sent again (same ce_id) on the next start")
+                    return
+                }
                 Thread.sleep(forTimeInterval: 0.01)
                 continue
             }

@@ -20,7 +20,7 @@ struct EdgeRunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Serve POST /v1/events, spool every event durably before answering 202, forward at the configured rate.",
-        discussion: "SIGTERM or SIGINT stops ingest, waits briefly for in-flight deliveries and exits; what is unacknowledged stays spooled."
+        discussion: "SIGTERM or SIGINT stops ingest, waits up to 5 s for in-flight deliveries and exits; what is unacknowledged stays spooled and is sent again (same ce_id) on the next start."
     )
 
     @Option(name: .shortAndLong, help: "Edge configuration (YAML), e.g. Deploy/edge.yaml.")
