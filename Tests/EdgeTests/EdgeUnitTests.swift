@@ -45,6 +45,7 @@ struct EdgeUnitTests {
         #expect(throws: EdgeConfigurationError.self) { try EdgeConfiguration.parse("cluster: { bootstrapServers: k }\nquotas: {}", folder: folder) }
         #expect(throws: EdgeConfigurationError.self) { try EdgeConfiguration.parse("cluster: { bootstrapServers: k }\nshed: [orders]", folder: folder) }
         #expect(EdgeConfiguration.parseSize("99999999999GiB") == nil)
+        #expect(throws: EdgeConfigurationError.self) { try EdgeConfiguration.parse("cluster: { bootstrapServers: k }\nquota: { business: 9223372036854775807 }", folder: folder) }
     }
 }
 

@@ -48,6 +48,9 @@ public struct EdgeConfiguration: Sendable {
         sheddableLanes.contains(lane) ? .telemetry : .business
     }
 
+    /// Largest quota per class: 1 PiB, so that spool accounting (bytes in Int64) never overflows.
+    static let maxQuotaBytes: Int64 = 1 << 50
+
     static let knownKeys = ["cluster", "topics", "spool", "listen", "tokensFile", "drain", "quota", "shed", "retryAfterSeconds", "synchronous"]
 
     /// Reads and checks `path`.
@@ -115,8 +118,8 @@ public struct EdgeConfiguration: Sendable {
             try refuseUnknown(map, allowed: PriorityClass.allCases.map(\.rawValue), at: "\(origin): quota")
             for priority in PriorityClass.allCases {
                 if let value = map[priority.rawValue] {
-                    guard let bytes = parseSize("\(value)") else {
-                        throw EdgeConfigurationError("\(origin): quota.\(priority.rawValue) '\(value)' is not a size (e.g. 512MiB, 2GiB, 1048576)")
+                    guard let bytes = parseSize("\(value)"), bytes <= maxQuotaBytes else {
+                        throw EdgeConfigurationError("\(origin): quota.\(priority.rawValue) '\(value)' is not a size up to 1024TiB (e.g. 512MiB, 2GiB, 1048576)")
                     }
                     configuration.quota[priority] = bytes
                 }
@@ -158,7 +161,7 @@ public struct EdgeConfiguration: Sendable {
     /// `1048576`, `512KiB`, `512MiB`, `2GiB` (also KB/MB/GB, read as powers of 1024).
     static func parseSize(_ text: String) -> Int64? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
-        let units: [(String, Int64)] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10), ("B", 1)]
+        let units: [(String, Int64)] = [("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10), ("B", 1)]
         for (suffix, factor) in units where trimmed.hasSuffix(suffix) {
             guard let number = Int64(trimmed.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), number >= 0 else { return nil }
             let (bytes, overflow) = number.multipliedReportingOverflow(by: factor)

@@ -28,6 +28,9 @@ public final class Forwarder: Sendable {
 
     private let spool: Spool
     private let producer: Producer
+    /// Delivery reports reach `self` through it; `stop` empties it, so the producer (whose
+    /// callbacks hold the sink) no longer keeps the forwarder alive.
+    private let sink: ReportSink
     private let rate: Double
     private let window: Int
     private let logger: Logger
@@ -58,9 +61,10 @@ public final class Forwarder: Sendable {
         configuration.enableIdempotence = true
         configuration.deliveryTimeoutMs = 0
         configuration.maxQueuedMessages = max(configuration.maxQueuedMessages, inFlight * 2)
-        let box = ReportSink()
-        producer = try Producer(configuration: configuration, logger: logger) { report in box.deliver(report) }
-        box.target.withLock { $0 = self }
+        let sink = ReportSink()
+        self.sink = sink
+        producer = try Producer(configuration: configuration, logger: logger) { report in sink.deliver(report) }
+        sink.target.withLock { $0 = self }
     }
 
     /// Forwards delivery reports from the poll thread to the forwarder once it exists.
@@ -97,6 +101,7 @@ public final class Forwarder: Sendable {
         let deadline = ContinuousClock.now + timeout + .seconds(2)
         while !finished.withLock({ $0 }), ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.01) }
         try? producer.close(timeout: .seconds(2))
+        sink.target.withLock { $0 = nil }
     }
 
     static func nowMs() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
