@@ -75,8 +75,11 @@ struct SpoolTests {
         let stats = try spool.statistics()
         #expect(stats.lane("production")?.forwarded == 4 && stats.lane("telemetry")?.forwarded == 1)
         #expect(stats.events == 15)
-        let readOnly = try Spool.readStatistics(path: path, quota: [:])
+        let readOnly = try Spool.readStatistics(path: path, quota: [.business: 1 << 20, .telemetry: 1 << 20])
         #expect(readOnly.events == 15 && readOnly.lane("production")?.events == 6)
+        #expect(stats == readOnly, "the in-memory depth agrees with a scan of the file")
+        let reopened = try Spool(path: path, quota: [.business: 1 << 20, .telemetry: 1 << 20])
+        #expect(try reopened.statistics() == readOnly, "and is rebuilt from the file on open")
     }
 
     @Test func businessQuotaRefusesWholeRequestAndTelemetryShedsOldestUnclaimed() async throws {
@@ -93,6 +96,7 @@ struct SpoolTests {
         let stats = try spool.statistics()
         #expect(stats.lane("telemetry")?.shed == 1 && stats.lane("telemetry")?.events == 3)
         #expect(stats.lane("orders")?.events == 3 && stats.lane("orders")?.shed == 0)
+        #expect(stats == (try Spool.readStatistics(path: path, quota: [.business: size * 3, .telemetry: size * 3])), "in-memory depth agrees with the file")
     }
 }
 

@@ -26,8 +26,15 @@ public final class Spool: Sendable {
     struct State: Sendable {
         /// Bytes per class, as counted against the quota (committed rows only).
         var usage: [PriorityClass: Int64] = [:]
+        /// Spooled events and bytes per lane, so `/metrics` never scans the spool.
+        var lanes: [String: LaneDepth] = [:]
         /// Highest seq per class already handed to the forwarder since the last reset.
         var cursor: [PriorityClass: Int64] = [:]
+    }
+
+    struct LaneDepth: Sendable {
+        var events: Int64 = 0
+        var bytes: Int64 = 0
     }
 
     /// An event ready to spool.
@@ -83,13 +90,22 @@ public final class Spool: Sendable {
                   arrived_ms INTEGER NOT NULL,
                   bytes INTEGER NOT NULL);
                 CREATE INDEX IF NOT EXISTS spool_class_seq ON spool(class, seq);
+                CREATE INDEX IF NOT EXISTS spool_lane_seq ON spool(lane, seq);
                 CREATE TABLE IF NOT EXISTS counters(
                   kind TEXT NOT NULL, lane TEXT NOT NULL, value INTEGER NOT NULL,
                   PRIMARY KEY(kind, lane));
                 """)
         }
-        let usage = try pool.read { db in try Self.usage(db) }
-        state = Mutex(State(usage: usage))
+        let (usage, lanes) = try pool.read { db in (try Self.usage(db), try Self.laneDepths(db)) }
+        state = Mutex(State(usage: usage, lanes: lanes))
+    }
+
+    private static func laneDepths(_ db: Database) throws -> [String: LaneDepth] {
+        var lanes: [String: LaneDepth] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT lane, COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM spool GROUP BY lane") {
+            lanes[row["lane"]] = LaneDepth(events: row["n"], bytes: row["b"])
+        }
+        return lanes
     }
 
     private static func usage(_ db: Database) throws -> [PriorityClass: Int64] {
@@ -125,6 +141,7 @@ public final class Spool: Sendable {
                 }
                 var shed = 0
                 var freed: Int64 = 0
+                var shedLanes: [String: LaneDepth] = [:]
                 if let needed = need[.telemetry], needed > 0 {
                     let limit = quota[.telemetry, default: .max]
                     var over = snapshot.usage[.telemetry, default: 0] + needed - limit
@@ -138,8 +155,11 @@ public final class Spool: Sendable {
                         var perLane: [String: Int] = [:]
                         for row in rows where over > 0 {
                             let bytes: Int64 = row["bytes"]
+                            let lane: String = row["lane"]
                             seqs.append(row["seq"])
-                            perLane[row["lane"], default: 0] += 1
+                            perLane[lane, default: 0] += 1
+                            shedLanes[lane, default: LaneDepth()].events += 1
+                            shedLanes[lane, default: LaneDepth()].bytes += bytes
                             over -= bytes
                             freed += bytes
                         }
@@ -153,6 +173,7 @@ public final class Spool: Sendable {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
                 var rejected: [String: Int] = [:]
+                var added: [String: LaneDepth] = [:]
                 for item in items {
                     try insert.execute(arguments: [
                         item.priority.code, item.lane, item.topic, item.key.map { Data($0) }, Data(item.value),
@@ -160,11 +181,21 @@ public final class Spool: Sendable {
                         SpoolEntry.size(key: item.key, value: item.value, headers: item.headers),
                     ])
                     if item.rejected { rejected[item.lane, default: 0] += 1 }
+                    added[item.lane, default: LaneDepth()].events += 1
+                    added[item.lane, default: LaneDepth()].bytes += SpoolEntry.size(key: item.key, value: item.value, headers: item.headers)
                 }
                 for (lane, count) in rejected { try Self.bump(db, "rejected", lane, by: count) }
                 self.state.withLock { s in
                     for (priority, bytes) in need { s.usage[priority, default: 0] += bytes }
                     s.usage[.telemetry, default: 0] -= freed
+                    for (lane, depth) in added {
+                        s.lanes[lane, default: LaneDepth()].events += depth.events
+                        s.lanes[lane, default: LaneDepth()].bytes += depth.bytes
+                    }
+                    for (lane, depth) in shedLanes {
+                        s.lanes[lane, default: LaneDepth()].events -= depth.events
+                        s.lanes[lane, default: LaneDepth()].bytes -= depth.bytes
+                    }
                 }
                 return .spooled(shed: shed)
             }
@@ -177,7 +208,11 @@ public final class Spool: Sendable {
     private func reloadUsage() throws {
         try pool.write { db in
             let usage = try Self.usage(db)
-            self.state.withLock { $0.usage = usage }
+            let lanes = try Self.laneDepths(db)
+            self.state.withLock {
+                $0.usage = usage
+                $0.lanes = lanes
+            }
         }
     }
 
@@ -238,15 +273,25 @@ public final class Spool: Sendable {
                 try db.execute(sql: "DELETE FROM spool WHERE seq IN (\(marks))", arguments: StatementArguments(part))
                 var perLane: [String: Int] = [:]
                 var freed: [PriorityClass: Int64] = [:]
+                var removedLanes: [String: LaneDepth] = [:]
                 for row in rows {
-                    perLane[row["lane"], default: 0] += 1
+                    let lane: String = row["lane"]
+                    perLane[lane, default: 0] += 1
                     let code: Int = row["class"]
                     let priority: PriorityClass = code == PriorityClass.business.code ? .business : .telemetry
                     let bytes: Int64 = row["bytes"]
                     freed[priority, default: 0] += bytes
+                    removedLanes[lane, default: LaneDepth()].events += 1
+                    removedLanes[lane, default: LaneDepth()].bytes += bytes
                 }
                 for (lane, count) in perLane { try Self.bump(db, "forwarded", lane, by: count) }
-                self.state.withLock { s in for (priority, bytes) in freed { s.usage[priority, default: 0] -= bytes } }
+                self.state.withLock { s in
+                    for (priority, bytes) in freed { s.usage[priority, default: 0] -= bytes }
+                    for (lane, depth) in removedLanes {
+                        s.lanes[lane, default: LaneDepth()].events -= depth.events
+                        s.lanes[lane, default: LaneDepth()].bytes -= depth.bytes
+                    }
+                }
                 removed += rows.count
             }
             return removed
@@ -255,8 +300,39 @@ public final class Spool: Sendable {
 
     // MARK: Statistics
 
+    /// Depth and bytes from memory, the oldest event per lane by index, the counters from
+    /// their small table: a scrape costs the same whatever the spool holds.
     public func statistics() throws -> SpoolStatistics {
-        try pool.read { db in try Self.statistics(db, quota: quota) }
+        let (lanes, usage) = state.withLock { ($0.lanes, $0.usage) }
+        return try pool.read { db in
+            let counters = try Row.fetchAll(db, sql: "SELECT kind, lane, value FROM counters")
+            var names = Set(lanes.keys)
+            for row in counters { names.insert(row["lane"]) }
+            var out: [SpoolStatistics.Lane] = []
+            for name in names.sorted() {
+                var entry = SpoolStatistics.Lane(lane: name)
+                if let depth = lanes[name], depth.events > 0 {
+                    entry.events = depth.events
+                    entry.bytes = depth.bytes
+                    entry.oldestArrivedMs = try Int64.fetchOne(db, sql: "SELECT arrived_ms FROM spool WHERE lane = ? ORDER BY seq LIMIT 1", arguments: [name])
+                }
+                for row in counters where (row["lane"] as String) == name { Self.apply(row, to: &entry) }
+                out.append(entry)
+            }
+            return SpoolStatistics(
+                lanes: out, classBytes: Dictionary(uniqueKeysWithValues: PriorityClass.allCases.map { ($0.rawValue, usage[$0, default: 0]) }),
+                quota: Dictionary(uniqueKeysWithValues: quota.map { ($0.key.rawValue, $0.value) }))
+        }
+    }
+
+    private static func apply(_ row: Row, to entry: inout SpoolStatistics.Lane) {
+        let value: Int64 = row["value"]
+        switch row["kind"] as String {
+        case "forwarded": entry.forwarded = value
+        case "shed": entry.shed = value
+        case "rejected": entry.rejected = value
+        default: break
+        }
     }
 
     /// Reads a spool file without writing anything (`plantrouter edge status`).
@@ -275,14 +351,8 @@ public final class Spool: Sendable {
         }
         for row in try Row.fetchAll(db, sql: "SELECT kind, lane, value FROM counters") {
             let lane: String = row["lane"]
-            let value: Int64 = row["value"]
             var entry = lanes[lane] ?? SpoolStatistics.Lane(lane: lane)
-            switch row["kind"] as String {
-            case "forwarded": entry.forwarded = value
-            case "shed": entry.shed = value
-            case "rejected": entry.rejected = value
-            default: break
-            }
+            apply(row, to: &entry)
             lanes[lane] = entry
         }
         var classBytes: [String: Int64] = [:]
