@@ -144,7 +144,7 @@ public final class Forwarder: Sendable {
                 }
             } else if now >= backoffUntil, tokens >= 1 {
                 let count = min(Int(tokens), window - inFlight, 1000)
-                if count > 0 {
+                if count > 0, spool.mayHaveUnclaimed {
                     do {
                         let entries = try spool.claim(limit: count)
                         if !entries.isEmpty {

@@ -26,6 +26,10 @@ public final class Spool: Sendable {
     struct State: Sendable {
         /// Bytes per class, as counted against the quota (committed rows only).
         var usage: [PriorityClass: Int64] = [:]
+        /// Bumped by every append and reset; a claim that found nothing remembers it, so an
+        /// idle forwarder does not open a write transaction every few milliseconds.
+        var generation: Int64 = 0
+        var emptyAtGeneration: Int64 = -1
         /// Spooled events and bytes per lane, so `/metrics` never scans the spool.
         var lanes: [String: LaneDepth] = [:]
         /// Highest seq per class already handed to the forwarder since the last reset.
@@ -186,6 +190,7 @@ public final class Spool: Sendable {
                 }
                 for (lane, count) in rejected { try Self.bump(db, "rejected", lane, by: count) }
                 self.state.withLock { s in
+                    s.generation &+= 1
                     for (priority, bytes) in need { s.usage[priority, default: 0] += bytes }
                     s.usage[.telemetry, default: 0] -= freed
                     for (lane, depth) in added {
@@ -225,7 +230,7 @@ public final class Spool: Sendable {
     func claim(limit: Int, businessShare: Double = 0.8) throws -> [SpoolEntry] {
         guard limit > 0 else { return [] }
         return try pool.write { db in
-            let cursors = self.state.withLock { $0.cursor }
+            let (cursors, generation) = self.state.withLock { ($0.cursor, $0.generation) }
             func fetch(_ priority: PriorityClass, _ count: Int) throws -> [SpoolEntry] {
                 guard count > 0 else { return [] }
                 let rows = try Row.fetchAll(
@@ -248,6 +253,7 @@ public final class Spool: Sendable {
             self.state.withLock { s in
                 if let last = business.last { s.cursor[.business] = last.seq }
                 if let last = telemetry.last { s.cursor[.telemetry] = last.seq }
+                if business.isEmpty, telemetry.isEmpty { s.emptyAtGeneration = generation }
             }
             return business + telemetry
         }
@@ -256,8 +262,16 @@ public final class Spool: Sendable {
     /// After a failed delivery, once nothing is in flight: hand out everything still spooled
     /// again, from the oldest.
     func resetClaims() throws {
-        try pool.write { _ in self.state.withLock { $0.cursor = [:] } }
+        try pool.write { _ in
+            self.state.withLock {
+                $0.cursor = [:]
+                $0.generation &+= 1
+            }
+        }
     }
+
+    /// False when the last claim found nothing and nothing was spooled since.
+    var mayHaveUnclaimed: Bool { state.withLock { $0.generation != $0.emptyAtGeneration } }
 
     /// Deletes events whose delivery the enterprise cluster acknowledged. Returns how many were
     /// still spooled (a shed one is not counted twice).
