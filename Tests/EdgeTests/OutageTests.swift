@@ -207,3 +207,40 @@ struct DrainRateTests {
         await bed.shutdown()
     }
 }
+
+@Suite("Edge concurrent gateways", .serialized)
+struct ConcurrentGatewayTests {
+    @Test func fourGatewaysAtOnceWhileForwardingEveryEventOnce() async throws {
+        let total = 8000
+        let bed = try await EdgeTestbed(rate: 50_000)
+        defer { Task { await bed.shutdown() } }
+        let events = GatewayTraffic.events(total, seed: 31)
+        // Four gateways, each with its own assets' events (a key is sent by one gateway, in order).
+        let byGateway = Dictionary(grouping: events) { abs(String(decoding: $0.key ?? [], as: UTF8.self).hashValue % 4) }
+        let start = ContinuousClock.now
+        let statuses = try await withThrowingTaskGroup(of: [Int].self) { group in
+            for (_, own) in byGateway {
+                group.addTask {
+                    var statuses: [Int] = []
+                    for chunk in stride(from: 0, to: own.count, by: 200) {
+                        let slice = own[chunk..<min(chunk + 200, own.count)]
+                        statuses.append(try await bed.post(GatewayTraffic.batch(slice.map { GatewayTraffic.structured($0) }),
+                                                           contentType: "application/cloudevents-batch+json").status)
+                    }
+                    return statuses
+                }
+            }
+            var all: [Int] = []
+            for try await statuses in group { all += statuses }
+            return all
+        }
+        let seconds = (ContinuousClock.now - start) / .seconds(1)
+        print("edge ingest, \(byGateway.count) concurrent gateways: \(total) events in \(String(format: "%.2f", seconds)) s = \(Int(Double(total) / seconds)) events/s to the durable spool while forwarding (debug build)")
+        #expect(statuses.allSatisfy { $0 == 202 })
+        #expect(try await eventually(timeout: .seconds(60)) { (try bed.node.spool.statistics()).events == 0 })
+        let records = try await bed.consumeAll(EdgeTestbed.sourceAndDeadLetterTopics.filter { !$0.hasPrefix("dlq.") }) { $0.count >= total }
+        let ids = records.compactMap(\.eventID)
+        #expect(records.count == total && Set(ids).count == total, "exactly once with concurrent appends and claims: \(records.count) records, \(Set(ids).count) ids")
+        await bed.shutdown()
+    }
+}
