@@ -112,6 +112,21 @@ let package = Package(
             ],
             resources: [.copy("openapi.yaml")]
         ),
+        // Store-and-forward at the plant edge (`plantrouter edge`): CloudEvents over HTTP into a
+        // durable SQLite spool, checked against Topics/, forwarded with the idempotent producer.
+        .target(
+            name: "Edge",
+            dependencies: [
+                "Kafka",
+                "Policy",
+                "Routing",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
         .executableTarget(
             name: "plantrouter",
             dependencies: [
@@ -119,6 +134,7 @@ let package = Package(
                 "Routing",
                 "Replay",
                 "Admin",
+                "Edge",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "Policy",
                 "Ledger",
@@ -206,6 +222,18 @@ let package = Package(
                 "Policy",
                 "Ledger",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // `plantrouter edge` end to end: real HTTP on loopback into the spool, forwarding to the
+        // embedded cluster with every broker down and back up, quotas and shedding.
+        .testTarget(
+            name: "EdgeTests",
+            dependencies: [
+                "Edge",
+                "Kafka",
+                "Policy",
+                "PlantSimulation",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -15,6 +15,7 @@ struct PlantRouterCommand: AsyncParsableCommand {
             DLQCommand.self,
             ReplayCommand.self,
             SimulateCommand.self,
+            EdgeCommand.self,
         ]
     )
 }

@@ -87,6 +87,18 @@ public struct InputLimits: Sendable, Equatable {
     /// `limit` of list endpoints (`GET /v1/replays?limit=`): 1 to 1000.
     public static let listLimit: ClosedRange<Int> = 1...1000
 
+    // MARK: Edge ingest (`plantrouter edge`; fixed; exceeding one answers 413 or 400 with the bound)
+
+    /// Largest HTTP request body the edge ingest reads (one event or one batch). 4 MiB; a
+    /// larger one answers 413 before it is spooled. One event inside it is still bounded by
+    /// the catalog's `maxEventBytes`.
+    public static let maxEdgeRequestBodyBytes = 4 << 20
+    /// Most events in one `application/cloudevents-batch+json` request. 1,000; a larger batch
+    /// answers 413 and nothing of it is spooled.
+    public static let maxEdgeBatchEvents = 1000
+    /// Longest `Authorization` bearer token the edge compares. 512 bytes; a longer one is 401.
+    public static let maxEdgeTokenBytes = 512
+
     // MARK: Recorded-event files (`--events FILE.jsonl`, `simulate --record`)
 
     /// Longest line of a recorded-event file. 1 MiB.

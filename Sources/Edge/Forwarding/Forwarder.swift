@@ -1,0 +1,218 @@
+import Foundation
+import Kafka
+import Logging
+import Synchronization
+
+/// Drains the spool to the enterprise cluster with the idempotent producer.
+///
+/// Confinement: the forwarder owns its `Producer`; only the forwarder's own thread (named
+/// `edge-forwarder`, never the cooperative pool) produces, and librdkafka's delivery reports
+/// arrive on the producer's poll thread, which only appends them to `inbox`. An event leaves
+/// the spool only when its delivery report says the cluster has it.
+///
+/// Order: events are handed to librdkafka in spool order per class (so per key), with
+/// `message.timeout.ms = 0` (librdkafka retries for as long as the link is down) and
+/// idempotence, so an outage neither reorders nor duplicates. Should a delivery fail anyway
+/// (a permanent error), the forwarder stops handing out, waits until nothing is in flight and
+/// starts again from the oldest event still spooled, after a back-off.
+///
+/// Rate: a token bucket of `rate` events/s for everything it sends, backlog and live alike,
+/// with at most `inFlight` records waiting for a delivery report.
+public final class Forwarder: Sendable {
+    public struct Link: Sendable, Equatable {
+        /// False while records wait longer than `linkTimeout` for any delivery, or after a failure.
+        public var up: Bool
+        public var inFlight: Int
+        public var lastError: String?
+    }
+
+    private let spool: Spool
+    private let producer: Producer
+    /// Delivery reports reach `self` through it; `stop` empties it, so the producer (whose
+    /// callbacks hold the sink) no longer keeps the forwarder alive.
+    private let sink: ReportSink
+    private let rate: Double
+    private let window: Int
+    private let logger: Logger
+    private let inbox = Mutex<[DeliveryReport]>([])
+    private let shared = Mutex(Shared())
+    private let stopping = Atomic<Bool>(false)
+    private let finished = Mutex<Bool>(false)
+    /// How long a stop waits for deliveries in flight (the rest stays spooled). 5 s, so that a
+    /// stop during an outage stays well inside systemd's TimeoutStopSec=30s.
+    public static let stopWait: Duration = .seconds(5)
+    /// No delivery for this long while records are in flight: the link is down.
+    static let linkTimeoutMs: Int64 = 5000
+
+    struct Shared: Sendable {
+        var inFlight = 0
+        var progressMs: Int64 = 0
+        var failed = false
+        var lastError: String?
+        var forwardedThisRun = 0
+    }
+
+    public init(spool: Spool, configuration: ProducerConfiguration, rate: Double, inFlight: Int, logger: Logger) throws {
+        self.spool = spool
+        self.rate = rate
+        self.window = inFlight
+        self.logger = logger
+        var configuration = configuration
+        configuration.enableIdempotence = true
+        configuration.deliveryTimeoutMs = 0
+        configuration.maxQueuedMessages = max(configuration.maxQueuedMessages, inFlight * 2)
+        let sink = ReportSink()
+        self.sink = sink
+        producer = try Producer(configuration: configuration, logger: logger) { report in sink.deliver(report) }
+        sink.target.withLock { $0 = self }
+    }
+
+    /// Forwards delivery reports from the poll thread to the forwarder once it exists.
+    private final class ReportSink: Sendable {
+        let target = Mutex<Forwarder?>(nil)
+        func deliver(_ report: DeliveryReport) {
+            if let forwarder = target.withLock({ $0 }) { forwarder.inbox.withLock { $0.append(report) } }
+        }
+    }
+
+    public var link: Link {
+        let now = Self.nowMs()
+        return shared.withLock { s in
+            let stalled = s.inFlight > 0 && now - s.progressMs > Self.linkTimeoutMs
+            return Link(up: !stalled && !s.failed, inFlight: s.inFlight, lastError: s.lastError)
+        }
+    }
+
+    /// Starts the forwarding thread.
+    public func start() {
+        let thread = Thread { [self] in
+            self.loop()
+            self.finished.withLock { $0 = true }
+        }
+        thread.name = "edge-forwarder"
+        thread.start()
+    }
+
+    /// Stops handing out, waits up to `timeout` for what is in flight, closes the producer.
+    /// Whatever is still unacknowledged stays spooled and is sent again (same `ce_id`) on the
+    /// next start.
+    public func stop(timeout: Duration = Forwarder.stopWait) {
+        stopping.store(true, ordering: .relaxed)
+        let deadline = ContinuousClock.now + timeout + .seconds(2)
+        while !finished.withLock({ $0 }), ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        try? producer.close(timeout: .seconds(2))
+        sink.target.withLock { $0 = nil }
+    }
+
+    static func nowMs() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+
+    private func loop() {
+        var tokens = 0.0
+        let burst = max(1.0, rate / 20)
+        var last = ContinuousClock.now
+        var backoffUntil = ContinuousClock.now
+        var drainDeadline: ContinuousClock.Instant?
+        while true {
+            let now = ContinuousClock.now
+            let elapsed = now - last
+            last = now
+            tokens = min(burst, tokens + rate * (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
+            var worked = settle()
+
+            if stopping.load(ordering: .relaxed) {
+                if drainDeadline == nil { drainDeadline = now + Self.stopWait }
+                let left = shared.withLock { $0.inFlight }
+                if left == 0 { return }
+                if let drainDeadline, now > drainDeadline {
+                    logger.notice("edge forwarder stopping with \(left) events unacknowledged; they stay spooled and are sent again (same ce_id) on the next start")
+                    return
+                }
+                Thread.sleep(forTimeInterval: 0.01)
+                continue
+            }
+
+            let (failed, inFlight) = shared.withLock { ($0.failed, $0.inFlight) }
+            if failed {
+                if inFlight == 0 {
+                    do {
+                        try spool.resetClaims()
+                        shared.withLock { $0.failed = false }
+                        backoffUntil = now + .seconds(1)
+                    } catch {
+                        logger.error("edge spool: cannot reset claims: \(error)")
+                    }
+                }
+            } else if now >= backoffUntil, tokens >= 1 {
+                let count = min(Int(tokens), window - inFlight, 1000)
+                if count > 0, spool.mayHaveUnclaimed {
+                    do {
+                        let entries = try spool.claim(limit: count)
+                        if !entries.isEmpty {
+                            shared.withLock { s in
+                                if s.inFlight == 0 { s.progressMs = Self.nowMs() }
+                                s.inFlight += entries.count
+                            }
+                            tokens -= Double(entries.count)
+                            worked = true
+                            for (index, entry) in entries.enumerated() {
+                                do {
+                                    try producer.produce(
+                                        ProducerRecord(topic: entry.topic, key: entry.key, value: entry.value, headers: entry.headers, timestampMs: entry.arrivedMs),
+                                        token: UInt64(bitPattern: entry.seq))
+                                } catch {
+                                    // Nothing after it is handed out: restart from the oldest spooled.
+                                    let notSent = entries.count - index
+                                    shared.withLock { s in
+                                        s.inFlight -= notSent
+                                        s.failed = true
+                                        s.lastError = "\(error)"
+                                    }
+                                    logger.warning("edge forwarder: produce refused: \(error); starting again from the oldest spooled event")
+                                    break
+                                }
+                            }
+                        }
+                    } catch {
+                        logger.error("edge spool: cannot read: \(error)")
+                        Thread.sleep(forTimeInterval: 0.1)
+                    }
+                }
+            }
+            if !worked { Thread.sleep(forTimeInterval: 0.005) }
+        }
+    }
+
+    /// Applies the delivery reports received so far. True when there were any.
+    private func settle() -> Bool {
+        let reports = inbox.withLock { reports -> [DeliveryReport] in
+            let taken = reports
+            reports.removeAll(keepingCapacity: true)
+            return taken
+        }
+        guard !reports.isEmpty else { return false }
+        var delivered: [Int64] = []
+        delivered.reserveCapacity(reports.count)
+        var firstError: KafkaError?
+        for report in reports {
+            if report.succeeded { delivered.append(Int64(bitPattern: report.token)) } else if firstError == nil { firstError = report.error }
+        }
+        do {
+            try spool.acknowledge(delivered)
+        } catch {
+            // Still spooled: sent again after a restart with the same ce_id.
+            logger.error("edge spool: cannot delete \(delivered.count) delivered events: \(error)")
+        }
+        shared.withLock { s in
+            s.inFlight -= reports.count
+            if !delivered.isEmpty { s.progressMs = Self.nowMs() }
+            if let firstError {
+                s.failed = true
+                s.lastError = "\(firstError)"
+            } else if !delivered.isEmpty {
+                s.lastError = nil
+            }
+        }
+        if let firstError { logger.warning("edge forwarder: delivery failed: \(firstError); starting again from the oldest spooled event") }
+        return true
+    }
+}

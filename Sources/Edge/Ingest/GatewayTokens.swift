@@ -1,0 +1,65 @@
+import Crypto
+import Foundation
+import Policy
+import Yams
+
+/// Bearer tokens of the line gateways, each naming its gateway. Compared the way the admin
+/// API compares its tokens (`AdminTokens`): by SHA-256 digest, against every stored digest and
+/// each in full, so the time taken shows neither which token matched nor how much of it.
+/// (Not `AdminTokens` itself: a gateway has a name but no admin role.)
+public struct GatewayTokens: Sendable {
+    public static let environmentVariable = "PLANTROUTER_EDGE_TOKENS"
+    private let digests: [(digest: [UInt8], gateway: String)]
+
+    public init(_ gateways: [String: String]) {
+        digests = gateways.map { (Self.digest($0.key), $0.value) }
+    }
+
+    public var isEmpty: Bool { digests.isEmpty }
+
+    /// The gateway `token` belongs to, or nil.
+    public func gateway(of token: Substring) -> String? {
+        guard token.utf8.count <= InputLimits.maxEdgeTokenBytes else { return nil }
+        let presented = Self.digest(String(token))
+        var found: String?
+        for entry in digests {
+            var difference: UInt8 = 0
+            for index in 0..<presented.count { difference |= entry.digest[index] ^ presented[index] }
+            if difference == 0 { found = entry.gateway }
+        }
+        return found
+    }
+
+    /// `file` (a YAML map token → gateway name, mode 600) and `PLANTROUTER_EDGE_TOKENS`
+    /// (`token=name,token=name`).
+    public static func load(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> GatewayTokens {
+        var gateways: [String: String] = [:]
+        if let file {
+            var info = stat()
+            guard stat(file, &info) == 0 else { throw EdgeConfigurationError("\(file): cannot read the gateway tokens file") }
+            guard info.st_mode & 0o077 == 0 else {
+                throw EdgeConfigurationError("\(file): the gateway tokens file is readable by group or others; it holds secrets. Run `chmod 600 \(file)`")
+            }
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8),
+                  let map = (try? Yams.load(yaml: text)) as? [String: Any] else {
+                throw EdgeConfigurationError("\(file): expected a YAML map of token → gateway name")
+            }
+            for (token, name) in map {
+                guard !token.isEmpty else { throw EdgeConfigurationError("\(file): an empty token") }
+                gateways[token] = "\(name)"
+            }
+        }
+        if let value = environment[environmentVariable], !value.isEmpty {
+            for entry in value.split(separator: ",") {
+                let parts = entry.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                    throw EdgeConfigurationError("\(environmentVariable): entries are token=gateway-name, comma-separated")
+                }
+                gateways[parts[0]] = parts[1]
+            }
+        }
+        return GatewayTokens(gateways)
+    }
+
+    private static func digest(_ token: String) -> [UInt8] { Array(SHA256.hash(data: Data(token.utf8))) }
+}

@@ -1,0 +1,380 @@
+import Foundation
+import GRDB
+import Kafka
+import Synchronization
+
+/// The edge's durable spool: every event a gateway was answered 202 for, until the enterprise
+/// cluster has acknowledged it.
+///
+/// Why SQLite in WAL mode through GRDB rather than segment files: one transaction makes a whole
+/// batch durable or none of it, and the same transaction updates the quota accounting and the
+/// counters; WAL with `synchronous=FULL` survives a process crash and a power cut without a
+/// recovery pass of ours; shedding "oldest telemetry" and "oldest business first" are indexed
+/// queries instead of segment bookkeeping; it is one file an operator can copy or open read-only
+/// (`plantrouter edge status`); and GRDB is already a dependency. The cost is a B-tree insert
+/// and delete per event, which the measured ingest and drain rates leave room for.
+///
+/// Concurrency: `DatabasePool` serialises writers; HTTP handlers append from the cooperative
+/// pool through GRDB's async API (GRDB's own queue does the blocking), the forwarder claims and
+/// acknowledges from its own thread. The in-memory quota usage and claim cursors are changed
+/// only inside write transactions, so they follow the writer's order.
+public final class Spool: Sendable {
+    private let pool: DatabasePool
+    private let quota: [PriorityClass: Int64]
+    private let state: Mutex<State>
+
+    struct State: Sendable {
+        /// Bytes per class, as counted against the quota (committed rows only).
+        var usage: [PriorityClass: Int64] = [:]
+        /// Bumped by every append and reset; a claim that found nothing remembers it, so an
+        /// idle forwarder does not open a write transaction every few milliseconds.
+        var generation: Int64 = 0
+        var emptyAtGeneration: Int64 = -1
+        /// Spooled events and bytes per lane, so `/metrics` never scans the spool.
+        var lanes: [String: LaneDepth] = [:]
+        /// Highest seq per class already handed to the forwarder since the last reset.
+        var cursor: [PriorityClass: Int64] = [:]
+    }
+
+    struct LaneDepth: Sendable {
+        var events: Int64 = 0
+        var bytes: Int64 = 0
+    }
+
+    /// An event ready to spool.
+    public struct Incoming: Sendable {
+        public var priority: PriorityClass
+        public var lane: String
+        public var topic: String
+        public var key: [UInt8]?
+        public var value: [UInt8]
+        public var headers: [KafkaHeader]
+        public var eventID: String
+        /// Rejected by the edge policy (goes to the lane's dead-letter topic); counted as such.
+        public var rejected: Bool
+
+        public init(priority: PriorityClass, lane: String, topic: String, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader], eventID: String, rejected: Bool) {
+            self.priority = priority
+            self.lane = lane
+            self.topic = topic
+            self.key = key
+            self.value = value
+            self.headers = headers
+            self.eventID = eventID
+            self.rejected = rejected
+        }
+    }
+
+    public enum AppendOutcome: Sendable, Equatable {
+        /// Durable. `shed` older telemetry events were deleted to make room.
+        case spooled(shed: Int)
+        /// The class's quota is reached and nothing could be shed: nothing was written.
+        case full(PriorityClass)
+    }
+
+    public init(path: String, quota: [PriorityClass: Int64], synchronousFull: Bool = true) throws {
+        var configuration = Configuration()
+        let synchronous = synchronousFull ? "FULL" : "NORMAL"
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+        }
+        pool = try DatabasePool(path: path, configuration: configuration)
+        self.quota = quota
+        try pool.write { db in
+            try db.execute(sql: """
+                CREATE TABLE IF NOT EXISTS spool(
+                  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                  class INTEGER NOT NULL,
+                  lane TEXT NOT NULL,
+                  topic TEXT NOT NULL,
+                  key BLOB,
+                  value BLOB NOT NULL,
+                  headers BLOB NOT NULL,
+                  event_id TEXT NOT NULL,
+                  arrived_ms INTEGER NOT NULL,
+                  bytes INTEGER NOT NULL);
+                CREATE INDEX IF NOT EXISTS spool_class_seq ON spool(class, seq);
+                CREATE INDEX IF NOT EXISTS spool_lane_seq ON spool(lane, seq);
+                CREATE TABLE IF NOT EXISTS counters(
+                  kind TEXT NOT NULL, lane TEXT NOT NULL, value INTEGER NOT NULL,
+                  PRIMARY KEY(kind, lane));
+                """)
+        }
+        let (usage, lanes) = try pool.read { db in (try Self.usage(db), try Self.laneDepths(db)) }
+        state = Mutex(State(usage: usage, lanes: lanes))
+    }
+
+    private static func laneDepths(_ db: Database) throws -> [String: LaneDepth] {
+        var lanes: [String: LaneDepth] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT lane, COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM spool GROUP BY lane") {
+            lanes[row["lane"]] = LaneDepth(events: row["n"], bytes: row["b"])
+        }
+        return lanes
+    }
+
+    private static func usage(_ db: Database) throws -> [PriorityClass: Int64] {
+        var usage: [PriorityClass: Int64] = [:]
+        for priority in PriorityClass.allCases {
+            usage[priority] = try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(bytes), 0) FROM spool WHERE class = ?", arguments: [priority.code]) ?? 0
+        }
+        return usage
+    }
+
+    private static func bump(_ db: Database, _ kind: String, _ lane: String, by amount: Int) throws {
+        guard amount > 0 else { return }
+        try db.execute(
+            sql: "INSERT INTO counters(kind, lane, value) VALUES (?, ?, ?) ON CONFLICT(kind, lane) DO UPDATE SET value = value + excluded.value",
+            arguments: [kind, lane, amount])
+    }
+
+    // MARK: Ingest
+
+    /// Spools `items` in one transaction, all or nothing. Business events never displace
+    /// anything: past the business quota the whole request is refused (`.full`). Telemetry
+    /// past its quota sheds the oldest telemetry not yet handed to the producer.
+    public func append(_ items: [Incoming], nowMs: Int64) async throws -> AppendOutcome {
+        let quota = self.quota
+        do {
+            return try await pool.write { db in
+                var need: [PriorityClass: Int64] = [:]
+                for item in items { need[item.priority, default: 0] += SpoolEntry.size(key: item.key, value: item.value, headers: item.headers) }
+                let snapshot = self.state.withLock { $0 }
+                if let needed = need[.business], needed > 0,
+                   snapshot.usage[.business, default: 0] + needed > quota[.business, default: .max] {
+                    return .full(.business)
+                }
+                var shed = 0
+                var freed: Int64 = 0
+                var shedLanes: [String: LaneDepth] = [:]
+                if let needed = need[.telemetry], needed > 0 {
+                    let limit = quota[.telemetry, default: .max]
+                    var over = snapshot.usage[.telemetry, default: 0] + needed - limit
+                    if needed > limit { return .full(.telemetry) }
+                    let cursor = snapshot.cursor[.telemetry, default: 0]
+                    while over > 0 {
+                        let rows = try Row.fetchAll(db, sql: "SELECT seq, lane, bytes FROM spool WHERE class = ? AND seq > ? ORDER BY seq LIMIT 256",
+                                                    arguments: [PriorityClass.telemetry.code, cursor])
+                        if rows.isEmpty { return .full(.telemetry) }
+                        var seqs: [Int64] = []
+                        var perLane: [String: Int] = [:]
+                        for row in rows where over > 0 {
+                            let bytes: Int64 = row["bytes"]
+                            let lane: String = row["lane"]
+                            seqs.append(row["seq"])
+                            perLane[lane, default: 0] += 1
+                            shedLanes[lane, default: LaneDepth()].events += 1
+                            shedLanes[lane, default: LaneDepth()].bytes += bytes
+                            over -= bytes
+                            freed += bytes
+                        }
+                        try db.execute(sql: "DELETE FROM spool WHERE seq IN (\(seqs.map { _ in "?" }.joined(separator: ",")))", arguments: StatementArguments(seqs))
+                        for (lane, count) in perLane { try Self.bump(db, "shed", lane, by: count) }
+                        shed += seqs.count
+                    }
+                }
+                let insert = try db.makeStatement(sql: """
+                    INSERT INTO spool(class, lane, topic, key, value, headers, event_id, arrived_ms, bytes)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+                var rejected: [String: Int] = [:]
+                var added: [String: LaneDepth] = [:]
+                for item in items {
+                    try insert.execute(arguments: [
+                        item.priority.code, item.lane, item.topic, item.key.map { Data($0) }, Data(item.value),
+                        HeaderCoding.encode(item.headers), item.eventID, nowMs,
+                        SpoolEntry.size(key: item.key, value: item.value, headers: item.headers),
+                    ])
+                    if item.rejected { rejected[item.lane, default: 0] += 1 }
+                    added[item.lane, default: LaneDepth()].events += 1
+                    added[item.lane, default: LaneDepth()].bytes += SpoolEntry.size(key: item.key, value: item.value, headers: item.headers)
+                }
+                for (lane, count) in rejected { try Self.bump(db, "rejected", lane, by: count) }
+                self.state.withLock { s in
+                    s.generation &+= 1
+                    for (priority, bytes) in need { s.usage[priority, default: 0] += bytes }
+                    s.usage[.telemetry, default: 0] -= freed
+                    for (lane, depth) in added {
+                        s.lanes[lane, default: LaneDepth()].events += depth.events
+                        s.lanes[lane, default: LaneDepth()].bytes += depth.bytes
+                    }
+                    for (lane, depth) in shedLanes {
+                        s.lanes[lane, default: LaneDepth()].events -= depth.events
+                        s.lanes[lane, default: LaneDepth()].bytes -= depth.bytes
+                    }
+                }
+                return .spooled(shed: shed)
+            }
+        } catch {
+            try? reloadUsage()
+            throw error
+        }
+    }
+
+    private func reloadUsage() throws {
+        try pool.write { db in
+            let usage = try Self.usage(db)
+            let lanes = try Self.laneDepths(db)
+            self.state.withLock {
+                $0.usage = usage
+                $0.lanes = lanes
+            }
+        }
+    }
+
+    // MARK: Forwarding (called from the forwarder's thread only)
+
+    /// Hands out up to `limit` events not yet handed out since the last `resetClaims`: the
+    /// oldest business events first (at most `businessShare` of `limit` while telemetry waits,
+    /// so live telemetry is never starved), then the oldest telemetry. Within a class the order
+    /// is arrival order, so every key keeps its order.
+    func claim(limit: Int, businessShare: Double = 0.8) throws -> [SpoolEntry] {
+        guard limit > 0 else { return [] }
+        return try pool.write { db in
+            let (cursors, generation) = self.state.withLock { ($0.cursor, $0.generation) }
+            func fetch(_ priority: PriorityClass, _ count: Int) throws -> [SpoolEntry] {
+                guard count > 0 else { return [] }
+                let rows = try Row.fetchAll(
+                    db, sql: "SELECT seq, lane, topic, key, value, headers, event_id, arrived_ms FROM spool WHERE class = ? AND seq > ? ORDER BY seq LIMIT ?",
+                    arguments: [priority.code, cursors[priority, default: 0], count])
+                return rows.compactMap { row in
+                    let headers: Data = row["headers"]
+                    let key: Data? = row["key"]
+                    let value: Data = row["value"]
+                    guard let decoded = HeaderCoding.decode(headers) else { return nil }
+                    return SpoolEntry(seq: row["seq"], priority: priority, lane: row["lane"], topic: row["topic"], key: key.map { [UInt8]($0) },
+                                      value: [UInt8](value), headers: decoded, eventID: row["event_id"], arrivedMs: row["arrived_ms"])
+                }
+            }
+            let telemetryWaiting = try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM spool WHERE class = ? AND seq > ?)",
+                                                     arguments: [PriorityClass.telemetry.code, cursors[.telemetry, default: 0]]) ?? false
+            let businessLimit = telemetryWaiting ? max(1, Int((Double(limit) * businessShare).rounded(.down))) : limit
+            let business = try fetch(.business, businessLimit)
+            let telemetry = try fetch(.telemetry, limit - business.count)
+            self.state.withLock { s in
+                if let last = business.last { s.cursor[.business] = last.seq }
+                if let last = telemetry.last { s.cursor[.telemetry] = last.seq }
+                if business.isEmpty, telemetry.isEmpty { s.emptyAtGeneration = generation }
+            }
+            return business + telemetry
+        }
+    }
+
+    /// After a failed delivery, once nothing is in flight: hand out everything still spooled
+    /// again, from the oldest.
+    func resetClaims() throws {
+        try pool.write { _ in
+            self.state.withLock {
+                $0.cursor = [:]
+                $0.generation &+= 1
+            }
+        }
+    }
+
+    /// False when the last claim found nothing and nothing was spooled since.
+    var mayHaveUnclaimed: Bool { state.withLock { $0.generation != $0.emptyAtGeneration } }
+
+    /// Deletes events whose delivery the enterprise cluster acknowledged. Returns how many were
+    /// still spooled (a shed one is not counted twice).
+    @discardableResult
+    func acknowledge(_ seqs: [Int64]) throws -> Int {
+        guard !seqs.isEmpty else { return 0 }
+        return try pool.write { db in
+            var removed = 0
+            for chunk in stride(from: 0, to: seqs.count, by: 500) {
+                let part = Array(seqs[chunk..<min(chunk + 500, seqs.count)])
+                let marks = part.map { _ in "?" }.joined(separator: ",")
+                let rows = try Row.fetchAll(db, sql: "SELECT class, lane, bytes FROM spool WHERE seq IN (\(marks))", arguments: StatementArguments(part))
+                try db.execute(sql: "DELETE FROM spool WHERE seq IN (\(marks))", arguments: StatementArguments(part))
+                var perLane: [String: Int] = [:]
+                var freed: [PriorityClass: Int64] = [:]
+                var removedLanes: [String: LaneDepth] = [:]
+                for row in rows {
+                    let lane: String = row["lane"]
+                    perLane[lane, default: 0] += 1
+                    let code: Int = row["class"]
+                    let priority: PriorityClass = code == PriorityClass.business.code ? .business : .telemetry
+                    let bytes: Int64 = row["bytes"]
+                    freed[priority, default: 0] += bytes
+                    removedLanes[lane, default: LaneDepth()].events += 1
+                    removedLanes[lane, default: LaneDepth()].bytes += bytes
+                }
+                for (lane, count) in perLane { try Self.bump(db, "forwarded", lane, by: count) }
+                self.state.withLock { s in
+                    for (priority, bytes) in freed { s.usage[priority, default: 0] -= bytes }
+                    for (lane, depth) in removedLanes {
+                        s.lanes[lane, default: LaneDepth()].events -= depth.events
+                        s.lanes[lane, default: LaneDepth()].bytes -= depth.bytes
+                    }
+                }
+                removed += rows.count
+            }
+            return removed
+        }
+    }
+
+    // MARK: Statistics
+
+    /// Depth and bytes from memory, the oldest event per lane by index, the counters from
+    /// their small table: a scrape costs the same whatever the spool holds.
+    public func statistics() throws -> SpoolStatistics {
+        let (lanes, usage) = state.withLock { ($0.lanes, $0.usage) }
+        return try pool.read { db in
+            let counters = try Row.fetchAll(db, sql: "SELECT kind, lane, value FROM counters")
+            var names = Set(lanes.keys)
+            for row in counters { names.insert(row["lane"]) }
+            var out: [SpoolStatistics.Lane] = []
+            for name in names.sorted() {
+                var entry = SpoolStatistics.Lane(lane: name)
+                if let depth = lanes[name], depth.events > 0 {
+                    entry.events = depth.events
+                    entry.bytes = depth.bytes
+                    entry.oldestArrivedMs = try Int64.fetchOne(db, sql: "SELECT arrived_ms FROM spool WHERE lane = ? ORDER BY seq LIMIT 1", arguments: [name])
+                }
+                for row in counters where (row["lane"] as String) == name { Self.apply(row, to: &entry) }
+                out.append(entry)
+            }
+            return SpoolStatistics(
+                lanes: out, classBytes: Dictionary(uniqueKeysWithValues: PriorityClass.allCases.map { ($0.rawValue, usage[$0, default: 0]) }),
+                quota: Dictionary(uniqueKeysWithValues: quota.map { ($0.key.rawValue, $0.value) }))
+        }
+    }
+
+    private static func apply(_ row: Row, to entry: inout SpoolStatistics.Lane) {
+        let value: Int64 = row["value"]
+        switch row["kind"] as String {
+        case "forwarded": entry.forwarded = value
+        case "shed": entry.shed = value
+        case "rejected": entry.rejected = value
+        default: break
+        }
+    }
+
+    /// Reads a spool file without writing anything (`plantrouter edge status`).
+    public static func readStatistics(path: String, quota: [PriorityClass: Int64]) throws -> SpoolStatistics {
+        var configuration = Configuration()
+        configuration.readonly = true
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        return try queue.read { db in try statistics(db, quota: quota) }
+    }
+
+    static func statistics(_ db: Database, quota: [PriorityClass: Int64]) throws -> SpoolStatistics {
+        var lanes: [String: SpoolStatistics.Lane] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT lane, COUNT(*) AS n, SUM(bytes) AS b, MIN(arrived_ms) AS oldest FROM spool GROUP BY lane") {
+            let lane: String = row["lane"]
+            lanes[lane] = SpoolStatistics.Lane(lane: lane, events: row["n"], bytes: row["b"], oldestArrivedMs: row["oldest"])
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT kind, lane, value FROM counters") {
+            let lane: String = row["lane"]
+            var entry = lanes[lane] ?? SpoolStatistics.Lane(lane: lane)
+            apply(row, to: &entry)
+            lanes[lane] = entry
+        }
+        var classBytes: [String: Int64] = [:]
+        for priority in PriorityClass.allCases {
+            classBytes[priority.rawValue] = try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(bytes), 0) FROM spool WHERE class = ?", arguments: [priority.code]) ?? 0
+        }
+        return SpoolStatistics(
+            lanes: lanes.values.sorted { $0.lane < $1.lane }, classBytes: classBytes,
+            quota: Dictionary(uniqueKeysWithValues: quota.map { ($0.key.rawValue, $0.value) }))
+    }
+}

@@ -1,0 +1,119 @@
+@testable import Edge
+import Foundation
+import Kafka
+import Testing
+
+@Suite("Edge pieces")
+struct EdgeUnitTests {
+    @Test func batchElementsAreCutByteForByte() throws {
+        let body = Array(#" [ {"id":"a","data":{"s":"x,]}\"y"}} ,{"id":"b","data":[1,{"k":[]}]}] "#.utf8)
+        let elements = try CloudEventsHTTP.splitArray(body, maxElements: 10)
+        #expect(elements.map { String(decoding: $0, as: UTF8.self) } == [#"{"id":"a","data":{"s":"x,]}\"y"}}"#, #"{"id":"b","data":[1,{"k":[]}]}"#])
+        #expect(try CloudEventsHTTP.splitArray(Array("[]".utf8), maxElements: 1).isEmpty)
+        for bad in ["{}", "[1]", "[{}", "[{},]", "[{}] x", ""] {
+            #expect(throws: CloudEventsHTTP.Refusal.self, "\(bad)") { try CloudEventsHTTP.splitArray(Array(bad.utf8), maxElements: 10) }
+        }
+        #expect(throws: CloudEventsHTTP.Refusal.self) { try CloudEventsHTTP.splitArray(Array("[{},{},{}]".utf8), maxElements: 2) }
+    }
+
+    @Test func headersRoundTripAndMalformedBlobsAreRefused() {
+        let headers = [KafkaHeader(name: "ce_id", string: "1"), KafkaHeader(name: "empty", value: []), KafkaHeader(name: "null", value: nil)]
+        let blob = HeaderCoding.encode(headers)
+        #expect(HeaderCoding.decode(blob) == headers)
+        #expect(HeaderCoding.decode(blob.dropLast()) == nil)
+        #expect(HeaderCoding.decode(Data([0xFF, 0xFF, 0xFF, 0x7F])) == nil)
+    }
+
+    @Test func binaryModeBecomesTheKafkaBinding() {
+        let event = CloudEventsHTTP.binary(headers: [("CE-ID", "1"), ("ce-type", "t"), ("ce-source", "s"), ("ce-partitionkey", "asset-1"),
+                                                     ("Content-Type", "application/json"), ("Authorization", "Bearer x")], body: [0x7B, 0x7D])
+        #expect(event.id == "1" && event.type == "t")
+        #expect(event.key == Array("asset-1".utf8))
+        #expect(event.headers.map(\.name) == ["ce_id", "ce_type", "ce_source", "ce_partitionkey", "content-type"], "no Authorization in the record")
+    }
+
+    @Test func configurationRefusesUnknownKeysAndSheddingBusiness() throws {
+        let folder = URL(fileURLWithPath: "/etc/plantrouter")
+        let parsed = try EdgeConfiguration.parse("""
+            cluster: { bootstrapServers: "kafka:9092" }
+            quota: { business: 2GiB, telemetry: 512MiB }
+            drain: { rate: 2000 }
+            """, folder: folder)
+        #expect(parsed.quota[.telemetry] == 512 << 20)
+        #expect(parsed.drainRate == 2000)
+        #expect(parsed.spool.path == "/etc/plantrouter/edge-spool.sqlite")
+        #expect(throws: EdgeConfigurationError.self) { try EdgeConfiguration.parse("cluster: { bootstrapServers: k }\nquotas: {}", folder: folder) }
+        #expect(throws: EdgeConfigurationError.self) { try EdgeConfiguration.parse("cluster: { bootstrapServers: k }\nshed: [orders]", folder: folder) }
+        #expect(EdgeConfiguration.parseSize("99999999999GiB") == nil)
+        #expect(throws: EdgeConfigurationError.self) { try EdgeConfiguration.parse("cluster: { bootstrapServers: k }\nquota: { business: 9223372036854775807 }", folder: folder) }
+    }
+}
+
+@Suite("Edge spool")
+struct SpoolTests {
+    static func incoming(_ priority: PriorityClass, _ lane: String, _ id: String) -> Spool.Incoming {
+        Spool.Incoming(priority: priority, lane: lane, topic: "t.\(lane)", key: Array("k".utf8), value: Array("{}".utf8),
+                       headers: [KafkaHeader(name: "ce_id", string: id)], eventID: id, rejected: false)
+    }
+
+    @Test func claimsOldestBusinessFirstWithAShareForTelemetryAndAcknowledgesOnce() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(UUID().uuidString).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let spool = try Spool(path: path, quota: [.business: 1 << 20, .telemetry: 1 << 20])
+        // Telemetry arrives first, business after it.
+        _ = try await spool.append((0..<10).map { Self.incoming(.telemetry, "telemetry", "t\($0)") }, nowMs: 1)
+        _ = try await spool.append((0..<10).map { Self.incoming(.business, "production", "b\($0)") }, nowMs: 2)
+        let first = try spool.claim(limit: 5)
+        #expect(first.map(\.eventID) == ["b0", "b1", "b2", "b3", "t0"], "business first, oldest first, telemetry keeps a share")
+        let second = try spool.claim(limit: 5)
+        #expect(second.map(\.eventID) == ["b4", "b5", "b6", "b7", "t1"])
+        #expect(try spool.acknowledge(first.map(\.seq)) == 5)
+        #expect(try spool.acknowledge(first.map(\.seq)) == 0, "an acknowledged event is counted once")
+        // After a failure the forwarder starts again from the oldest still spooled.
+        try spool.resetClaims()
+        #expect(try spool.claim(limit: 2).map(\.eventID) == ["b4", "t1"])
+        let stats = try spool.statistics()
+        #expect(stats.lane("production")?.forwarded == 4 && stats.lane("telemetry")?.forwarded == 1)
+        #expect(stats.events == 15)
+        let readOnly = try Spool.readStatistics(path: path, quota: [.business: 1 << 20, .telemetry: 1 << 20])
+        #expect(readOnly.events == 15 && readOnly.lane("production")?.events == 6)
+        #expect(stats == readOnly, "the in-memory depth agrees with a scan of the file")
+        let reopened = try Spool(path: path, quota: [.business: 1 << 20, .telemetry: 1 << 20])
+        #expect(try reopened.statistics() == readOnly, "and is rebuilt from the file on open")
+    }
+
+    @Test func businessQuotaRefusesWholeRequestAndTelemetryShedsOldestUnclaimed() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(UUID().uuidString).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let size = SpoolEntry.size(key: Array("k".utf8), value: Array("{}".utf8), headers: [KafkaHeader(name: "ce_id", string: "t0")])
+        let spool = try Spool(path: path, quota: [.business: size * 3, .telemetry: size * 3])
+        #expect(try await spool.append((0..<3).map { Self.incoming(.business, "orders", "b\($0)") }, nowMs: 1) == .spooled(shed: 0))
+        #expect(try await spool.append([Self.incoming(.business, "orders", "b9")], nowMs: 1) == .full(.business))
+        _ = try await spool.append((0..<3).map { Self.incoming(.telemetry, "telemetry", "t\($0)") }, nowMs: 1)
+        // t0 is in flight (claimed): the oldest *unclaimed* telemetry, t1, goes.
+        _ = try spool.claim(limit: 4)
+        #expect(try await spool.append([Self.incoming(.telemetry, "telemetry", "t3")], nowMs: 2) == .spooled(shed: 1))
+        let stats = try spool.statistics()
+        #expect(stats.lane("telemetry")?.shed == 1 && stats.lane("telemetry")?.events == 3)
+        #expect(stats.lane("orders")?.events == 3 && stats.lane("orders")?.shed == 0)
+        #expect(stats == (try Spool.readStatistics(path: path, quota: [.business: size * 3, .telemetry: size * 3])), "in-memory depth agrees with the file")
+    }
+}
+
+@Suite("Edge alert rules")
+struct EdgeAlertRuleTests {
+    @Test func alertRulesReferenceOnlyExportedEdgeMetrics() throws {
+        let file = topicsFolder.deletingLastPathComponent().appendingPathComponent("Deploy/prometheus/edge/plantrouter-edge-alerts.rules.yaml")
+        let text = try String(contentsOf: file, encoding: .utf8)
+        let referenced = Set(text.matches(of: /plantrouter_edge_[a-z_]+/).map { String($0.output) })
+        let exported = Set(EdgeMetrics.help.map(\.name))
+        #expect(referenced.isSubset(of: exported), "not exported: \(referenced.subtracting(exported).sorted())")
+        for required in ["plantrouter_edge_link_up", "plantrouter_edge_class_bytes", "plantrouter_edge_quota_bytes"] {
+            #expect(referenced.contains(required), "no alert uses \(required)")
+        }
+        let runbooks = try String(contentsOf: topicsFolder.deletingLastPathComponent().appendingPathComponent("Docs/Runbooks.md"), encoding: .utf8)
+        for anchor in text.matches(of: /Runbooks\.md#([a-z]+)/).map({ String($0.output.1) }) {
+            #expect(runbooks.lowercased().contains("## \(anchor)"), "runbook section for \(anchor)")
+        }
+    }
+}
