@@ -55,7 +55,11 @@ struct RunCommand: AsyncParsableCommand {
         let admin = AdminServer(
             dependencies: .init(router: router, policy: policy, ledger: ledger, replays: replays, tokens: tokens),
             host: configuration.admin.host, port: configuration.admin.port, logger: Logger(label: "plantrouter.admin"))
-        logger.info("admin API on http://\(configuration.admin.host):\(configuration.admin.port) (\(tokens.count) tokens)")
+        // Port 0 lets the system choose; Hummingbird's "listening on" line then names the port.
+        let address = configuration.admin.port == 0
+            ? "\(configuration.admin.host), a port the system chooses"
+            : "http://\(configuration.admin.host):\(configuration.admin.port)"
+        logger.info("admin API on \(address) (\(tokens.count) tokens)")
         logger.info("plantrouter \(PlantRouterVersion.current), policy \(policy.current.version), cluster \(configuration.cluster.bootstrapServers)")
         let group = ServiceGroup(
             configuration: .init(
