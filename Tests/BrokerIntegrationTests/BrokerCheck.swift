@@ -6,10 +6,12 @@ import Foundation
 enum BrokerCheck {
     /// Produces `<prefix>-confirmation-<i>`, `<prefix>-count-<i>`, `<prefix>-reading-<i>` events,
     /// interleaved, at `rate` events/s in all (0: as fast as possible).
-    static func produce(_ broker: TansuBroker, prefix: String, confirmations: Int = 0, counts: Int = 0, readings: Int = 0, rate: Int = 0) async throws {
+    static func produce(
+        _ broker: TansuBroker, prefix: String, confirmations: Int = 0, counts: Int = 0, readings: Int = 0, rate: Int = 0, first: Int = 0
+    ) async throws {
         _ = try await python([
             "produce", "--bootstrap", broker.bootstrap, "--prefix", prefix, "--confirmations", "\(confirmations)",
-            "--counts", "\(counts)", "--readings", "\(readings)", "--rate", "\(rate)",
+            "--counts", "\(counts)", "--readings", "\(readings)", "--rate", "\(rate)", "--first", "\(first)",
         ], timeout: .seconds(120))
     }
 

@@ -4,9 +4,11 @@ import Testing
 extension BrokerIntegrationTests {
     @Suite("SIGKILL mid-transaction, on tansu")
     struct KilledRouterTests {
-        static let confirmations = 10_000
-        static let rate = 300
         static let kills = 3
+        /// Each run gets its own share, produced while it runs (15 s at 200/s).
+        static let perRun = 3_000
+        static let confirmations = perRun * kills
+        static let rate = 200
         static let outputs = ["erp.production.confirmations", "erp.inventory.movements"]
 
         @Test("a router killed with SIGKILL three times mid-transaction and restarted routes every confirmation exactly once")
@@ -18,15 +20,20 @@ extension BrokerIntegrationTests {
             let router = try RouterInstance(broker: broker, instanceID: "crash", groupPrefix: "broker-crash")
             defer { router.terminate(timeout: 10) }
 
-            // Confirmations arrive throughout the kills, so every run has transactions to commit.
+            // Each run's own confirmations start arriving once it is ready, so it has transactions to
+            // commit (and to be killed in) however long a loaded machine took to start it; one
+            // producer for the whole test ran dry before the third run on a busy CI machine.
             let prefix = "crash"
-            let producing = Task { try await BrokerCheck.produce(broker, prefix: prefix, confirmations: Self.confirmations, rate: Self.rate) }
-            defer { producing.cancel() }
+            var producing: [Task<Void, any Error>] = []
+            defer { for chunk in producing { chunk.cancel() } }
             var kills: [BrokerCheck.MidTransactionKill] = []
             for run in 1...Self.kills {
                 try router.start()
                 let ready = await router.waitUntilReady(timeout: .seconds(60))
                 try #require(ready, "run \(run) did not become ready:\n\(router.logTail())")
+                producing.append(Task {
+                    try await BrokerCheck.produce(broker, prefix: prefix, confirmations: Self.perRun, rate: Self.rate, first: (run - 1) * Self.perRun)
+                })
                 let busy = try await Self.waitFor(timeout: .seconds(60)) {
                     let committed = await router.metric("plantrouter_transactions_total", lane: "production", extra: "result=\"committed\"") ?? 0
                     return committed >= 5 ? committed : nil
@@ -42,7 +49,7 @@ extension BrokerIntegrationTests {
 
             // The last restart fences the killed run's open transaction (same instanceID) and finishes.
             try router.start()
-            try await producing.value
+            for chunk in producing { try await chunk.value }
             let sources = "\(prefix)-confirmation-"
             let done = try await BrokerCheck.read(broker, topics: Self.outputs,
                                                   until: Self.outputs.map { ($0, sources, Self.confirmations) }, timeout: .seconds(120))

@@ -64,7 +64,7 @@ def produce(args):
     order = []
     longest = max(n for _, n in kinds)
     for i in range(longest):
-        order += [(kind, i) for kind, n in kinds if i < n]
+        order += [(kind, args.first + i) for kind, n in kinds if i < n]
     failures = []
     producer = Producer({"bootstrap.servers": args.bootstrap, "enable.idempotence": True, "linger.ms": 5})
 
@@ -305,6 +305,7 @@ def main():
     p.add_argument("--counts", type=int, default=0)
     p.add_argument("--readings", type=int, default=0)
     p.add_argument("--rate", type=float, default=0, help="events per second in all; 0: as fast as possible")
+    p.add_argument("--first", type=int, default=0, help="index of the first event of each kind (ids <prefix>-<kind>-<index>)")
     r = sub.add_parser("read")
     r.add_argument("--bootstrap", required=True)
     r.add_argument("--topics", required=True)
