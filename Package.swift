@@ -94,9 +94,16 @@ let package = Package(
             ]
         ),
         // The operator HTTP API served inside `plantrouter run`.
+        // Bearer tokens by digest, compared in constant time: one implementation for the admin
+        // API and the edge's gateways.
+        .target(
+            name: "Credentials",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
         .target(
             name: "Admin",
             dependencies: [
+                "Credentials",
                 "Kafka",
                 "Policy",
                 "Ledger",
@@ -117,6 +124,7 @@ let package = Package(
         .target(
             name: "Edge",
             dependencies: [
+                "Credentials",
                 "Kafka",
                 "Policy",
                 "Routing",

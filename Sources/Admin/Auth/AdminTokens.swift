@@ -1,4 +1,4 @@
-import Crypto
+import Credentials
 import Foundation
 import Yams
 
@@ -21,16 +21,15 @@ public struct AdminIdentity: Sendable, Hashable {
 public struct AdminTokens: Sendable {
     public static let environmentVariable = "PLANTROUTER_ADMIN_TOKENS"
 
-    /// SHA-256 digests of the tokens, never the tokens: comparing fixed-size digests takes
-    /// the same time whatever the presented token's length or content.
-    private let digests: [(digest: [UInt8], identity: AdminIdentity)]
+    /// Digests of the tokens, never the tokens (see `TokenDigests` for how they compare).
+    private let digests: TokenDigests<AdminIdentity>
 
     public init(_ roles: [String: AdminRole]) {
         self.init(identities: roles.mapValues { AdminIdentity(role: $0) })
     }
 
     public init(identities: [String: AdminIdentity]) {
-        digests = identities.map { (Self.digest($0.key), $0.value) }
+        digests = TokenDigests(identities)
     }
 
     public var isEmpty: Bool { digests.isEmpty }
@@ -72,31 +71,20 @@ public struct AdminTokens: Sendable {
     public func role(of token: String) -> AdminRole? { identity(of: token)?.role }
 
     /// The role and name of `token`, compared the same way as `role(of:)`.
-    public func identity(of token: String) -> AdminIdentity? {
-        let presented = Self.digest(token)
-        var found: AdminIdentity?
-        for entry in digests {
-            var difference: UInt8 = 0
-            for index in 0..<presented.count { difference |= entry.digest[index] ^ presented[index] }
-            if difference == 0 { found = entry.identity }
-        }
-        return found
-    }
+    public func identity(of token: String) -> AdminIdentity? { digests.holder(of: token) }
 
     /// Refuses a tokens file that group or others may read, as ssh refuses such a key: its
     /// tokens would be known to every local user. Follows symbolic links (mounted secrets).
     static func checkPermissions(of file: String) throws {
-        var info = stat()
-        guard stat(file, &info) == 0 else {
+        switch TokenDigests<AdminIdentity>.problem(withSecretsFile: file) {
+        case nil:
+            return
+        case .unreadable:
             throw AdminTokensError("\(file): cannot read the admin tokens file; create it (token: role per line, mode 600) or remove admin.tokensFile")
-        }
-        let mode = info.st_mode & 0o777
-        guard mode & 0o077 == 0 else {
-            throw AdminTokensError("\(file): the admin tokens file is readable by group or others (mode \(String(mode, radix: 8))); it holds secrets. Run `chmod 600 \(file)`")
+        case .readableByOthers(let mode):
+            throw AdminTokensError("\(file): the admin tokens file is readable by group or others (mode \(mode)); it holds secrets. Run `chmod 600 \(file)`")
         }
     }
-
-    private static func digest(_ token: String) -> [UInt8] { Array(SHA256.hash(data: Data(token.utf8))) }
 
     private static func parseMap(_ text: String, origin: String) throws -> [String: AdminIdentity] {
         let loaded: Any?

@@ -1,18 +1,16 @@
-import Crypto
+import Credentials
 import Foundation
 import Policy
 import Yams
 
-/// Bearer tokens of the line gateways, each naming its gateway. Compared the way the admin
-/// API compares its tokens (`AdminTokens`): by SHA-256 digest, against every stored digest and
-/// each in full, so the time taken shows neither which token matched nor how much of it.
-/// (Not `AdminTokens` itself: a gateway has a name but no admin role.)
+/// Bearer tokens of the line gateways, each naming its gateway, held and compared as the admin
+/// API's are (`TokenDigests`). Not `AdminTokens` itself: a gateway has a name but no admin role.
 public struct GatewayTokens: Sendable {
     public static let environmentVariable = "PLANTROUTER_EDGE_TOKENS"
-    private let digests: [(digest: [UInt8], gateway: String)]
+    private let digests: TokenDigests<String>
 
     public init(_ gateways: [String: String]) {
-        digests = gateways.map { (Self.digest($0.key), $0.value) }
+        digests = TokenDigests(gateways)
     }
 
     public var isEmpty: Bool { digests.isEmpty }
@@ -20,14 +18,7 @@ public struct GatewayTokens: Sendable {
     /// The gateway `token` belongs to, or nil.
     public func gateway(of token: Substring) -> String? {
         guard token.utf8.count <= InputLimits.maxEdgeTokenBytes else { return nil }
-        let presented = Self.digest(String(token))
-        var found: String?
-        for entry in digests {
-            var difference: UInt8 = 0
-            for index in 0..<presented.count { difference |= entry.digest[index] ^ presented[index] }
-            if difference == 0 { found = entry.gateway }
-        }
-        return found
+        return digests.holder(of: token)
     }
 
     /// `file` (a YAML map token → gateway name, mode 600) and `PLANTROUTER_EDGE_TOKENS`
@@ -35,10 +26,13 @@ public struct GatewayTokens: Sendable {
     public static func load(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> GatewayTokens {
         var gateways: [String: String] = [:]
         if let file {
-            var info = stat()
-            guard stat(file, &info) == 0 else { throw EdgeConfigurationError("\(file): cannot read the gateway tokens file") }
-            guard info.st_mode & 0o077 == 0 else {
-                throw EdgeConfigurationError("\(file): the gateway tokens file is readable by group or others; it holds secrets. Run `chmod 600 \(file)`")
+            switch TokenDigests<String>.problem(withSecretsFile: file) {
+            case nil:
+                break
+            case .unreadable:
+                throw EdgeConfigurationError("\(file): cannot read the gateway tokens file")
+            case .readableByOthers(let mode):
+                throw EdgeConfigurationError("\(file): the gateway tokens file is readable by group or others (mode \(mode)); it holds secrets. Run `chmod 600 \(file)`")
             }
             guard let text = try? String(contentsOfFile: file, encoding: .utf8),
                   let map = (try? Yams.load(yaml: text)) as? [String: Any] else {
@@ -60,6 +54,4 @@ public struct GatewayTokens: Sendable {
         }
         return GatewayTokens(gateways)
     }
-
-    private static func digest(_ token: String) -> [UInt8] { Array(SHA256.hash(data: Data(token.utf8))) }
 }
