@@ -141,11 +141,11 @@ struct EdgeBenchmark: AsyncParsableCommand {
         _ = try? await server.value
 
         // (b) and (c) on their own thread: the forwarder and the produce loop block.
-        let spoolPath = configuration.spool.path
+        let spoolPath = configuration.spool.path, quota = configuration.quota, synchronousFull = configuration.synchronousFull
         let producerConfiguration = try Self.producerConfiguration(servers: servers, topicsURL: topicsURL)
         let window = inFlight
         let (drain, produce) = try await onOwnThread { () throws -> ((Double, Double), (Double, Double)) in
-            let spool = try Spool(path: spoolPath, quota: configuration.quota, synchronousFull: configuration.synchronousFull)
+            let spool = try Spool(path: spoolPath, quota: quota, synchronousFull: synchronousFull)
             let records = try spool.peek(limit: Int.max)
             // The drain first, then the loop with the very same records, to the same topics.
             let forwarder = try Forwarder(spool: spool, configuration: producerConfiguration, rate: 1e9, inFlight: window, logger: quietLogger)
