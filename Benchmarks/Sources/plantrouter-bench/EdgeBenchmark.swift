@@ -153,7 +153,7 @@ struct EdgeBenchmark: AsyncParsableCommand {
             let drainCPU0 = processCPU(), drainStart = ContinuousClock.now
             forwarder.start()
             let limit = ContinuousClock.now + .seconds(300)
-            while try spool.statistics().events > 0, ContinuousClock.now < limit { Thread.sleep(forTimeInterval: 0.002) }
+            while try spool.statistics().events > 0, ContinuousClock.now < limit { Thread.sleep(forTimeInterval: 0.01) }
             let drainWall = seconds(ContinuousClock.now - drainStart), drainCPU = processCPU() - drainCPU0
             forwarder.stop()
             guard try spool.statistics().events == 0 else { throw ValidationError("drain did not finish in 300 s") }
