@@ -160,6 +160,7 @@ let package = Package(
                 "Ledger",
                 "PlantSimulation",
                 "Routing",
+                "Edge",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -11,6 +11,7 @@ struct BenchCommand: AsyncParsableCommand {
             LedgerBenchmark.self,
             RouterBenchmark.self,
             NativePipe.self,
+            EdgeBenchmark.self,
         ]
     )
 }

@@ -312,6 +312,27 @@ public final class Spool: Sendable {
         }
     }
 
+    /// Up to `limit` spooled events in arrival order, read without claiming them: the edge
+    /// benchmark's baseline producer sends exactly the records the forwarder will.
+    public func peek(limit: Int) throws -> [SpoolEntry] {
+        guard limit > 0 else { return [] }
+        return try pool.read { db in
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT seq, class, lane, topic, key, value, headers, event_id, arrived_ms FROM spool ORDER BY seq LIMIT ?",
+                arguments: [limit])
+            return rows.compactMap { row in
+                let headers: Data = row["headers"]
+                let key: Data? = row["key"]
+                let value: Data = row["value"]
+                let code: Int = row["class"]
+                guard let decoded = HeaderCoding.decode(headers) else { return nil }
+                return SpoolEntry(seq: row["seq"], priority: code == PriorityClass.business.code ? .business : .telemetry, lane: row["lane"],
+                                  topic: row["topic"], key: key.map { [UInt8]($0) }, value: [UInt8](value), headers: decoded,
+                                  eventID: row["event_id"], arrivedMs: row["arrived_ms"])
+            }
+        }
+    }
+
     // MARK: Statistics
 
     /// Depth and bytes from memory, the oldest event per lane by index, the counters from

@@ -11,7 +11,7 @@ struct EdgeCommand: AsyncParsableCommand {
             `plantrouter edge --config edge.yaml` runs the edge (see Deploy/edge.yaml); \
             `plantrouter edge status --config edge.yaml` reads its spool read-only.
             """,
-        subcommands: [EdgeRunCommand.self, EdgeStatusCommand.self],
+        subcommands: [EdgeRunCommand.self, EdgeStatusCommand.self, EdgeDemoCommand.self],
         defaultSubcommand: EdgeRunCommand.self
     )
 }
