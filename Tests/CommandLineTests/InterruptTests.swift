@@ -8,23 +8,25 @@ import Testing
 struct InterruptTests {
     @Test func ctrlCCheckpointsExits130AndResumeFinishesExactlyOnce() async throws {
         let fixture = try CommandLineFixture()
-        let count = 30
+        let count = 60
         try fixture.publish((0..<count).map { CommandLineFixture.failedInspection(id: "int-\($0)", asset: "A\($0 % 5)") })
         let replay = try PlantRouterBinary(["replay", "--topic", "plant.quality.results", "--rate", "2"] + fixture.clusterArguments)
         // Standard error is not a terminal here: a plain progress line every 2 s.
         let progressed = try await PlantRouterBinary.eventually { replay.stderrText.contains(" read (") }
         #expect(progressed, "\(replay.stderrText)")
+        #expect(kill(replay.pid, 0) == 0, "the job ended before the test could interrupt it:\n\(replay.stderrText)")
 
         let interrupted = ContinuousClock.now
         kill(replay.pid, SIGINT)
-        let acknowledged = try await PlantRouterBinary.eventually(timeout: .seconds(5)) { replay.stderrText.contains("Ctrl-C: stopping replay job") }
+        let acknowledged = try await PlantRouterBinary.eventually(timeout: .seconds(10)) { replay.stderrText.contains("Ctrl-C: stopping replay job") }
         let acknowledgedAfter = ContinuousClock.now - interrupted
         let output = try await replay.finish(timeout: .seconds(10))
         let exitedAfter = ContinuousClock.now - interrupted
         // Measured idle: acknowledged in under 1 ms, exited in 0.14 s. What the test measures
         // includes its own polling, which other suites' blocking Kafka polls can hold up for
-        // seconds on a 2-core runner; the bounds leave that room. The old runner, which waited for
-        // the end of its 200-record chunk, would finish all 30 events (15 s at 2/s) and exit 0.
+        // seconds on a 2-core runner; the bounds and the job's 30 s (60 events at 2/s) leave that
+        // room. The old runner, which waited for the end of its 200-record chunk, would finish
+        // all 60 events and exit 0.
         #expect(acknowledged && acknowledgedAfter < .seconds(10), "acknowledged after \(acknowledgedAfter)")
         #expect(output.status == 130, "\(output.stderr)")
         #expect(exitedAfter < .seconds(10), "exited \(exitedAfter) after Ctrl-C")

@@ -41,7 +41,8 @@ struct ConnectionErrorLogTests {
         #expect(reported, "every client saw the outage: \(logs.lines)")
         let warnings = logs.lines.filter { $0.hasPrefix("warning") || $0.hasPrefix("error") }
         #expect(warnings.count <= 2, "\(warnings)")
-        #expect(warnings.first?.contains("further connection errors are counted") == true, "\(warnings)")
+        // Either may come first: "all brokers down" and the first transport failure race.
+        #expect(warnings.contains { $0.contains("further connection errors are counted") }, "\(warnings)")
         try test.cluster.setBrokerUp(1)
         for producer in producers { try producer.close(timeout: .seconds(5)) }
     }
