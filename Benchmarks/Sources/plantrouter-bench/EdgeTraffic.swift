@@ -1,3 +1,4 @@
+import Edge
 import Foundation
 import PlantSimulation
 import Policy
@@ -14,24 +15,7 @@ enum EdgeTraffic {
         let all = Array(PlantSimulator(configuration).events().prefix(events))
         return stride(from: 0, to: all.count, by: batch).map { start in
             let slice = all[start..<min(start + batch, all.count)]
-            return Array(("[" + slice.map(structured).joined(separator: ",") + "]").utf8)
+            return Array(("[" + slice.map(\.structuredCloudEvent).joined(separator: ",") + "]").utf8)
         }
-    }
-
-    static func header(_ event: RawEvent, _ name: String) -> String {
-        event.header(name).map { String(decoding: $0, as: UTF8.self) } ?? ""
-    }
-
-    /// JSON string literal of `text`.
-    static func quoted(_ text: String) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: [text], options: [.fragmentsAllowed])) ?? Data("[\"\"]".utf8)
-        return String(String(decoding: data, as: UTF8.self).dropFirst().dropLast())
-    }
-
-    static func structured(_ event: RawEvent) -> String {
-        let key = event.key.map { String(decoding: $0, as: UTF8.self) } ?? ""
-        return "{\"specversion\":\"1.0\",\"id\":\(quoted(header(event, "ce_id"))),\"source\":\(quoted(header(event, "ce_source"))),"
-            + "\"type\":\(quoted(header(event, "ce_type"))),\"time\":\(quoted(header(event, "ce_time"))),\"partitionkey\":\(quoted(key)),"
-            + "\"datacontenttype\":\"application/json\",\"data\":\(String(decoding: event.value, as: UTF8.self))}"
     }
 }

@@ -1,3 +1,4 @@
+import Edge
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -31,7 +32,7 @@ final class DemoGateway: Sendable {
         let all = Array(PlantSimulator(configuration).events().prefix(events))
         bodies = stride(from: 0, to: all.count, by: batch).map { start in
             let slice = all[start..<min(start + batch, all.count)]
-            return (slice.count, Data(("[" + slice.map(Self.structured).joined(separator: ",") + "]").utf8))
+            return (slice.count, Data(("[" + slice.map(\.structuredCloudEvent).joined(separator: ",") + "]").utf8))
         }
     }
 
@@ -58,22 +59,5 @@ final class DemoGateway: Sendable {
                 if status == 202 { progress.accepted += count } else { progress.refused += count }
             }
         }
-    }
-
-    static func header(_ event: RawEvent, _ name: String) -> String {
-        event.header(name).map { String(decoding: $0, as: UTF8.self) } ?? ""
-    }
-
-    static func quoted(_ text: String) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: [text], options: [.fragmentsAllowed])) ?? Data("[\"\"]".utf8)
-        return String(String(decoding: data, as: UTF8.self).dropFirst().dropLast())
-    }
-
-    /// Structured mode, the key as the `partitionkey` extension.
-    static func structured(_ event: RawEvent) -> String {
-        let key = event.key.map { String(decoding: $0, as: UTF8.self) } ?? ""
-        return "{\"specversion\":\"1.0\",\"id\":\(quoted(header(event, "ce_id"))),\"source\":\(quoted(header(event, "ce_source"))),"
-            + "\"type\":\(quoted(header(event, "ce_type"))),\"time\":\(quoted(header(event, "ce_time"))),\"partitionkey\":\(quoted(key)),"
-            + "\"datacontenttype\":\"application/json\",\"data\":\(String(decoding: event.value, as: UTF8.self))}"
     }
 }
