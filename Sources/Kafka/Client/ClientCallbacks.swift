@@ -45,8 +45,11 @@ final class ClientCallbacks: Sendable {
             let facility = facility.map { String(cString: $0) } ?? "?"
             let text = "\(facility): \(message.map { String(cString: $0) } ?? "")"
             // A failed connection arrives twice: as this FAIL log line and through the error
-            // callback below, which summarises repeats. The log line stays for debugging.
-            let level = facility == "FAIL" ? Logger.Level.debug : Logger.Level(syslog: level)
+            // callback below, which summarises repeats. The log line stays for debugging. So
+            // does each idempotent producer's "Failed to acquire idempotence PID …: Broker
+            // transport failure: retrying", the same outage once more per producer.
+            let sameOutage = facility == "FAIL" || (facility == "GETPID" && text.contains("transport failure"))
+            let level = sameOutage ? Logger.Level.debug : Logger.Level(syslog: level)
             callbacks.logger.log(level: level, "\(text)", metadata: ["component": "librdkafka"])
         }
         rd_kafka_conf_set_error_cb(conf) { rk, code, reason, opaque in
