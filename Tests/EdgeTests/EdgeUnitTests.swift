@@ -63,15 +63,17 @@ struct SpoolTests {
         // Telemetry arrives first, business after it.
         _ = try await spool.append((0..<10).map { Self.incoming(.telemetry, "telemetry", "t\($0)") }, nowMs: 1)
         _ = try await spool.append((0..<10).map { Self.incoming(.business, "production", "b\($0)") }, nowMs: 2)
+        let ids = Dictionary(uniqueKeysWithValues: try spool.peek(limit: 100).map { ($0.seq, $0.eventID) })
         let first = try spool.claim(limit: 5)
-        #expect(first.map(\.eventID) == ["b0", "b1", "b2", "b3", "t0"], "business first, oldest first, telemetry keeps a share")
+        #expect(first.map { ids[$0.seq] } == ["b0", "b1", "b2", "b3", "t0"], "business first, oldest first, telemetry keeps a share")
+        #expect(first.allSatisfy { $0.headers == [KafkaHeader(name: "ce_id", string: ids[$0.seq] ?? "")] && $0.key == Array("k".utf8) })
         let second = try spool.claim(limit: 5)
-        #expect(second.map(\.eventID) == ["b4", "b5", "b6", "b7", "t1"])
-        #expect(try spool.acknowledge(first.map(\.seq)) == 5)
-        #expect(try spool.acknowledge(first.map(\.seq)) == 0, "an acknowledged event is counted once")
+        #expect(second.map { ids[$0.seq] } == ["b4", "b5", "b6", "b7", "t1"])
+        #expect(try spool.acknowledge(first.map(\.delivered)) == 5)
+        #expect(try spool.acknowledge(first.map(\.delivered)) == 0, "an acknowledged event is counted once")
         // After a failure the forwarder starts again from the oldest still spooled.
         try spool.resetClaims()
-        #expect(try spool.claim(limit: 2).map(\.eventID) == ["b4", "t1"])
+        #expect(try spool.claim(limit: 2).map { ids[$0.seq] } == ["b4", "t1"])
         let stats = try spool.statistics()
         #expect(stats.lane("production")?.forwarded == 4 && stats.lane("telemetry")?.forwarded == 1)
         #expect(stats.events == 15)
@@ -80,6 +82,35 @@ struct SpoolTests {
         #expect(stats == readOnly, "the in-memory depth agrees with a scan of the file")
         let reopened = try Spool(path: path, quota: [.business: 1 << 20, .telemetry: 1 << 20])
         #expect(try reopened.statistics() == readOnly, "and is rebuilt from the file on open")
+    }
+
+    @Test func telemetryClaimsStopAtTheirByteBudgetAndDeletesAreByRange() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(UUID().uuidString).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let quota: [PriorityClass: Int64] = [.business: 1 << 20, .telemetry: 1 << 20]
+        let spool = try Spool(path: path, quota: quota)
+        _ = try await spool.append((0..<10).map { Self.incoming(.telemetry, "telemetry", "t\($0)") }, nowMs: 1)
+        let size = SpoolEntry.size(key: Array("k".utf8), value: Array("{}".utf8), headers: [KafkaHeader(name: "ce_id", string: "t0")])
+        let ids = Dictionary(uniqueKeysWithValues: try spool.peek(limit: 100).map { ($0.seq, $0.eventID) })
+        let three = try spool.claim(limit: 10, telemetryBytes: size * 3 + size / 2, telemetryIdle: false)
+        #expect(three.map { ids[$0.seq] } == ["t0", "t1", "t2"] && three.allSatisfy { $0.bytes == size })
+        #expect(try spool.claim(limit: 10, telemetryBytes: 0, telemetryIdle: false).isEmpty, "no budget left: telemetry waits")
+        #expect(spool.mayHaveUnclaimed, "and is still there to claim")
+        #expect(try spool.claim(limit: 10, telemetryBytes: 0, telemetryIdle: true).map { ids[$0.seq] } == ["t3"],
+                "with nothing in flight one event goes even past the budget")
+        _ = try await spool.append((0..<2).map { Self.incoming(.business, "orders", "b\($0)") }, nowMs: 2)
+        let business = try spool.claim(limit: 10, telemetryBytes: 0, telemetryIdle: false)
+        #expect(business.count == 2 && business.allSatisfy { $0.priority == .business }, "business takes the whole claim while telemetry waits")
+        // Delivered out of order and with gaps: t0, t2, t3 and b1 (ranges [t2, t3] and single seqs).
+        let delivered = [three[2], three[0], business[1]].map(\.delivered) + [DeliveredEvent(seq: three[2].seq + 1, priority: .telemetry, lane: "telemetry", bytes: size)]
+        #expect(try spool.acknowledge(delivered) == 4)
+        let stats = try spool.statistics()
+        #expect(stats.lane("telemetry")?.events == 7 && stats.lane("telemetry")?.forwarded == 3)
+        #expect(stats.lane("orders")?.events == 1 && stats.lane("orders")?.forwarded == 1)
+        #expect(stats == (try Spool.readStatistics(path: path, quota: quota)), "in-memory depth and bytes agree with the file")
+        // Mixed: one already deleted, one not: only the second counts, usage stays exact.
+        #expect(try spool.acknowledge([three[0].delivered, three[1].delivered]) == 1)
+        #expect(try spool.statistics() == (try Spool.readStatistics(path: path, quota: quota)))
     }
 
     @Test func businessQuotaRefusesWholeRequestAndTelemetryShedsOldestUnclaimed() async throws {

@@ -106,25 +106,69 @@ public final class Forwarder: Sendable {
 
     static func nowMs() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
 
+    /// Delivered events are deleted in one transaction per round (with the next claim), at the
+    /// latest after this many or this long: a crash repeats at most these (same `ce_id`).
+    static let acknowledgeBatch = 2000
+    static let acknowledgeDelay: Duration = .milliseconds(20)
+
+    /// Telemetry handed to librdkafka is at most this share of the telemetry quota (bytes as the
+    /// quota counts them), so during an outage at least the rest of the quota is telemetry still
+    /// in the spool, which can be shed oldest first; a full quota then sheds instead of
+    /// answering 503. (librdkafka's own queue is bounded by count and bytes in the same way,
+    /// `queue.buffering.max.messages` / `.kbytes`.)
+    static let telemetryInFlightShare: Int64 = 4
+
     private func loop() {
         var tokens = 0.0
         let burst = max(1.0, rate / 20)
         var last = ContinuousClock.now
         var backoffUntil = ContinuousClock.now
         var drainDeadline: ContinuousClock.Instant?
+        var flight = FlightTable()
+        var delivered: [DeliveredEvent] = []
+        var deliveredSince: ContinuousClock.Instant?
+        var lastClaim = ContinuousClock.now - .seconds(1)
+        var lastClaimEmpty = false
+        // Claim in chunks of a quarter window (or the burst, when the rate caps it): fewer, larger
+        // transactions, while librdkafka still holds the other three quarters.
+        let chunk = max(1, min(window / 4, Int(burst), 2000))
+        let telemetryCap = max(1, spool.quotaBytes(.telemetry) / Self.telemetryInFlightShare)
+
+        /// Deletes what was delivered and claims up to `count`, in one transaction.
+        func round(claim count: Int) -> [ClaimedEvent] {
+            let budget = telemetryCap - flight.telemetryBytes
+            do {
+                let (_, claimed) = try spool.acknowledgeAndClaim(
+                    delivered, limit: count, telemetryBytes: max(0, budget), telemetryIdle: flight.telemetryBytes == 0)
+                delivered.removeAll(keepingCapacity: true)
+                deliveredSince = nil
+                return claimed
+            } catch {
+                // Still spooled: sent again after a restart with the same ce_id.
+                logger.error("edge spool: cannot delete \(delivered.count) delivered events or claim more: \(error)")
+                delivered.removeAll(keepingCapacity: true)
+                deliveredSince = nil
+                Thread.sleep(forTimeInterval: 0.1)
+                return []
+            }
+        }
+
         while true {
             let now = ContinuousClock.now
             let elapsed = now - last
             last = now
             tokens = min(burst, tokens + rate * (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
-            var worked = settle()
+            var worked = settle(&flight, &delivered)
+            if !delivered.isEmpty, deliveredSince == nil { deliveredSince = now }
 
             if stopping.load(ordering: .relaxed) {
                 if drainDeadline == nil { drainDeadline = now + Self.stopWait }
                 let left = shared.withLock { $0.inFlight }
-                if left == 0 { return }
-                if let drainDeadline, now > drainDeadline {
-                    logger.notice("edge forwarder stopping with \(left) events unacknowledged; they stay spooled and are sent again (same ce_id) on the next start")
+                if left == 0 || (drainDeadline.map { now > $0 } ?? false) {
+                    if !delivered.isEmpty { _ = round(claim: 0) }
+                    if left > 0 {
+                        logger.notice("edge forwarder stopping with \(left) events unacknowledged; they stay spooled and are sent again (same ce_id) on the next start")
+                    }
                     return
                 }
                 Thread.sleep(forTimeInterval: 0.01)
@@ -132,8 +176,10 @@ public final class Forwarder: Sendable {
             }
 
             let (failed, inFlight) = shared.withLock { ($0.failed, $0.inFlight) }
+            var claimed: [ClaimedEvent] = []
             if failed {
                 if inFlight == 0 {
+                    if !delivered.isEmpty { _ = round(claim: 0) }
                     do {
                         try spool.resetClaims()
                         shared.withLock { $0.failed = false }
@@ -142,77 +188,113 @@ public final class Forwarder: Sendable {
                         logger.error("edge spool: cannot reset claims: \(error)")
                     }
                 }
-            } else if now >= backoffUntil, tokens >= 1 {
-                let count = min(Int(tokens), window - inFlight, 1000)
-                if count > 0, spool.mayHaveUnclaimed {
+            } else {
+                let count = now >= backoffUntil && tokens >= 1 ? min(Int(tokens), window - inFlight, 2000) : 0
+                // A claim that found nothing (or only telemetry past its budget) is tried again
+                // after a delivery, an append, or 20 ms.
+                let wantClaim = count > 0 && spool.mayHaveUnclaimed
+                    && (count >= chunk || now - lastClaim >= .milliseconds(2))
+                    && (!lastClaimEmpty || worked || now - lastClaim >= .milliseconds(20))
+                let wantDelete = !delivered.isEmpty
+                    && (delivered.count >= Self.acknowledgeBatch || deliveredSince.map { now - $0 >= Self.acknowledgeDelay } ?? false)
+                if wantClaim || wantDelete {
+                    claimed = round(claim: wantClaim ? count : 0)
+                    if wantClaim {
+                        lastClaim = now
+                        lastClaimEmpty = claimed.isEmpty
+                    }
+                    worked = true
+                }
+            }
+            if !claimed.isEmpty {
+                shared.withLock { s in
+                    if s.inFlight == 0 { s.progressMs = Self.nowMs() }
+                    s.inFlight += claimed.count
+                }
+                tokens -= Double(claimed.count)
+                for (index, entry) in claimed.enumerated() {
+                    let slot = flight.insert(entry.delivered)
                     do {
-                        let entries = try spool.claim(limit: count)
-                        if !entries.isEmpty {
-                            shared.withLock { s in
-                                if s.inFlight == 0 { s.progressMs = Self.nowMs() }
-                                s.inFlight += entries.count
-                            }
-                            tokens -= Double(entries.count)
-                            worked = true
-                            for (index, entry) in entries.enumerated() {
-                                do {
-                                    try producer.produce(
-                                        ProducerRecord(topic: entry.topic, key: entry.key, value: entry.value, headers: entry.headers, timestampMs: entry.arrivedMs),
-                                        token: UInt64(bitPattern: entry.seq))
-                                } catch {
-                                    // Nothing after it is handed out: restart from the oldest spooled.
-                                    let notSent = entries.count - index
-                                    shared.withLock { s in
-                                        s.inFlight -= notSent
-                                        s.failed = true
-                                        s.lastError = "\(error)"
-                                    }
-                                    logger.warning("edge forwarder: produce refused: \(error); starting again from the oldest spooled event")
-                                    break
-                                }
-                            }
-                        }
+                        try producer.produce(
+                            ProducerRecord(topic: entry.topic, key: entry.key, value: entry.value, headers: entry.headers, timestampMs: entry.arrivedMs),
+                            token: UInt64(slot))
                     } catch {
-                        logger.error("edge spool: cannot read: \(error)")
-                        Thread.sleep(forTimeInterval: 0.1)
+                        // Nothing from here on is handed out: restart from the oldest spooled.
+                        _ = flight.remove(slot)
+                        let notSent = claimed.count - index
+                        shared.withLock { s in
+                            s.inFlight -= notSent
+                            s.failed = true
+                            s.lastError = "\(error)"
+                        }
+                        logger.warning("edge forwarder: produce refused: \(error); starting again from the oldest spooled event")
+                        break
                     }
                 }
             }
-            if !worked { Thread.sleep(forTimeInterval: 0.005) }
+            if !worked { Thread.sleep(forTimeInterval: inFlight > 0 || !delivered.isEmpty ? 0.001 : 0.005) }
         }
     }
 
-    /// Applies the delivery reports received so far. True when there were any.
-    private func settle() -> Bool {
+    /// Applies the delivery reports received so far: the delivered join `delivered` (deleted with
+    /// the next round), a failure stops the handing out. True when there were any.
+    private func settle(_ flight: inout FlightTable, _ delivered: inout [DeliveredEvent]) -> Bool {
         let reports = inbox.withLock { reports -> [DeliveryReport] in
             let taken = reports
             reports.removeAll(keepingCapacity: true)
             return taken
         }
         guard !reports.isEmpty else { return false }
-        var delivered: [Int64] = []
-        delivered.reserveCapacity(reports.count)
         var firstError: KafkaError?
+        var succeeded = 0
         for report in reports {
-            if report.succeeded { delivered.append(Int64(bitPattern: report.token)) } else if firstError == nil { firstError = report.error }
-        }
-        do {
-            try spool.acknowledge(delivered)
-        } catch {
-            // Still spooled: sent again after a restart with the same ce_id.
-            logger.error("edge spool: cannot delete \(delivered.count) delivered events: \(error)")
+            guard let event = flight.remove(Int(truncatingIfNeeded: report.token)) else { continue }
+            if report.succeeded {
+                delivered.append(event)
+                succeeded += 1
+            } else if firstError == nil {
+                firstError = report.error
+            }
         }
         shared.withLock { s in
             s.inFlight -= reports.count
-            if !delivered.isEmpty { s.progressMs = Self.nowMs() }
+            if succeeded > 0 { s.progressMs = Self.nowMs() }
             if let firstError {
                 s.failed = true
                 s.lastError = "\(firstError)"
-            } else if !delivered.isEmpty {
+            } else if succeeded > 0 {
                 s.lastError = nil
             }
         }
         if let firstError { logger.warning("edge forwarder: delivery failed: \(firstError); starting again from the oldest spooled event") }
         return true
+    }
+}
+
+/// The events handed to librdkafka and not yet reported, by slot; a record's token is its slot,
+/// so a delivery report finds the event's seq, class, lane and bytes without a lookup by seq.
+/// The forwarder's thread only.
+struct FlightTable {
+    private var slots: [DeliveredEvent?] = []
+    private var free: [Int] = []
+    /// Telemetry in flight, bytes as the quota counts them.
+    private(set) var telemetryBytes: Int64 = 0
+
+    mutating func insert(_ event: DeliveredEvent) -> Int {
+        if event.priority == .telemetry { telemetryBytes += event.bytes }
+        if let slot = free.popLast() {
+            slots[slot] = event
+            return slot
+        }
+        slots.append(event)
+        return slots.count - 1
+    }
+
+    mutating func remove(_ slot: Int) -> DeliveredEvent? {
+        guard slot >= 0, slot < slots.count, let event = slots[slot] else { return nil }
+        slots[slot] = nil
+        free.append(slot)
+        if event.priority == .telemetry { telemetryBytes -= event.bytes }
+        return event
     }
 }

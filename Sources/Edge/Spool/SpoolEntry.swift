@@ -29,14 +29,18 @@ public struct SpoolEntry: Sendable, Equatable {
 /// Headers as one blob: a count, then per header the name's length and bytes and the value's
 /// length (-1 for a null value) and bytes, all lengths little-endian UInt32/Int32.
 enum HeaderCoding {
-    static func encode(_ headers: [KafkaHeader]) -> Data {
-        var out = Data()
+    static func encode(_ headers: [KafkaHeader]) -> Data { Data(encodeBytes(headers)) }
+
+    static func encodeBytes(_ headers: [KafkaHeader]) -> [UInt8] {
+        var out: [UInt8] = []
+        var capacity = 4
+        for header in headers { capacity += 8 + header.name.utf8.count + (header.value?.count ?? 0) }
+        out.reserveCapacity(capacity)
         func put(_ value: UInt32) { withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) } }
         put(UInt32(truncatingIfNeeded: headers.count))
         for header in headers {
-            let name = Array(header.name.utf8)
-            put(UInt32(truncatingIfNeeded: name.count))
-            out.append(contentsOf: name)
+            put(UInt32(truncatingIfNeeded: header.name.utf8.count))
+            out.append(contentsOf: header.name.utf8)
             if let value = header.value {
                 put(UInt32(truncatingIfNeeded: value.count))
                 out.append(contentsOf: value)
@@ -49,7 +53,11 @@ enum HeaderCoding {
 
     /// nil when the blob is malformed (every length is checked against what is left).
     static func decode(_ data: Data) -> [KafkaHeader]? {
-        let bytes = [UInt8](data)
+        data.withUnsafeBytes { decode($0) }
+    }
+
+    /// nil when the blob is malformed (every length is checked against what is left).
+    static func decode(_ bytes: UnsafeRawBufferPointer) -> [KafkaHeader]? {
         var index = 0
         func take() -> UInt32? {
             guard bytes.count - index >= 4 else { return nil }
