@@ -111,7 +111,10 @@ struct OutageTests {
 
     @Test func fullQuotaShedsOldestTelemetryAndRefusesBusinessWith503() async throws {
         let quota: Int64 = 96 * 1024
-        let bed = try await EdgeTestbed(quota: [.business: quota, .telemetry: quota], rate: 50_000, inFlight: 50)
+        // The default window of 5,000: telemetry in flight is held to a quarter of its quota, so
+        // the outage backlog is mostly still spooled and sheddable (with every event in flight,
+        // a full quota could shed nothing and would answer 503).
+        let bed = try await EdgeTestbed(quota: [.business: quota, .telemetry: quota], rate: 50_000)
         defer { Task { await bed.shutdown() } }
         let events = GatewayTraffic.events(4000, seed: 11, telemetryShare: 0.5)
         let telemetry = events.filter { $0.topic == "plant.telemetry.readings" }

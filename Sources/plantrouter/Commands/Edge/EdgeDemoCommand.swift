@@ -81,9 +81,8 @@ struct EdgeDemoCommand: AsyncParsableCommand {
         configuration.quota[.telemetry] = telemetryQuota
         // A broker brought back up is reconnected to within a second, not ten.
         configuration.producerProperties = ["reconnect.backoff.max.ms": "1000"]
-        // Only events not yet handed to librdkafka can be shed: with the default window of 5,000
-        // the whole outage backlog is in flight and a full telemetry quota answers 503 instead.
-        configuration.inFlight = 500
+        // The default window (5,000): telemetry in flight is held to a quarter of its quota, so a
+        // full quota sheds the oldest spooled telemetry instead of answering 503.
         let token = "demo-gateway-token"
         let node = try EdgeNode(configuration: configuration, tokens: GatewayTokens([token: "line-1"]), logger: logger)
         let bound = Mutex<Int?>(nil)
