@@ -23,6 +23,7 @@ public final class Spool: Sendable {
     private let pool: DatabasePool
     private let quota: [PriorityClass: Int64]
     private let synchronousFull: Bool
+    private let checkpointer: SpoolCheckpointer
     private let state: Mutex<State>
     /// The claim's row reader and its cached names and headers (the forwarder's thread only).
     private let rowReader = Mutex(SpoolRowReader())
@@ -86,8 +87,12 @@ public final class Spool: Sendable {
             // and memory-mapped reads keep the working set of a busy drain in memory.
             try db.execute(sql: "PRAGMA cache_size = -65536")
             try db.execute(sql: "PRAGMA mmap_size = 268435456")
+            // Checkpoints run on SpoolCheckpointer's thread; the automatic one (in whichever
+            // commit crosses it) only as a safety net should that thread fall behind.
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 16384")
         }
         pool = try DatabasePool(path: path, configuration: configuration)
+        checkpointer = SpoolCheckpointer(path: path)
         self.quota = quota
         self.synchronousFull = synchronousFull
         try pool.write { db in
@@ -113,6 +118,8 @@ public final class Spool: Sendable {
         let (usage, lanes) = try pool.read { db in (try Self.usage(db), try Self.laneDepths(db)) }
         state = Mutex(State(usage: usage, lanes: lanes))
     }
+
+    deinit { checkpointer.stop() }
 
     private static func laneDepths(_ db: Database) throws -> [String: LaneDepth] {
         var lanes: [String: LaneDepth] = [:]
