@@ -225,6 +225,10 @@ def contender_cmd(name, tag, properties=None):
                 "--compression", PEER_COMPRESSION, *SOURCES], env_rd()
     if name == "plantrouter":
         return [PLANTROUTER, "run", "--config", router_config(tag, properties)], env_rd()
+    if name == "plantrouter-baseline":
+        # Another build of the router (BENCH_BASELINE_PLANTROUTER, e.g. a copy of the binary
+        # from before a change), so before and after are measured in one run.
+        return [os.environ["BENCH_BASELINE_PLANTROUTER"], "run", "--config", router_config(tag, properties)], env_rd()
     if name == "python-confluent":
         return [PY, "peers/confluent_router.py", BOOTSTRAP, tag, FETCH_WAIT_MS, PEER_COMPRESSION], None
     if name == "python-quixstreams":

@@ -1,3 +1,5 @@
+import CRdKafka
+
 /// Consumer settings with the defaults PlantRouter relies on: manual offset
 /// store and commit, committed reads only, cooperative rebalancing.
 public struct ConsumerConfiguration: Sendable {
@@ -28,10 +30,26 @@ public struct ConsumerConfiguration: Sendable {
     /// `enable.partition.eof`: report reaching a partition's end (readers that
     /// load a compacted topic in full use this). Default `false`.
     public var reportPartitionEOF = false
-    /// `queued.max.messages.kbytes`: records prefetched ahead of `poll`, per consumer.
-    /// Default 16 MB, not librdkafka's 64 MB: a router runs a consumer per lane, and on a
-    /// backlog each would otherwise hold its full prefetch in memory.
-    public var prefetchKilobytes = 16_384
+    /// `queued.max.messages.kbytes`: record values prefetched ahead of `poll`, per consumer
+    /// (librdkafka counts value bytes only; each record also costs ~250 bytes of bookkeeping and
+    /// keeps its decompressed batch alive). Default 4 MiB where the loaded librdkafka has
+    /// `fetch.queue.backoff.ms` (2.2.0 on), 16 MiB before: there a consumer that reaches the bound
+    /// waits a whole second before it fetches again, so the bound must hold a second of records.
+    /// librdkafka's own default is 64 MiB; a router runs a consumer per lane, and on a backlog
+    /// each holds its full prefetch. Docs/Memory.md has the arithmetic.
+    public var prefetchKilobytes = Self.hasFetchQueueBackoff ? 4_096 : 16_384
+    /// `fetch.max.bytes`: the most one fetch response may carry (a larger first batch still comes
+    /// whole, so large records are never stuck). It lands on top of the prefetch, compressed:
+    /// lz4 batches of JSON grow 3-5× when decompressed. Default 2 MiB on librdkafka 2.2.0 and
+    /// later, librdkafka's 50 MiB before (see `prefetchKilobytes`).
+    public var fetchMaxBytes = Self.hasFetchQueueBackoff ? 2 << 20 : 50 << 20
+    /// `max.partition.fetch.bytes`: the most one fetch takes from one partition. Default 256 KiB on
+    /// librdkafka 2.2.0 and later, librdkafka's 1 MiB before.
+    public var partitionFetchMaxBytes = Self.hasFetchQueueBackoff ? 256 << 10 : 1 << 20
+    /// `fetch.queue.backoff.ms`: how soon a consumer whose prefetch reached its bounds fetches
+    /// again. Default 20 ms (librdkafka's is 1 s, which is what forced large prefetches). Set
+    /// only where the loaded librdkafka knows it (2.2.0 on; Debian bookworm ships 2.0.2).
+    public var prefetchBackoffMs = 20
     /// `queued.min.messages`: records per partition librdkafka tries to keep prefetched.
     /// Default 100 000, librdkafka's own; `prefetchKilobytes` bounds the memory. A few
     /// fetches' worth (2 000) starved the consumer: it read 0.12× the rate of the same loop
@@ -60,9 +78,15 @@ public struct ConsumerConfiguration: Sendable {
             ("enable.partition.eof", reportPartitionEOF ? "true" : "false"),
             ("queued.max.messages.kbytes", String(prefetchKilobytes)),
             ("queued.min.messages", String(prefetchMessagesPerPartition)),
+            ("fetch.max.bytes", String(fetchMaxBytes)),
+            ("max.partition.fetch.bytes", String(partitionFetchMaxBytes)),
             ("allow.auto.create.topics", allowAutoCreateTopics ? "true" : "false"),
         ]
+        if Self.hasFetchQueueBackoff { properties.append(("fetch.queue.backoff.ms", String(prefetchBackoffMs))) }
         properties += client.rawProperties(for: .consumer)
         return properties
     }
+
+    /// True when the loaded librdkafka has `fetch.queue.backoff.ms` (2.2.0 and later).
+    static var hasFetchQueueBackoff: Bool { rd_kafka_version() >= 0x0202_0000 }
 }

@@ -11,6 +11,10 @@ public struct ProducerConfiguration: Sendable {
     /// `queue.buffering.max.messages`: local queue bound; a full queue makes
     /// `produce` throw `_QUEUE_FULL`. Default 100 000.
     public var maxQueuedMessages = 100_000
+    /// `queue.buffering.max.kbytes`: the local queue's bound in bytes (key, value and headers of
+    /// records not yet acknowledged); a full queue makes `produce` throw `_QUEUE_FULL` too.
+    /// Default 1 GiB, librdkafka's own; the router's lanes set it from their in-flight budget.
+    public var maxQueuedKilobytes = 1_048_576
     /// `compression.codec`. Default `lz4`.
     public var compression = "lz4"
     /// `compression.codec` per topic, where it differs from `compression`.
@@ -31,6 +35,7 @@ public struct ProducerConfiguration: Sendable {
             ("linger.ms", String(lingerMs)),
             ("message.timeout.ms", String(deliveryTimeoutMs)),
             ("queue.buffering.max.messages", String(maxQueuedMessages)),
+            ("queue.buffering.max.kbytes", String(maxQueuedKilobytes)),
             ("compression.codec", compression),
             ("allow.auto.create.topics", allowAutoCreateTopics ? "true" : "false"),
         ]

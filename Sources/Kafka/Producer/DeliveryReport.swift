@@ -9,6 +9,10 @@ public struct DeliveryReport: Sendable {
     public var offset: Int64
     /// Why delivery failed after librdkafka's own bounded retries; `nil` on success.
     public var error: KafkaError?
+    /// On failure, the record librdkafka gave up on (topic, partition when one was chosen, key,
+    /// value, headers, timestamp), copied from its buffers: a caller can retry it without
+    /// keeping its own copy of every record in flight. `nil` on success.
+    public var failedRecord: ProducerRecord?
 
     public var succeeded: Bool { error == nil }
 }

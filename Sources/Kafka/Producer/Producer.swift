@@ -37,7 +37,7 @@ public final class Producer: Sendable {
         let conf = try NativeConfiguration.make(configuration.nativeProperties(transactionalID: transactionalID))
         rd_kafka_conf_set_dr_msg_cb(conf) { _, message, opaque in
             guard let message else { return }
-            ClientCallbacks.from(opaque).onDelivery?(DeliveryReport(message.pointee))
+            ClientCallbacks.from(opaque).onDelivery?(DeliveryReport(UnsafeMutablePointer(mutating: message)))
         }
         let handle = try KafkaHandle(
             kind: RD_KAFKA_PRODUCER, conf: conf, callbacks: callbacks, topicProperties: configuration.nativeTopicProperties)
@@ -131,16 +131,32 @@ public final class Producer: Sendable {
 }
 
 extension DeliveryReport {
-    init(_ message: rd_kafka_message_t) {
+    /// Only a failed report copies the record's bytes (`failedRecord`); a successful one copies
+    /// nothing but the topic name.
+    init(_ message: UnsafeMutablePointer<rd_kafka_message_t>) {
+        let native = message.pointee
+        let topic = native.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
+        let failed = native.err != RD_KAFKA_RESP_ERR_NO_ERROR
         self.init(
-            token: UInt64(UInt(bitPattern: message._private)),
-            topic: message.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? "",
-            partition: message.partition,
-            offset: message.err == RD_KAFKA_RESP_ERR_NO_ERROR ? message.offset : -1,
-            error: message.err == RD_KAFKA_RESP_ERR_NO_ERROR
-                ? nil
-                : KafkaError(operation: "deliver record", code: KafkaErrorCode(message.err))
+            token: UInt64(UInt(bitPattern: native._private)),
+            topic: topic,
+            partition: native.partition,
+            offset: failed ? -1 : native.offset,
+            error: failed ? KafkaError(operation: "deliver record", code: KafkaErrorCode(native.err)) : nil,
+            failedRecord: failed ? ProducerRecord(returnedBy: message, topic: topic) : nil
         )
+    }
+}
+
+extension ProducerRecord {
+    /// A produced record as librdkafka hands it back in a delivery report: the bytes it copied
+    /// at `produce` (`RD_KAFKA_MSG_F_COPY`) and the header list it took over. Copied out, since
+    /// librdkafka frees the message when the report callback returns.
+    init(returnedBy message: UnsafeMutablePointer<rd_kafka_message_t>, topic: String) {
+        let consumed = ConsumerRecord(message, topic: topic)
+        self.init(
+            topic: topic, partition: consumed.partition >= 0 ? consumed.partition : nil, key: consumed.key, value: consumed.value,
+            headers: consumed.headers, timestampMs: consumed.timestampMs >= 0 ? consumed.timestampMs : nil)
     }
 }
 

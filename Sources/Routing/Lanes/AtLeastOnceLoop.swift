@@ -7,19 +7,52 @@ import Policy
 /// asynchronously, offsets committed in batches once every output of a record
 /// is acknowledged (at least once; the deterministic idempotency key makes a
 /// redelivered output recognisable downstream).
+///
+/// Memory: once librdkafka holds an output (it copies key and value and takes the header
+/// list), the lane keeps only its bookkeeping: the source record's position, the audit key
+/// when the output is audited, the decision without its parsed event or emissions. A failed
+/// delivery report hands the record back for a retry; a dead letter for an output that failed
+/// every attempt reads its source record again from Kafka (`SourceReader`). What librdkafka
+/// holds is bounded by `maxInFlight` outputs and `maxInFlightBytes`.
 final class AtLeastOnceLoop: LaneLoop {
     private struct InFlight {
-        var output: PreparedEvent.Output
-        var source: ConsumerRecord
+        /// The record to produce; nil once librdkafka holds its copy.
+        var record: ProducerRecord?
+        /// Kept only for outputs that are audited (the ledger needs the key); empty otherwise.
+        var idempotencyKeyBytes: [UInt8]
+        var isDeadLetter: Bool
+        var source: SourcePosition
         var decision: Decision?
         var attempts: Int
         var firstFailedAt: Date?
+        /// What the output weighs in librdkafka's queue (key, value, headers): counted against `maxInFlightBytes`.
+        var bytes: Int
+        /// Set when every delivery attempt failed and the dead letter still has to be written
+        /// (its source record could not be read again yet): the error for `dlq-error`.
+        var deadLetterError: String?
+
+        init(_ output: PreparedEvent.Output, source: SourcePosition, decision: Decision?, attempts: Int = 1, firstFailedAt: Date? = nil) {
+            record = output.record
+            isDeadLetter = output.isDeadLetter
+            idempotencyKeyBytes = output.isAudited(decision: decision) ? output.idempotencyKeyBytes : []
+            self.source = source
+            self.decision = decision
+            self.attempts = attempts
+            self.firstFailedAt = firstFailedAt
+            bytes = output.record.byteCount
+        }
+
+        var isAudited: Bool { !idempotencyKeyBytes.isEmpty }
+        var idempotencyKey: String { String(decoding: idempotencyKeyBytes, as: UTF8.self) }
     }
 
     private let context: LaneContext
     private let producer: Producer
     private let inbox: DeliveryInbox
     private var inFlight: [UInt64: InFlight] = [:]
+    /// Bytes of every output in `inFlight`, `waitingForRoom` and `retries`.
+    private var outstandingBytes = 0
+    private let sourceReader: SourceReader
     private var nextToken: UInt64 = 1
     private var offsets = OffsetTracker()
     /// Outputs the local producer queue had no room for, in order.
@@ -31,10 +64,11 @@ final class AtLeastOnceLoop: LaneLoop {
     private var lastCommit = ContinuousClock.now
     private var tally = Tally()
 
-    init(context: LaneContext, producer: Producer, inbox: DeliveryInbox) {
+    init(context: LaneContext, producer: Producer, inbox: DeliveryInbox, sourceReader: SourceReader) {
         self.context = context
         self.producer = producer
         self.inbox = inbox
+        self.sourceReader = sourceReader
     }
 
     private var settings: LaneSettings { context.settings }
@@ -54,11 +88,15 @@ final class AtLeastOnceLoop: LaneLoop {
             tally.classified(prepared.decision.outcome)
             if let audit = prepared.audit { audits.append(audit) }
             offsets.consumed(record.topicPartition, offset: record.offset, outputs: prepared.outputs.count)
-            // In-flight outputs keep the decision for a possible dead letter, not the parsed event.
+            guard !prepared.outputs.isEmpty else { continue }
+            // In-flight outputs keep the decision for a possible dead letter, not the parsed event
+            // nor the emissions' bodies (librdkafka has its own copy of those).
             var decision = prepared.decision
             decision.event = nil
+            if case .workflow = decision.outcome { decision.outcome = .workflow([]) }
+            let source = SourcePosition(record)
             for output in prepared.outputs {
-                send(InFlight(output: output, source: record, decision: decision, attempts: 1))
+                send(InFlight(output, source: source, decision: decision))
             }
         }
         context.audit.record(audits)
@@ -93,6 +131,7 @@ final class AtLeastOnceLoop: LaneLoop {
         drain(timeout: context.stop.remaining(atMost: .milliseconds(settings.drainTimeoutMs)))
         commitFinished(synchronously: true)
         context.closeConsumer()
+        sourceReader.close()
         do {
             try producer.close(timeout: max(context.stop.remaining(atMost: .seconds(5)), .milliseconds(100)))
         } catch {
@@ -106,25 +145,33 @@ final class AtLeastOnceLoop: LaneLoop {
 
     // MARK: - Producing
 
+    /// A new output (or one to try again): counted, then produced, or queued behind those waiting for room.
     private func send(_ item: InFlight) {
         let token = nextToken
         nextToken += 1
-        produce(token: token, item)
-    }
-
-    private func produce(token: UInt64, _ item: InFlight) {
+        outstandingBytes += item.bytes
         guard waitingForRoom.isEmpty else {
             waitingForRoom.append((token, item))
             return
         }
+        if let rejected = produce(token: token, item) { waitingForRoom.append((token, rejected)) }
+    }
+
+    /// Hands `item` to librdkafka and keeps its bookkeeping only; returns it when the local queue is full.
+    private func produce(token: UInt64, _ item: InFlight) -> InFlight? {
+        guard let record = item.record else { return nil }
         do {
-            try producer.produce(item.output.record, token: token)
-            inFlight[token] = item
+            try producer.produce(record, token: token)
+            var held = item
+            held.record = nil
+            inFlight[token] = held
         } catch where error.code == .queueFull {
-            waitingForRoom.append((token, item))
+            return item
         } catch {
-            failed(item, error: error)
+            outstandingBytes -= item.bytes
+            failed(item, error: error, returned: record)
         }
+        return nil
     }
 
     private func sendWaiting() {
@@ -132,14 +179,10 @@ final class AtLeastOnceLoop: LaneLoop {
         let waiting = waitingForRoom
         waitingForRoom.removeAll(keepingCapacity: true)
         for (index, entry) in waiting.enumerated() {
-            do {
-                try producer.produce(entry.item.output.record, token: entry.token)
-                inFlight[entry.token] = entry.item
-            } catch where error.code == .queueFull {
-                waitingForRoom = Array(waiting[index...])
+            if let rejected = produce(token: entry.token, entry.item) {
+                waitingForRoom.append((entry.token, rejected))
+                waitingForRoom += waiting[(index + 1)...]
                 return
-            } catch {
-                failed(entry.item, error: error)
             }
         }
     }
@@ -149,18 +192,19 @@ final class AtLeastOnceLoop: LaneLoop {
         for arrival in inbox.drain() {
             let report = arrival.report
             guard let item = inFlight.removeValue(forKey: report.token) else { continue }
+            outstandingBytes -= item.bytes
             if let error = report.error {
-                failed(item, error: error)
+                failed(item, error: error, returned: report.failedRecord)
                 continue
             }
             if consecutiveFailures >= settings.circuitFailureThreshold { context.statistics.producerHealth(true) }
             consecutiveFailures = 0
             tally.produced(
                 topic: report.topic, latencyMicros: LaneContext.latencyMicros(from: item.source.timestampMs, to: arrival.receivedAtMicros))
-            if item.output.isDeadLetter { tally.deadLettered(reason: item.decision?.deadLetterReason ?? .target) }
-            if item.output.isAudited(decision: item.decision) {
+            if item.isDeadLetter { tally.deadLettered(reason: item.decision?.deadLetterReason ?? .target) }
+            if item.isAudited {
                 produced.append(ProducedOutput(
-                    idempotencyKey: item.output.idempotencyKey, topic: report.topic, partition: report.partition, offset: report.offset))
+                    idempotencyKey: item.idempotencyKey, topic: report.topic, partition: report.partition, offset: report.offset))
             }
             offsets.outputFinished(item.source.topicPartition, offset: item.source.offset)
         }
@@ -173,10 +217,10 @@ final class AtLeastOnceLoop: LaneLoop {
         tally = Tally()
     }
 
-    /// A failed delivery: retry with backoff, then dead-letter the source
-    /// record with reason `target`. Dead letters themselves are retried until
-    /// they land: nothing is dropped.
-    private func failed(_ item: InFlight, error: KafkaError) {
+    /// A failed delivery of `returned` (the record, as the delivery report handed it back): retry
+    /// with backoff, then dead-letter the source record with reason `target`. Dead letters
+    /// themselves are retried until they land: nothing is dropped.
+    private func failed(_ item: InFlight, error: KafkaError, returned: ProducerRecord?) {
         context.statistics.producerError("\(error)")
         consecutiveFailures += 1
         if consecutiveFailures >= settings.circuitFailureThreshold, circuitOpenUntil == nil {
@@ -186,18 +230,47 @@ final class AtLeastOnceLoop: LaneLoop {
         }
         var item = item
         item.firstFailedAt = item.firstFailedAt ?? Date()
-        if item.attempts < settings.maxAttempts || item.output.isDeadLetter {
+        let topic = returned?.topic ?? "its target"
+        // A report always returns the failed record; without it there is nothing to try again.
+        if let returned, item.attempts < settings.maxAttempts || item.isDeadLetter {
             let delay = settings.backoff(attempt: item.attempts)
             item.attempts += 1
+            item.record = returned
             context.statistics.retried()
+            outstandingBytes += item.bytes
             retries.append((.now + delay, item))
             return
         }
-        context.logger.warning("dead-lettering \(item.source.topic)[\(item.source.partition)]@\(item.source.offset): delivery to \(item.output.record.topic) failed \(item.attempts) times: \(error)")
+        context.logger.warning("dead-lettering \(item.source.description): delivery to \(topic) failed \(item.attempts) times: \(error)")
+        item.record = nil
+        item.deadLetterError = "delivery to \(topic) failed: \(error)"
+        deadLetter(item)
+    }
+
+    /// Writes the dead letter for `item`, whose delivery failed every attempt, with its source
+    /// record read again from Kafka; when that cannot be read now, tries again after a backoff.
+    private func deadLetter(_ item: InFlight) {
+        guard let error = item.deadLetterError else { return }
+        let source: ConsumerRecord
+        switch sourceReader.read(item.source, timeout: max(context.stop.remaining(atMost: .seconds(5)), .milliseconds(100))) {
+        case .found(let record):
+            source = record
+        case .gone:
+            // Retention removed it while its outputs were retried: the letter carries the context only.
+            context.logger.warning("\(item.source.description) is no longer in its partition; its dead letter carries no original bytes")
+            source = ConsumerRecord(
+                topic: item.source.topicPartition.topic, partition: item.source.topicPartition.partition, offset: item.source.offset,
+                timestampMs: item.source.timestampMs, key: nil, value: nil, headers: [])
+        case .unavailable:
+            var later = item
+            later.bytes = 0
+            retries.append((.now + settings.backoff(attempt: settings.maxAttempts), later))
+            return
+        }
         let letter = context.preparer.deadLetterOutput(
-            for: item.source, reason: .target, error: "delivery to \(item.output.record.topic) failed: \(error)",
+            for: source, reason: .target, error: error,
             decision: item.decision, attempts: item.attempts, firstFailedAt: item.firstFailedAt ?? Date())
-        send(InFlight(output: letter, source: item.source, decision: nil, attempts: 1, firstFailedAt: item.firstFailedAt))
+        send(InFlight(letter, source: item.source, decision: nil, firstFailedAt: item.firstFailedAt))
     }
 
     private func sendDueRetries() {
@@ -206,7 +279,14 @@ final class AtLeastOnceLoop: LaneLoop {
         let due = retries.filter { $0.due <= now }
         guard !due.isEmpty else { return }
         retries.removeAll { $0.due <= now }
-        for retry in due { send(retry.item) }
+        for retry in due {
+            outstandingBytes -= retry.item.bytes
+            if retry.item.deadLetterError != nil {
+                deadLetter(retry.item)
+            } else {
+                send(retry.item)
+            }
+        }
     }
 
     // MARK: - Backpressure and commits
@@ -219,8 +299,10 @@ final class AtLeastOnceLoop: LaneLoop {
         }
         let outstanding = inFlight.count + waitingForRoom.count + retries.count
         let ledgerHealthy = context.audit.isHealthy
-        let shouldPause = circuitOpenUntil != nil || outstanding >= settings.maxInFlight || !waitingForRoom.isEmpty || !ledgerHealthy
-        let canResume = circuitOpenUntil == nil && outstanding < settings.maxInFlight / 2 && waitingForRoom.isEmpty && ledgerHealthy
+        let shouldPause = circuitOpenUntil != nil || outstanding >= settings.maxInFlight || outstandingBytes >= settings.maxInFlightBytes
+            || !waitingForRoom.isEmpty || !ledgerHealthy
+        let canResume = circuitOpenUntil == nil && outstanding < settings.maxInFlight / 2 && outstandingBytes < settings.maxInFlightBytes / 2
+            && waitingForRoom.isEmpty && ledgerHealthy
         if shouldPause, !paused {
             setPaused(true)
         } else if paused, canResume {
@@ -258,4 +340,13 @@ final class AtLeastOnceLoop: LaneLoop {
 
 extension ConsumerRecord {
     var topicPartition: TopicPartition { TopicPartition(topic: topic, partition: partition) }
+}
+
+extension ProducerRecord {
+    /// Key, value and header bytes: about what librdkafka's queue holds for the record.
+    var byteCount: Int {
+        var total = (key?.count ?? 0) + (value?.count ?? 0)
+        for header in headers { total += header.name.utf8.count + (header.value?.count ?? 0) }
+        return total
+    }
 }

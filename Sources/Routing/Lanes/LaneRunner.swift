@@ -37,6 +37,9 @@ public final class LaneRunner: Sendable {
         }
         var producerConfiguration = ProducerConfiguration(client: cluster)
         producerConfiguration.deliveryTimeoutMs = settings.deliveryTimeoutMs
+        // A backstop under the lane's own in-flight budget (which it checks once per batch, so a
+        // batch may overshoot it): twice the budget, never below a 4 MB dead letter's room.
+        producerConfiguration.maxQueuedKilobytes = max(2 * settings.maxInFlightBytes, 16 << 20) / 1024
         // Dead letters carry the original body plus context headers: leave room above the 1 MB
         // bodies plants do send (the dead-letter topics allow it, see catalog.yaml). A user
         // setting in the cluster properties still wins.
@@ -59,9 +62,16 @@ public final class LaneRunner: Sendable {
                     configuration: producerConfiguration, transactionalID: transactionalID, logger: logger, onDelivery: inbox.add)
             }
         } else {
+            // Reads a record again for a dead letter written after the record was released:
+            // no group membership (it assigns), and a small prefetch (it reads a few records).
+            var readerConfiguration = consumerConfiguration
+            readerConfiguration.groupID = "\(groupPrefix)-\(lane.name)-dead-letter-sources"
+            readerConfiguration.prefetchKilobytes = 1024
+            readerConfiguration.fetchMaxBytes = 1 << 20
+            readerConfiguration.prefetchMessagesPerPartition = 1000
             loop.value = AtLeastOnceLoop(
                 context: context, producer: try Producer(configuration: producerConfiguration, logger: logger, onDelivery: inbox.add),
-                inbox: inbox)
+                inbox: inbox, sourceReader: SourceReader(configuration: readerConfiguration, logger: logger))
         }
         try consumer.subscribe(sources)
     }

@@ -26,6 +26,7 @@ struct RunCommand: AsyncParsableCommand {
     var logLevel: Logger.Level = .info
 
     func run() async throws {
+        AllocatorTuning.apply()
         LoggingSetup.bootstrap(level: logLevel)
         let logger = Logger(label: "plantrouter")
         let configuration = try RouterConfiguration.load(path: config)
