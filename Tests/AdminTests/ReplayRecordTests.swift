@@ -13,13 +13,14 @@ struct ReplayRecordTests {
     @Test func apiJobsNameTheirTokenAndCancelHonestly() async throws {
         let fixture = try AdminAPITests.Fixture()
         let producer = try Producer(configuration: ProducerConfiguration(client: fixture.cluster.configuration))
-        for index in 0..<40 { try producer.produceWaitingForRoom(Self.failedInspection(id: "api-\(index)")) }
+        for index in 0..<80 { try producer.produceWaitingForRoom(Self.failedInspection(id: "api-\(index)")) }
         try producer.close()
         let cluster = fixture.cluster
         try await fixture.test { client in
             let op = AdminAPITests.operatorToken
-            // 40 events at 2/s keep the job running for 20 s: room for a CI runner whose other
-            // suites hold the cooperative pool for seconds between two requests of this test.
+            // 80 events at 2/s keep the job running for 40 s: room for a CI runner whose other
+            // suites hold the cooperative pool for seconds between two requests of this test
+            // (cancels measured 11-14 s there, against 3 s alone).
             let started = try await client.execute("POST", "/v1/replays", token: op, body: #"{"topic": "plant.quality.results", "rate": 2}"#)
             #expect(started.status == 202)
             #expect(!started.body.contains("_0") && !started.body.contains(#"\/"#), "\(started.body)")
@@ -40,12 +41,12 @@ struct ReplayRecordTests {
                 try Self.decode(try await client.execute("GET", "/v1/replays/\(job.id)", token: AdminAPITests.viewer).body).state == .cancelled
             }
             #expect(stopped)
-            // Within a second on an idle machine; room for a loaded CI runner, below the ~19 s left.
-            #expect(ContinuousClock.now - asked < .seconds(10), "cancelled \(ContinuousClock.now - asked) after the request")
+            // Within a second on an idle machine; room for a loaded CI runner, below the ~39 s left.
+            #expect(ContinuousClock.now - asked < .seconds(25), "cancelled \(ContinuousClock.now - asked) after the request")
             print("POST /v1/replays/{id}/cancel: cancelling, then cancelled \(ContinuousClock.now - asked) after the request")
             // Cancelled means stopped: what the job counts as sent is all that reached the target.
             let final = try Self.decode(try await client.execute("GET", "/v1/replays/\(job.id)", token: AdminAPITests.viewer).body)
-            #expect(final.counts.sent > 0 && final.counts.sent < 40)
+            #expect(final.counts.sent > 0 && final.counts.sent < 80)
             #expect(try Self.count(in: "qms.inspection.requests", partitions: 3, cluster: cluster) == final.counts.sent)
         }
     }
