@@ -163,7 +163,7 @@ final class GroupMember: Sendable {
                 if !lost {
                     do {
                         try holder.consumer.withLock { $0 }?.commit()
-                    } catch let error as KafkaError where error.code.name == "REBALANCE_IN_PROGRESS" {
+                    } catch let error as KafkaError where GroupMember.roundRunning(error) {
                         // The coordinator started another round before this commit
                         // arrived (it does so on real brokers too): the next owner
                         // re-reads from the last commit. Duplicates, never loss.
@@ -212,32 +212,27 @@ final class GroupMember: Sendable {
     var records: [ConsumerRecord] { state.withLock { $0.records } }
     var numbers: [Int] { state.withLock { $0.records.map(\.number) } }
 
-    /// Commits stored offsets, retrying while a rebalance round is running. Blocks.
     /// Offset stores and commits librdkafka refused during rebalances (diagnostics).
     var refusedStoresAndCommits: (stores: Int, commits: Int) { state.withLock { ($0.rejectedStores, $0.rejectedCommits) } }
 
-    func commitRetryingDuringRebalance() throws {
-        // What this member handled on the partitions it holds, given explicitly: on a loaded CI
-        // runner the stored offsets of all six partitions once stayed at a third of the log
-        // after the rebalance (stores refused while librdkafka 2.0.2 finished the cooperative
-        // round), while every record had been read. The stored-offset path is what the router
-        // uses and is checked end to end (SIGTERM leaves committed offsets at the log ends).
+    /// A commit refused because a rebalance round is running or just ended.
+    static func roundRunning(_ error: KafkaError) -> Bool {
+        ["ILLEGAL_GENERATION", "REBALANCE_IN_PROGRESS"].contains(error.code.name)
+    }
+
+    /// Commits what this member handled on the partitions it holds, given explicitly: on a
+    /// loaded CI runner the stored offsets of all six partitions once stayed at a third of the
+    /// log after the rebalance (stores refused while librdkafka 2.0.2 finished the cooperative
+    /// round), while every record had been read. The stored-offset path is what the router
+    /// uses and is checked end to end (SIGTERM leaves committed offsets at the log ends).
+    func commitHandled() throws {
         let handled = state.withLock { state in
             state.assignment.compactMap { partition -> TopicPartitionOffset? in
                 let last = state.records.lazy.filter { $0.topic == partition.topic && $0.partition == partition.partition }.map(\.offset).max()
                 return last.map { TopicPartitionOffset(topic: partition.topic, partition: partition.partition, offset: $0 + 1) }
             }
         }
-        let deadline = ContinuousClock.now + .seconds(30)
-        while true {
-            do {
-                return try consumer.commit(handled.isEmpty ? nil : handled)
-            } catch {
-                let roundRunning = ["ILLEGAL_GENERATION", "REBALANCE_IN_PROGRESS"].contains(error.code.name)
-                guard roundRunning, ContinuousClock.now < deadline else { throw error }
-                Thread.sleep(forTimeInterval: 0.2)
-            }
-        }
+        try consumer.commit(handled.isEmpty ? nil : handled)
     }
 
     /// Stops polling. The member stays in the group; call from a dedicated thread.
@@ -248,19 +243,53 @@ final class GroupMember: Sendable {
 
     /// Commits what each member handled while every member still polls, then stops polling
     /// and leaves. Polling goes on during the commits because a cooperative rebalance takes
-    /// two rounds and only polling members finish one; a commit the coordinator refuses
-    /// meanwhile (ILLEGAL_GENERATION, REBALANCE_IN_PROGRESS, as a real broker does) is
-    /// retried once the round is over. (Committing from the revoke at close instead would
-    /// race the rebalance the first leaver starts.)
-    static func leave(_ members: [GroupMember]) async throws {
+    /// two rounds and only polling members finish one. Each commit waits for a settled group
+    /// first, and again after a refusal: librdkafka before 2.10 answers an ILLEGAL_GENERATION
+    /// commit by dropping the whole assignment and rejoining (librdkafka#4059), so a commit
+    /// retried while that round runs starts the next one, and a CI runner once saw that loop
+    /// outlast 30 s. (Committing from the revoke at close instead would race the rebalance
+    /// the first leaver starts.)
+    static func leave(_ members: [GroupMember], partitions: Int = 6) async throws {
         try await onDedicatedThread {
-            for member in members { try member.commitRetryingDuringRebalance() }
+            let deadline = ContinuousClock.now + .seconds(90)
+            for member in members {
+                while true {
+                    waitUntilSettled(members, partitions: partitions, until: deadline)
+                    do {
+                        try member.commitHandled()
+                        break
+                    } catch let error as KafkaError where roundRunning(error) && ContinuousClock.now < deadline {
+                        member.state.withLock { $0.rejectedCommits += 1 }
+                    }
+                }
+            }
             for member in members { member.stopPolling() }
             for member in members { try member.consumer.close() }
         }
         for member in members {
             let errors = member.state.withLock { $0.errors }
             #expect(errors.isEmpty, "member errors: \(errors)")
+        }
+    }
+}
+
+extension GroupMember {
+    /// Blocks until every member holds part of the topic's partitions, no partition twice and
+    /// none left out, and that has not changed for a second (or until the deadline).
+    static func waitUntilSettled(_ members: [GroupMember], partitions: Int, until deadline: ContinuousClock.Instant) {
+        var last: [Set<TopicPartition>] = []
+        var since = ContinuousClock.now
+        while ContinuousClock.now < deadline {
+            let now = members.map(\.assignment)
+            let complete = now.allSatisfy { !$0.isEmpty } && now.reduce(0) { $0 + $1.count } == partitions
+                && now.reduce(Set<TopicPartition>()) { $0.union($1) }.count == partitions
+            if now != last || !complete {
+                last = now
+                since = ContinuousClock.now
+            } else if ContinuousClock.now - since >= .seconds(1) {
+                return
+            }
+            Thread.sleep(forTimeInterval: 0.1)
         }
     }
 }
