@@ -13,7 +13,8 @@ import Synchronization
 /// recovery pass of ours; shedding "oldest telemetry" and "oldest business first" are indexed
 /// queries instead of segment bookkeeping; it is one file an operator can copy or open read-only
 /// (`plantrouter edge status`); and GRDB is already a dependency. The cost is a B-tree insert
-/// and delete per event, which the measured ingest and drain rates leave room for.
+/// and delete per event (the table and its one index, `(class, seq)`), which the measured
+/// ingest and drain rates leave room for.
 ///
 /// Concurrency: `DatabasePool` serialises writers; HTTP handlers append from the cooperative
 /// pool through GRDB's async API (GRDB's own queue does the blocking), the forwarder claims and
@@ -44,6 +45,8 @@ public final class Spool: Sendable {
     struct LaneDepth: Sendable {
         var events: Int64 = 0
         var bytes: Int64 = 0
+        /// The lane's class code: its oldest event is found through the `(class, seq)` index.
+        var classCode = PriorityClass.business.code
     }
 
     /// An event ready to spool.
@@ -109,7 +112,7 @@ public final class Spool: Sendable {
                   arrived_ms INTEGER NOT NULL,
                   bytes INTEGER NOT NULL);
                 CREATE INDEX IF NOT EXISTS spool_class_seq ON spool(class, seq);
-                CREATE INDEX IF NOT EXISTS spool_lane_seq ON spool(lane, seq);
+                DROP INDEX IF EXISTS spool_lane_seq;
                 CREATE TABLE IF NOT EXISTS counters(
                   kind TEXT NOT NULL, lane TEXT NOT NULL, value INTEGER NOT NULL,
                   PRIMARY KEY(kind, lane));
@@ -123,8 +126,8 @@ public final class Spool: Sendable {
 
     private static func laneDepths(_ db: Database) throws -> [String: LaneDepth] {
         var lanes: [String: LaneDepth] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT lane, COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM spool GROUP BY lane") {
-            lanes[row["lane"]] = LaneDepth(events: row["n"], bytes: row["b"])
+        for row in try Row.fetchAll(db, sql: "SELECT lane, COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b, MIN(class) AS c FROM spool GROUP BY lane") {
+            lanes[row["lane"]] = LaneDepth(events: row["n"], bytes: row["b"], classCode: row["c"])
         }
         return lanes
     }
@@ -205,6 +208,7 @@ public final class Spool: Sendable {
                     if item.rejected { rejected[item.lane, default: 0] += 1 }
                     added[item.lane, default: LaneDepth()].events += 1
                     added[item.lane, default: LaneDepth()].bytes += size
+                    added[item.lane, default: LaneDepth()].classCode = item.priority.code
                 }
                 for (lane, count) in rejected { try Self.bump(db, "rejected", lane, by: count) }
                 self.state.withLock { s in
@@ -214,6 +218,7 @@ public final class Spool: Sendable {
                     for (lane, depth) in added {
                         s.lanes[lane, default: LaneDepth()].events += depth.events
                         s.lanes[lane, default: LaneDepth()].bytes += depth.bytes
+                        s.lanes[lane, default: LaneDepth()].classCode = depth.classCode
                     }
                     for (lane, depth) in shedLanes {
                         s.lanes[lane, default: LaneDepth()].events -= depth.events
@@ -522,7 +527,12 @@ public final class Spool: Sendable {
                 if let depth = lanes[name], depth.events > 0 {
                     entry.events = depth.events
                     entry.bytes = depth.bytes
-                    entry.oldestArrivedMs = try Int64.fetchOne(db, sql: "SELECT arrived_ms FROM spool WHERE lane = ? ORDER BY seq LIMIT 1", arguments: [name])
+                    // Through `(class, seq)`: the class's oldest rows are read until one is the lane's
+                    // (immediate for telemetry, which is one lane; bounded by the business backlog
+                    // otherwise). A `(lane, seq)` index would answer at once but cost every append
+                    // and every delete a third B-tree.
+                    entry.oldestArrivedMs = try Int64.fetchOne(
+                        db, sql: "SELECT arrived_ms FROM spool WHERE class = ? AND lane = ? ORDER BY seq LIMIT 1", arguments: [depth.classCode, name])
                 }
                 for row in counters where (row["lane"] as String) == name { Self.apply(row, to: &entry) }
                 out.append(entry)
