@@ -36,7 +36,7 @@ final class EdgeTestbed: Sendable {
         return policy.catalog.topics.filter { $0.role == .source || $0.role == .deadLetter }.map(\.name)
     }()
 
-    init(quota: [PriorityClass: Int64]? = nil, rate: Double = 50_000, inFlight: Int = 5000) async throws {
+    init(quota: [PriorityClass: Int64]? = nil, rate: Double = 50_000, inFlight: Int = 5000, downsampleMs: [String: Int64] = [:]) async throws {
         cluster = try EmbeddedCluster(brokers: 3, logger: edgeTestLogger)
         try cluster.createTopics(Self.sourceAndDeadLetterTopics.map { TopicSpec(name: $0, partitions: 3, replicationFactor: 1) })
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("edge-tests-\(UUID().uuidString)")
@@ -50,6 +50,7 @@ final class EdgeTestbed: Sendable {
         // A broker brought back up is reconnected to within a second, not ten.
         configuration.producerProperties = ["reconnect.backoff.max.ms": "1000", "linger.ms": "5"]
         if let quota { configuration.quota = quota }
+        configuration.downsampleMs = downsampleMs
         node = try EdgeNode(configuration: configuration, tokens: GatewayTokens([token: "line-1"]), logger: edgeTestLogger)
         let bound = Mutex<Int?>(nil)
         task = Task { [node] in try await node.run(signals: false) { port in bound.withLock { $0 = port } } }

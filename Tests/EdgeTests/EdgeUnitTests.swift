@@ -47,6 +47,35 @@ struct EdgeUnitTests {
         #expect(EdgeConfiguration.parseSize("99999999999GiB") == nil)
         #expect(throws: EdgeConfigurationError.self) { try EdgeConfiguration.parse("cluster: { bootstrapServers: k }\nquota: { business: 9223372036854775807 }", folder: folder) }
     }
+
+    @Test func downsamplingTakesSheddableLanesAndBoundedIntervalsOnly() throws {
+        let folder = URL(fileURLWithPath: "/etc/plantrouter")
+        let parsed = try EdgeConfiguration.parse("cluster: { bootstrapServers: k }\ndownsample: { telemetry: 10s }", folder: folder)
+        #expect(parsed.downsampleMs == ["telemetry": 10_000])
+        for bad in ["{ production: 1s }", "{ telemetry: 0s }", "{ telemetry: 99999999999999999d }", "{ telemetry: 25h }", "{ telemetry: soon }", "[telemetry]"] {
+            #expect(throws: EdgeConfigurationError.self, "\(bad)") {
+                try EdgeConfiguration.parse("cluster: { bootstrapServers: k }\ndownsample: \(bad)", folder: folder)
+            }
+        }
+    }
+
+    @Test func downsamplingKeepsOnePerKeyAndIntervalAndOnlyOnceDurable() {
+        func reading(_ key: String?, lane: String = "telemetry", rejected: Bool = false) -> Spool.Incoming {
+            Spool.Incoming(priority: .telemetry, lane: lane, topic: "t", key: key.map { Array($0.utf8) }, value: [], headers: [],
+                           eventID: UUID().uuidString, rejected: rejected)
+        }
+        let sampler = Downsampler(intervals: ["telemetry": 1000])
+        let first = sampler.plan([reading("a"), reading("a"), reading("b"), reading(nil), reading(nil), reading("a", rejected: true),
+                                  reading("a", lane: "orders")], nowMs: 10_000)
+        #expect(first.kept.count == 6, "a, b, both without a key, the dead letter and the other lane")
+        #expect(first.dropped == ["telemetry": 1])
+        // Not durable (a 503, say): the retry is judged afresh and keeps a again.
+        #expect(sampler.plan([reading("a")], nowMs: 10_100).kept.count == 1)
+        sampler.commit(first, nowMs: 10_000)
+        #expect(sampler.plan([reading("a"), reading("b")], nowMs: 10_999).kept.isEmpty)
+        #expect(sampler.plan([reading("a"), reading("b")], nowMs: 11_000).kept.count == 2, "the interval is over")
+        #expect(sampler.plan([reading("a")], nowMs: 9_000).kept.count == 1, "a clock that went back opens a new interval")
+    }
 }
 
 @Suite("Edge spool")

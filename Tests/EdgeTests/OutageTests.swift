@@ -211,6 +211,40 @@ struct DrainRateTests {
     }
 }
 
+@Suite("Edge downsampling", .serialized)
+struct DownsamplingTests {
+    @Test func oneReadingPerAssetAndIntervalLeavesThePlantAndTheRestAreCounted() async throws {
+        let bed = try await EdgeTestbed(downsampleMs: ["telemetry": 3_600_000])
+        defer { Task { await bed.shutdown() } }
+        let events = GatewayTraffic.events(2000, seed: 41)
+        let telemetry = events.filter { $0.topic == "plant.telemetry.readings" }
+        let business = events.filter { $0.topic != "plant.telemetry.readings" }
+        let assets = Set(telemetry.compactMap(\.key))
+        #expect(telemetry.count > 10 * assets.count, "many readings per asset")
+        var downsampledReplies = 0
+        for chunk in stride(from: 0, to: events.count, by: 250) {
+            let reply = try await bed.post(GatewayTraffic.batch(events[chunk..<min(chunk + 250, events.count)].map { GatewayTraffic.structured($0) }),
+                                           contentType: "application/cloudevents-batch+json")
+            #expect(reply.status == 202, "\(reply.body)")
+            let object = try JSONSerialization.jsonObject(with: Data(reply.body.utf8)) as? [String: Any]
+            downsampledReplies += object?["downsampled"] as? Int ?? 0
+        }
+        let expected = business.count + assets.count
+        let records = try await bed.consumeAll(EdgeTestbed.sourceAndDeadLetterTopics.filter { !$0.hasPrefix("dlq.") }) { $0.count >= expected }
+        #expect(records.count == expected, "every business event and one reading per asset: \(records.count) records, \(expected) expected")
+        let forwardedReadings = records.filter { $0.topic == "plant.telemetry.readings" }
+        #expect(Set(forwardedReadings.map(\.keyText)) == Set(assets.map { String(decoding: $0, as: UTF8.self) }))
+        let firstPerAsset = Dictionary(telemetry.map { ($0.key ?? [], GatewayTraffic.header($0, "ce_id")) }, uniquingKeysWith: { first, _ in first })
+        #expect(Set(forwardedReadings.compactMap(\.eventID)) == Set(firstPerAsset.values), "the first reading of each asset, unchanged")
+        let dropped = telemetry.count - assets.count
+        #expect(downsampledReplies == dropped)
+        #expect(try bed.node.spool.statistics().lane("telemetry")?.downsampled == Int64(dropped))
+        let metrics = try await bed.get("/metrics")
+        #expect(metrics.body.contains("plantrouter_edge_downsampled_total{lane=\"telemetry\"} \(dropped)"))
+        await bed.shutdown()
+    }
+}
+
 @Suite("Edge concurrent gateways", .serialized)
 struct ConcurrentGatewayTests {
     @Test func fourGatewaysAtOnceWhileForwardingEveryEventOnce() async throws {

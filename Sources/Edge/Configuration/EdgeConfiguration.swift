@@ -32,6 +32,10 @@ public struct EdgeConfiguration: Sendable {
     /// Lanes whose events may be shed (oldest first) when their class is full. Default
     /// `[telemetry]`; every other lane is business and is never shed.
     public var sheddableLanes: Set<String> = ["telemetry"]
+    /// Telemetry downsampling before the WAN: lane → interval in ms (`downsample: {telemetry: 10s}`).
+    /// Of one key's events on such a lane, one per interval is spooled and forwarded; the rest are
+    /// counted (`downsampled`). Only sheddable lanes; none by default.
+    public var downsampleMs: [String: Int64] = [:]
     /// `Retry-After` seconds on a 503 for a full business quota. Default 5.
     public var retryAfterSeconds = 5
     /// SQLite `synchronous` for the spool: `full` (default; every acknowledged event survives
@@ -51,7 +55,7 @@ public struct EdgeConfiguration: Sendable {
     /// Largest quota per class: 1 PiB, so that spool accounting (bytes in Int64) never overflows.
     static let maxQuotaBytes: Int64 = 1 << 50
 
-    static let knownKeys = ["cluster", "topics", "spool", "listen", "tokensFile", "drain", "quota", "shed", "retryAfterSeconds", "synchronous"]
+    static let knownKeys = ["cluster", "topics", "spool", "listen", "tokensFile", "drain", "quota", "shed", "downsample", "retryAfterSeconds", "synchronous"]
 
     /// Reads and checks `path`.
     public static func load(path: String) throws -> EdgeConfiguration {
@@ -131,6 +135,20 @@ public struct EdgeConfiguration: Sendable {
             let business = ["production", "orders", "quality"].filter(configuration.sheddableLanes.contains)
             guard business.isEmpty else {
                 throw EdgeConfigurationError("\(origin): shed lists business lane(s) \(business.joined(separator: ", ")); business events are never shed")
+            }
+        }
+        if let downsample = root["downsample"] {
+            guard let map = downsample as? [String: Any] else {
+                throw EdgeConfigurationError("\(origin): downsample must map sheddable lanes to an interval, e.g. {telemetry: 10s}")
+            }
+            for (lane, value) in map.sorted(by: { $0.key < $1.key }) {
+                guard configuration.sheddableLanes.contains(lane) else {
+                    throw EdgeConfigurationError("\(origin): downsample.\(lane): only sheddable lanes (shed: \(configuration.sheddableLanes.sorted())) may be downsampled; business events always leave the plant")
+                }
+                guard let ms = DurationSyntax.milliseconds("\(value)", limit: InputLimits.maxEdgeDownsampleIntervalMs), ms > 0 else {
+                    throw EdgeConfigurationError("\(origin): downsample.\(lane) '\(value)' is not an interval of 1ms…24h (maxEdgeDownsampleIntervalMs), e.g. 10s or 1m")
+                }
+                configuration.downsampleMs[lane] = ms
             }
         }
         if let retry = root["retryAfterSeconds"] { configuration.retryAfterSeconds = try int(retry, "retryAfterSeconds", in: 1...3600, origin) }

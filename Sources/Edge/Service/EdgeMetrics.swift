@@ -11,6 +11,7 @@ public enum EdgeMetrics {
         ("plantrouter_edge_forwarded_total", "counter", "Events the enterprise cluster acknowledged, per lane."),
         ("plantrouter_edge_shed_total", "counter", "Telemetry events shed (oldest first) because their class was full, per lane."),
         ("plantrouter_edge_rejected_total", "counter", "Events the edge policy rejected and spooled for the lane's dead-letter topic, per lane."),
+        ("plantrouter_edge_downsampled_total", "counter", "Telemetry events dropped by downsampling (one per key and interval is forwarded), per lane."),
         ("plantrouter_edge_link_up", "gauge", "1 while the enterprise cluster acknowledges deliveries, 0 while records wait over 5 s or after a failure."),
         ("plantrouter_edge_in_flight", "gauge", "Records handed to the producer and not yet acknowledged."),
     ]
@@ -35,6 +36,7 @@ public enum EdgeMetrics {
         family("plantrouter_edge_forwarded_total", perLane(\.forwarded))
         family("plantrouter_edge_shed_total", perLane(\.shed))
         family("plantrouter_edge_rejected_total", perLane(\.rejected))
+        family("plantrouter_edge_downsampled_total", perLane(\.downsampled))
         family("plantrouter_edge_link_up", [("", link.up ? 1 : 0)])
         family("plantrouter_edge_in_flight", [("", Double(link.inFlight))])
         return lines.joined(separator: "\n") + "\n"

@@ -10,6 +10,7 @@ public final class EdgeNode: Sendable {
     public let spool: Spool
     public let policy: EdgePolicy
     public let forwarder: Forwarder
+    public let downsampler: Downsampler
     let tokens: GatewayTokens
     let logger: Logger
 
@@ -21,6 +22,10 @@ public final class EdgeNode: Sendable {
         policy = EdgePolicy(policy: loaded) { [sheddable = configuration.sheddableLanes] lane in
             sheddable.contains(lane) ? .telemetry : .business
         }
+        for lane in configuration.downsampleMs.keys.sorted() where loaded.catalog.lane(named: lane) == nil {
+            throw EdgeConfigurationError("downsample.\(lane): the catalog has no lane '\(lane)' (lanes: \(loaded.catalog.lanes.map(\.name).joined(separator: ", ")))")
+        }
+        downsampler = Downsampler(intervals: configuration.downsampleMs)
         spool = try Spool(path: configuration.spool.path, quota: configuration.quota, synchronousFull: configuration.synchronousFull)
         var producer = ProducerConfiguration(client: KafkaConfiguration(
             bootstrapServers: configuration.bootstrapServers, clientID: "plantrouter-edge", producerProperties: configuration.producerProperties))
@@ -32,7 +37,7 @@ public final class EdgeNode: Sendable {
     /// Every route: ingest, health, readiness and metrics.
     public func makeRouter() -> Router<BasicRequestContext> {
         let router = Router()
-        IngestRoutes(spool: spool, policy: policy, tokens: tokens, retryAfterSeconds: configuration.retryAfterSeconds, logger: logger)
+        IngestRoutes(spool: spool, policy: policy, downsampler: downsampler, tokens: tokens, retryAfterSeconds: configuration.retryAfterSeconds, logger: logger)
             .register(on: router)
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/readyz") { [spool, forwarder] _, _ -> Response in

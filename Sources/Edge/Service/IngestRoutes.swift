@@ -11,6 +11,7 @@ import Policy
 struct IngestRoutes: Sendable {
     let spool: Spool
     let policy: EdgePolicy
+    let downsampler: Downsampler
     let tokens: GatewayTokens
     let retryAfterSeconds: Int
     let logger: Logger
@@ -62,11 +63,13 @@ struct IngestRoutes: Sendable {
                 return reply(.badRequest, ["error": events.count > 1 ? "event \(index): \(message)" : message, "spooled": 0])
             }
         }
-        switch try await spool.append(items, nowMs: nowMs) {
+        let plan = downsampler.plan(items, nowMs: nowMs)
+        switch try await spool.append(plan.kept, downsampled: plan.dropped, nowMs: nowMs) {
         case .spooled(let shed):
+            downsampler.commit(plan, nowMs: nowMs)
             let rejected = items.count(where: { $0.rejected })
             if shed > 0 { logger.notice("edge: telemetry quota reached, shed \(shed) oldest events", metadata: ["gateway": "\(gateway)"]) }
-            return reply(.accepted, ["accepted": items.count, "deadLettered": rejected])
+            return reply(.accepted, ["accepted": items.count, "deadLettered": rejected, "downsampled": plan.dropped.values.reduce(0, +)])
         case .full(let priority):
             return reply(.serviceUnavailable,
                          ["error": "the spool's \(priority.rawValue) quota is reached while the enterprise link is down; retry later", "spooled": 0],

@@ -151,8 +151,9 @@ public final class Spool: Sendable {
 
     /// Spools `items` in one transaction, all or nothing. Business events never displace
     /// anything: past the business quota the whole request is refused (`.full`). Telemetry
-    /// past its quota sheds the oldest telemetry not yet handed to the producer.
-    public func append(_ items: [Incoming], nowMs: Int64) async throws -> AppendOutcome {
+    /// past its quota sheds the oldest telemetry not yet handed to the producer. `downsampled`
+    /// (events per lane the edge dropped from the same request) is counted in the same transaction.
+    public func append(_ items: [Incoming], downsampled: [String: Int] = [:], nowMs: Int64) async throws -> AppendOutcome {
         let quota = self.quota
         do {
             return try await pool.write { db in
@@ -211,6 +212,7 @@ public final class Spool: Sendable {
                     added[item.lane, default: LaneDepth()].classCode = item.priority.code
                 }
                 for (lane, count) in rejected { try Self.bump(db, "rejected", lane, by: count) }
+                for (lane, count) in downsampled { try Self.bump(db, "downsampled", lane, by: count) }
                 self.state.withLock { s in
                     s.generation &+= 1
                     for (priority, bytes) in need { s.usage[priority, default: 0] += bytes }
@@ -549,6 +551,7 @@ public final class Spool: Sendable {
         case "forwarded": entry.forwarded = value
         case "shed": entry.shed = value
         case "rejected": entry.rejected = value
+        case "downsampled": entry.downsampled = value
         default: break
         }
     }

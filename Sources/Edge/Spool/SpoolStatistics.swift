@@ -11,6 +11,8 @@ public struct SpoolStatistics: Sendable, Codable, Equatable {
         public var shed: Int64 = 0
         /// Events the edge policy rejected (spooled for the lane's dead-letter topic).
         public var rejected: Int64 = 0
+        /// Events dropped by downsampling (one per key and interval left the plant).
+        public var downsampled: Int64 = 0
     }
 
     public var lanes: [Lane]

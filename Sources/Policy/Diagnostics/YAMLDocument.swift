@@ -172,6 +172,15 @@ enum Duration {
     }
 }
 
+/// The policy's duration syntax (`500ms`, `30s`, `5m`, `2h`, `7d`) for other configuration
+/// files, such as the edge's `edge.yaml`.
+public enum DurationSyntax {
+    /// Milliseconds of `text`, or nil when it is not a duration or is over `limit`.
+    public static func milliseconds(_ text: String, limit: Int64) -> Int64? {
+        try? Duration.milliseconds(text, limit: limit).get()
+    }
+}
+
 extension YAMLMapping {
     /// A duration under `key`, reported when invalid or over `limit` (named `limitName` in the message).
     func duration(_ key: String, required: Bool = true, limit: Int64, limitName: String, example: String) -> Int64? {

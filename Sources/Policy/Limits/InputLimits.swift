@@ -98,6 +98,12 @@ public struct InputLimits: Sendable, Equatable {
     public static let maxEdgeBatchEvents = 1000
     /// Longest `Authorization` bearer token the edge compares. 512 bytes; a longer one is 401.
     public static let maxEdgeTokenBytes = 512
+    /// Keys (assets) remembered per downsampled lane (`downsample:` in edge.yaml). 100,000;
+    /// while a lane remembers that many keys with open intervals, events of new keys are kept,
+    /// not downsampled, so the bound costs WAN bandwidth, never an event.
+    public static let maxEdgeDownsampleKeys = 100_000
+    /// Longest downsampling interval. 24 h.
+    public static let maxEdgeDownsampleIntervalMs: Int64 = 24 * 3600 * 1000
 
     // MARK: Recorded-event files (`--events FILE.jsonl`, `simulate --record`)
 

@@ -72,10 +72,10 @@ struct EdgeStatusCommand: ParsableCommand {
             return
         }
         let nowMs = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
-        var rows = [["lane", "spooled", "bytes", "oldest", "forwarded", "shed", "rejected"]]
+        var rows = [["lane", "spooled", "bytes", "oldest", "forwarded", "shed", "rejected", "downsampled"]]
         for lane in stats.lanes {
             let age = lane.oldestArrivedMs.map { "\(max(0, nowMs - $0) / 1000)s" } ?? "-"
-            rows.append([lane.lane, "\(lane.events)", "\(lane.bytes)", age, "\(lane.forwarded)", "\(lane.shed)", "\(lane.rejected)"])
+            rows.append([lane.lane, "\(lane.events)", "\(lane.bytes)", age, "\(lane.forwarded)", "\(lane.shed)", "\(lane.rejected)", "\(lane.downsampled)"])
         }
         let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
         for row in rows {
