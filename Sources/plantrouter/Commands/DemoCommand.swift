@@ -124,23 +124,7 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     private func printSummary(router: Router, catalog: Catalog, ledger: Ledger, simulator: PlantSimulator, elapsed: Duration) {
-        let lanes = router.lanes.map(\.statistics.snapshot)
-        print("\nPer lane")
-        let header = ["lane", "consumed", "workflow", "analytics", "dropped", "dead-lettered", "p50 ms", "p99 ms"]
-        var rows = lanes.map { lane in
-            [lane.lane, "\(lane.consumed)", "\(lane.workflow)", "\(lane.analytics)", "\(lane.dropped)", "\(lane.deadLettered)",
-             lane.latencyP50Ms.map { String(format: "%.1f", $0) } ?? "-", lane.latencyP99Ms.map { String(format: "%.1f", $0) } ?? "-"]
-        }
-        rows.append(["total"] + (1...5).map { column in "\(rows.compactMap { Int($0[column]) }.reduce(0, +))" } + ["", ""])
-        print(Table(header: header, rows: rows).rendered)
-
-        print("\nPer target topic")
-        var byTopic: [String: Int] = [:]
-        for lane in lanes { byTopic.merge(lane.producedByTopic, uniquingKeysWith: +) }
-        let targetRows = byTopic.sorted { $0.key < $1.key }.map { topic, count in
-            [topic, catalog.topic(named: topic)?.role.rawValue ?? "", catalog.topic(named: topic)?.owner ?? "", "\(count)"]
-        }
-        print(Table(header: ["topic", "role", "owner", "events"], rows: targetRows).rendered)
+        RoutingSummary.print(router: router, catalog: catalog)
 
         let order = simulator.plant.workOrder(for: PlantModel.slowdownAssetID)
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18

@@ -1,15 +1,18 @@
 import Foundation
 import Kafka
+import Policy
 
 /// Reads the demo's plant topics from the beginning and counts records and distinct `ce_id`s,
 /// so the demo shows that the outage neither lost nor duplicated an event.
 enum DemoReadBack {
-    static func count(cluster: EmbeddedCluster, topics: [String], expected: Int) throws -> (records: Int, distinctIDs: Int) {
+    static func count(cluster: EmbeddedCluster, topics: [Topic], expected: Int) throws -> (records: Int, distinctIDs: Int) {
         var configuration = ConsumerConfiguration(client: cluster.configuration, groupID: "edge-demo-\(UUID().uuidString)")
         // The embedded brokers hold an empty fetch for the whole wait.
         configuration.client.properties["fetch.wait.max.ms"] = "10"
         let consumer = try Consumer(configuration: configuration)
-        try consumer.assign(topics.flatMap { topic in (0..<3).map { TopicPartitionOffset(topic: topic, partition: $0, offset: TopicPartitionOffset.beginning) } })
+        try consumer.assign(topics.flatMap { topic in
+            (0..<Int32(clamping: topic.partitions)).map { TopicPartitionOffset(topic: topic.name, partition: $0, offset: TopicPartitionOffset.beginning) }
+        })
         var records = 0
         var ids = Set<String>()
         let deadline = ContinuousClock.now + .seconds(20)

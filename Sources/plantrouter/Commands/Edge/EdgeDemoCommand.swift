@@ -8,11 +8,12 @@ import Kafka
 import Logging
 import PlantSimulation
 import Policy
+import Routing
 import Synchronization
 
 /// `plantrouter edge demo`: the simulated plant sends over HTTP to an in-process edge whose
 /// WAN (the embedded cluster's brokers) drops for a few seconds, with a line per second of
-/// spool depth and counts, then what reached the cluster.
+/// spool depth and counts, then what reached the cluster and what the central router made of it.
 struct EdgeDemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
@@ -23,7 +24,9 @@ struct EdgeDemoCommand: AsyncParsableCommand {
             in cloudevents-batch+json requests; after --outage-at seconds every broker goes down for \
             --outage seconds. The telemetry quota is small on purpose so the outage sheds (and counts) \
             telemetry while business events are all kept. Afterwards the plant topics are read back and \
-            every ce_id counted.
+            every ce_id counted, and the central router routes what arrived (it starts once the WAN is \
+            back: the embedded brokers are its cluster too, and their outage is the plant's WAN outage, \
+            not the enterprise's); the demo ends with its routing summary.
             """
     )
 
@@ -65,11 +68,11 @@ struct EdgeDemoCommand: AsyncParsableCommand {
         do { policy = try TopicsDirectory.load(at: topicsURL) } catch {
             throw ValidationError("the policy in \(topics) does not load (run `plantrouter policy check --topics \(topics)`):\n\(error)")
         }
-        let plantTopics = policy.catalog.topics.filter { $0.role == .source || $0.role == .deadLetter }.map(\.name)
+        let plantTopics = policy.catalog.topics.filter { $0.role == .source || $0.role == .deadLetter }
 
         print("Starting an embedded Kafka cluster (3 brokers) as the enterprise cluster …")
         let cluster = try EmbeddedCluster(brokers: 3, logger: logger)
-        try cluster.createTopics(plantTopics.map { TopicSpec(name: $0, partitions: 3, replicationFactor: 1) })
+        try cluster.createTopics(policy.catalog.topics.map { TopicSpec($0) })
 
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("plantrouter-edge-demo-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -143,5 +146,12 @@ struct EdgeDemoCommand: AsyncParsableCommand {
         print("The cluster holds \(arrived.records) records with \(arrived.distinctIDs) distinct ce_id on \(plantTopics.count) plant and dead-letter topics"
             + (arrived.records == arrived.distinctIDs ? ": no duplicates" : ": \(arrived.records - arrived.distinctIDs) duplicates (same ce_id, resent after the outage)") + ".")
         print("Shed telemetry is counted above; business events are never shed.")
+
+        let routable = Int(stats.lanes.reduce(0) { $0 + $1.forwarded - $1.rejected })
+        print("\nThe central router routes the \(routable) plant events that reached the cluster (the edge's dead letters aside) …")
+        let router = try await CentralRouter.start(cluster: cluster, topics: topics, events: events, folder: folder, logger: logger)
+        await CentralRouter.finish(router, expected: routable)
+        print("(Latency is from arrival at the edge to the router's output: here it includes the outage and the drain.)")
+        RoutingSummary.print(router: router, catalog: policy.catalog)
     }
 }
