@@ -149,7 +149,7 @@ struct EdgeDemoCommand: AsyncParsableCommand {
 
         let routable = Int(stats.lanes.reduce(0) { $0 + $1.forwarded - $1.rejected })
         print("\nThe central router routes the \(routable) plant events that reached the cluster (the edge's dead letters aside) …")
-        let router = try await CentralRouter.start(cluster: cluster, topics: topics, events: events, folder: folder, logger: logger)
+        let router = try await CentralRouter.start(cluster: cluster, policy: policy, topics: topics, events: events, folder: folder, logger: logger)
         await CentralRouter.finish(router, expected: routable)
         print("(Latency is from arrival at the edge to the router's output: here it includes the outage and the drain.)")
         RoutingSummary.print(router: router, catalog: policy.catalog)
