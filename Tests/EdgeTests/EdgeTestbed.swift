@@ -92,6 +92,28 @@ final class EdgeTestbed: Sendable {
                      retryAfter: http?.value(forHTTPHeaderField: "Retry-After"))
     }
 
+    /// `events` as `cloudevents-batch+json` requests of `batch`, sent by `gateways` clients at once,
+    /// each with its own keys (a key's events come from one gateway, in order). Every reply.
+    func postFromGateways(_ events: some Collection<RawEvent>, gateways: Int = 4, batch: Int = 200) async throws -> [Reply] {
+        let byGateway = Dictionary(grouping: events) { abs(String(decoding: $0.key ?? [], as: UTF8.self).hashValue % gateways) }
+        return try await withThrowingTaskGroup(of: [Reply].self) { group in
+            for (_, own) in byGateway {
+                group.addTask {
+                    var replies: [Reply] = []
+                    for chunk in stride(from: 0, to: own.count, by: batch) {
+                        let slice = own[chunk..<min(chunk + batch, own.count)]
+                        replies.append(try await self.post(GatewayTraffic.batch(slice.map { GatewayTraffic.structured($0) }),
+                                                           contentType: "application/cloudevents-batch+json"))
+                    }
+                    return replies
+                }
+            }
+            var all: [Reply] = []
+            for try await replies in group { all += replies }
+            return all
+        }
+    }
+
     func get(_ path: String) async throws -> Reply {
         guard let url = URL(string: "http://127.0.0.1:\(port)\(path)") else { throw EdgeNotListening() }
         let (data, response) = try await URLSession.shared.data(from: url)

@@ -23,26 +23,10 @@ struct OutageTests {
         // Most events batched (200 per request) by four gateways at once, each with its own keys
         // (a key's events come from one gateway, in order); some in binary mode one per request.
         let batched = events.dropLast(binaryCount)
-        let byGateway = Dictionary(grouping: batched) { abs(String(decoding: $0.key ?? [], as: UTF8.self).hashValue % 4) }
-        let statuses = try await withThrowingTaskGroup(of: [String].self) { group in
-            for (_, own) in byGateway {
-                group.addTask {
-                    var refused: [String] = []
-                    for chunk in stride(from: 0, to: own.count, by: 200) {
-                        let reply = try await bed.post(GatewayTraffic.batch(own[chunk..<min(chunk + 200, own.count)].map { GatewayTraffic.structured($0) }),
-                                                       contentType: "application/cloudevents-batch+json")
-                        if reply.status != 202 { refused.append("\(reply.status) \(reply.body)") }
-                    }
-                    return refused
-                }
-            }
-            var all: [String] = []
-            for try await refused in group { all += refused }
-            return all
-        }
-        #expect(statuses.isEmpty, "batches refused: \(statuses.prefix(3))")
+        let refused = try await bed.postFromGateways(batched).filter { $0.status != 202 }
+        #expect(refused.isEmpty, "batches refused: \(refused.prefix(3).map { "\($0.status) \($0.body)" })")
         let batchedSeconds = (ContinuousClock.now - ingestStart) / .seconds(1)
-        print("edge ingest, batched: \(batched.count) events in requests of 200 from \(byGateway.count) gateways in \(String(format: "%.2f", batchedSeconds)) s = \(Int(Double(batched.count) / batchedSeconds)) events/s to the durable spool (debug build)")
+        print("edge ingest, batched: \(batched.count) events in requests of 200 from 4 gateways in \(String(format: "%.2f", batchedSeconds)) s = \(Int(Double(batched.count) / batchedSeconds)) events/s to the durable spool (debug build)")
         let binaryStart = ContinuousClock.now
         for event in events.suffix(binaryCount) {
             let reply = try await bed.post(event.value, contentType: "application/json", headers: GatewayTraffic.binaryHeaders(event))
@@ -271,28 +255,11 @@ struct ConcurrentGatewayTests {
         let bed = try await EdgeTestbed(rate: 50_000)
         defer { Task { await bed.shutdown() } }
         let events = GatewayTraffic.events(total, seed: 31)
-        // Four gateways, each with its own assets' events (a key is sent by one gateway, in order).
-        let byGateway = Dictionary(grouping: events) { abs(String(decoding: $0.key ?? [], as: UTF8.self).hashValue % 4) }
         let start = ContinuousClock.now
-        let statuses = try await withThrowingTaskGroup(of: [Int].self) { group in
-            for (_, own) in byGateway {
-                group.addTask {
-                    var statuses: [Int] = []
-                    for chunk in stride(from: 0, to: own.count, by: 200) {
-                        let slice = own[chunk..<min(chunk + 200, own.count)]
-                        statuses.append(try await bed.post(GatewayTraffic.batch(slice.map { GatewayTraffic.structured($0) }),
-                                                           contentType: "application/cloudevents-batch+json").status)
-                    }
-                    return statuses
-                }
-            }
-            var all: [Int] = []
-            for try await statuses in group { all += statuses }
-            return all
-        }
+        let replies = try await bed.postFromGateways(events)
         let seconds = (ContinuousClock.now - start) / .seconds(1)
-        print("edge ingest, \(byGateway.count) concurrent gateways: \(total) events in \(String(format: "%.2f", seconds)) s = \(Int(Double(total) / seconds)) events/s to the durable spool while forwarding (debug build)")
-        #expect(statuses.allSatisfy { $0 == 202 })
+        print("edge ingest, 4 concurrent gateways: \(total) events in \(String(format: "%.2f", seconds)) s = \(Int(Double(total) / seconds)) events/s to the durable spool while forwarding (debug build)")
+        #expect(replies.allSatisfy { $0.status == 202 })
         #expect(try await eventually(timeout: .seconds(60)) { (try bed.node.spool.statistics()).events == 0 })
         let records = try await bed.consumeAll(EdgeTestbed.sourceAndDeadLetterTopics.filter { !$0.hasPrefix("dlq.") }) { $0.count >= total }
         let ids = records.compactMap(\.eventID)
