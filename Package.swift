@@ -244,6 +244,7 @@ let package = Package(
                 "Policy",
                 "PlantSimulation",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .testTarget(

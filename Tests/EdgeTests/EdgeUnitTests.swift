@@ -1,5 +1,6 @@
 @testable import Edge
 import Foundation
+import GRDB
 import Kafka
 import Testing
 
@@ -92,17 +93,17 @@ struct SpoolTests {
         // Telemetry arrives first, business after it.
         _ = try await spool.append((0..<10).map { Self.incoming(.telemetry, "telemetry", "t\($0)") }, nowMs: 1)
         _ = try await spool.append((0..<10).map { Self.incoming(.business, "production", "b\($0)") }, nowMs: 2)
-        let ids = Dictionary(uniqueKeysWithValues: try spool.peek(limit: 100).map { ($0.seq, $0.eventID) })
+        let ids = Dictionary(uniqueKeysWithValues: try spool.peek(limit: 100).map { ($0.position, $0.eventID) })
         let first = try spool.claim(limit: 5)
-        #expect(first.map { ids[$0.seq] } == ["b0", "b1", "b2", "b3", "t0"], "business first, oldest first, telemetry keeps a share")
-        #expect(first.allSatisfy { $0.headers == [KafkaHeader(name: "ce_id", string: ids[$0.seq] ?? "")] && $0.key == Array("k".utf8) })
+        #expect(first.map { ids[$0.position] } == ["b0", "b1", "b2", "b3", "t0"], "business first, oldest first, telemetry keeps a share")
+        #expect(first.allSatisfy { $0.headers == [KafkaHeader(name: "ce_id", string: ids[$0.position] ?? "")] && $0.key == Array("k".utf8) })
         let second = try spool.claim(limit: 5)
-        #expect(second.map { ids[$0.seq] } == ["b4", "b5", "b6", "b7", "t1"])
+        #expect(second.map { ids[$0.position] } == ["b4", "b5", "b6", "b7", "t1"])
         #expect(try spool.acknowledge(first.map(\.delivered)) == 5)
         #expect(try spool.acknowledge(first.map(\.delivered)) == 0, "an acknowledged event is counted once")
         // After a failure the forwarder starts again from the oldest still spooled.
         try spool.resetClaims()
-        #expect(try spool.claim(limit: 2).map { ids[$0.seq] } == ["b4", "t1"])
+        #expect(try spool.claim(limit: 2).map { ids[$0.position] } == ["b4", "t1"])
         let stats = try spool.statistics()
         #expect(stats.lane("production")?.forwarded == 4 && stats.lane("telemetry")?.forwarded == 1)
         #expect(stats.events == 15)
@@ -111,27 +112,29 @@ struct SpoolTests {
         #expect(stats == readOnly, "the in-memory depth agrees with a scan of the file")
         let reopened = try Spool(path: path, quota: [.business: 1 << 20, .telemetry: 1 << 20])
         #expect(try reopened.statistics() == readOnly, "and is rebuilt from the file on open")
+        #expect(try reopened.claim(limit: 100).count == 15, "a restart hands out only what was not delivered, also from rows partly delivered")
     }
 
-    @Test func telemetryClaimsStopAtTheirByteBudgetAndDeletesAreByRange() async throws {
+    @Test func telemetryClaimsStopAtTheirByteBudgetAndAcknowledgementsAreExact() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(UUID().uuidString).sqlite").path
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         let quota: [PriorityClass: Int64] = [.business: 1 << 20, .telemetry: 1 << 20]
         let spool = try Spool(path: path, quota: quota)
         _ = try await spool.append((0..<10).map { Self.incoming(.telemetry, "telemetry", "t\($0)") }, nowMs: 1)
         let size = SpoolEntry.size(key: Array("k".utf8), value: Array("{}".utf8), headers: [KafkaHeader(name: "ce_id", string: "t0")])
-        let ids = Dictionary(uniqueKeysWithValues: try spool.peek(limit: 100).map { ($0.seq, $0.eventID) })
+        let ids = Dictionary(uniqueKeysWithValues: try spool.peek(limit: 100).map { ($0.position, $0.eventID) })
         let three = try spool.claim(limit: 10, telemetryBytes: size * 3 + size / 2, telemetryIdle: false)
-        #expect(three.map { ids[$0.seq] } == ["t0", "t1", "t2"] && three.allSatisfy { $0.bytes == size })
+        #expect(three.map { ids[$0.position] } == ["t0", "t1", "t2"] && three.allSatisfy { $0.bytes == size })
         #expect(try spool.claim(limit: 10, telemetryBytes: 0, telemetryIdle: false).isEmpty, "no budget left: telemetry waits")
         #expect(spool.mayHaveUnclaimed, "and is still there to claim")
-        #expect(try spool.claim(limit: 10, telemetryBytes: 0, telemetryIdle: true).map { ids[$0.seq] } == ["t3"],
+        #expect(try spool.claim(limit: 10, telemetryBytes: 0, telemetryIdle: true).map { ids[$0.position] } == ["t3"],
                 "with nothing in flight one event goes even past the budget")
         _ = try await spool.append((0..<2).map { Self.incoming(.business, "orders", "b\($0)") }, nowMs: 2)
         let business = try spool.claim(limit: 10, telemetryBytes: 0, telemetryIdle: false)
         #expect(business.count == 2 && business.allSatisfy { $0.priority == .business }, "business takes the whole claim while telemetry waits")
-        // Delivered out of order and with gaps: t0, t2, t3 and b1 (ranges [t2, t3] and single seqs).
-        let delivered = [three[2], three[0], business[1]].map(\.delivered) + [DeliveredEvent(seq: three[2].seq + 1, priority: .telemetry, lane: "telemetry", bytes: size)]
+        // Delivered out of order and with gaps: t2, t0, b1 and t3 (the event after t2 in its row).
+        let t3 = SpoolPosition(row: three[2].position.row, index: three[2].position.index + 1)
+        let delivered = [three[2], three[0], business[1]].map(\.delivered) + [DeliveredEvent(position: t3, priority: .telemetry, lane: "telemetry", bytes: size)]
         #expect(try spool.acknowledge(delivered) == 4)
         let stats = try spool.statistics()
         #expect(stats.lane("telemetry")?.events == 7 && stats.lane("telemetry")?.forwarded == 3)
@@ -157,6 +160,42 @@ struct SpoolTests {
         #expect(stats.lane("telemetry")?.shed == 1 && stats.lane("telemetry")?.events == 3)
         #expect(stats.lane("orders")?.events == 3 && stats.lane("orders")?.shed == 0)
         #expect(stats == (try Spool.readStatistics(path: path, quota: [.business: size * 3, .telemetry: size * 3])), "in-memory depth agrees with the file")
+    }
+}
+
+extension SpoolTests {
+    @Test func aFileWithARowPerEventOpensWithItsEventsInOrder() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(UUID().uuidString).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        // The layout edges wrote before a row held a whole request.
+        let old = try DatabaseQueue(path: path)
+        try await old.write { db in
+            try db.execute(sql: """
+                CREATE TABLE spool(seq INTEGER PRIMARY KEY AUTOINCREMENT, class INTEGER NOT NULL, lane TEXT NOT NULL, topic TEXT NOT NULL,
+                  key BLOB, value BLOB NOT NULL, headers BLOB NOT NULL, event_id TEXT NOT NULL, arrived_ms INTEGER NOT NULL, bytes INTEGER NOT NULL);
+                CREATE TABLE counters(kind TEXT NOT NULL, lane TEXT NOT NULL, value INTEGER NOT NULL, PRIMARY KEY(kind, lane));
+                INSERT INTO counters VALUES ('forwarded', 'orders', 7);
+                """)
+            for (index, (code, lane)) in [(1, "telemetry"), (0, "orders"), (1, "telemetry"), (0, "orders")].enumerated() {
+                let headers = [KafkaHeader(name: "ce_id", string: "e\(index)")]
+                try db.execute(
+                    sql: "INSERT INTO spool(class, lane, topic, key, value, headers, event_id, arrived_ms, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    arguments: [code, lane, "t.\(lane)", index == 1 ? nil : Data("k".utf8), Data("{}".utf8), HeaderCoding.encode(headers), "e\(index)", 100 + index,
+                                SpoolEntry.size(key: index == 1 ? nil : Array("k".utf8), value: Array("{}".utf8), headers: headers)])
+            }
+        }
+        try await old.close()
+        let quota: [PriorityClass: Int64] = [.business: 1 << 20, .telemetry: 1 << 20]
+        let before = try Spool.readStatistics(path: path, quota: quota)
+        #expect(before.events == 4 && before.lane("orders")?.forwarded == 7, "edge status reads a file of the old layout too")
+        let spool = try Spool(path: path, quota: quota)
+        #expect(try spool.peek(limit: 10).map(\.eventID) == ["e0", "e1", "e2", "e3"])
+        let claimed = try spool.claim(limit: 10)
+        #expect(claimed.map { $0.headers.first?.stringValue } == ["e1", "e3", "e0", "e2"], "business first, each class in arrival order")
+        #expect(claimed.first?.key == nil && claimed.last?.key == Array("k".utf8) && claimed.first?.arrivedMs == 101)
+        #expect(try spool.statistics() == before, "same depth, bytes, age and counters")
+        #expect(try spool.acknowledge(claimed.map(\.delivered)) == 4)
+        #expect(try spool.statistics().events == 0)
     }
 }
 

@@ -26,7 +26,7 @@ enum ProduceLoop {
             while index - delivered.load(ordering: .relaxed) - failed.load(ordering: .relaxed) >= window { Thread.sleep(forTimeInterval: 0.0002) }
             try producer.produce(
                 ProducerRecord(topic: entry.topic, key: entry.key, value: entry.value, headers: entry.headers, timestampMs: entry.arrivedMs),
-                token: UInt64(bitPattern: entry.seq))
+                token: UInt64(index))
         }
         try producer.flush(timeout: .seconds(300))
         let wall = seconds(ContinuousClock.now - start), cpu = processCPU() - cpu0

@@ -134,23 +134,61 @@ public final class Forwarder: Sendable {
         let chunk = max(1, min(window / 4, Int(burst), 2000))
         let telemetryCap = max(1, spool.quotaBytes(.telemetry) / Self.telemetryInFlightShare)
 
-        /// Deletes what was delivered and claims up to `count`, in one transaction.
-        func round(claim count: Int) -> [ClaimedEvent] {
+        /// Marks what was delivered gone and claims up to `count`, in one transaction, producing
+        /// each claimed event straight from its spool row. How many were handed to librdkafka.
+        func round(claim count: Int) -> Int {
             let budget = telemetryCap - flight.telemetryBytes
-            do {
-                let (_, claimed) = try spool.acknowledgeAndClaim(
-                    delivered, limit: count, telemetryBytes: max(0, budget), telemetryIdle: flight.telemetryBytes == 0)
+            let idle = flight.telemetryBytes == 0
+            var produced = 0
+            defer {
                 delivered.removeAll(keepingCapacity: true)
                 deliveredSince = nil
-                return claimed
-            } catch {
-                // Still spooled: sent again after a restart with the same ce_id.
-                logger.error("edge spool: cannot delete \(delivered.count) delivered events or claim more: \(error)")
-                delivered.removeAll(keepingCapacity: true)
-                deliveredSince = nil
-                Thread.sleep(forTimeInterval: 0.1)
-                return []
+                if produced > 0 {
+                    shared.withLock { s in
+                        if s.inFlight == 0 { s.progressMs = Self.nowMs() }
+                        s.inFlight += produced
+                    }
+                }
             }
+            do {
+                try spool.acknowledgeAndClaim(delivered, limit: count, telemetryBytes: max(0, budget), telemetryIdle: idle) { event in
+                    let slot = flight.insert(event.delivered)
+                    do {
+                        let taken = try producer.produce(
+                            topic: event.topic, key: event.key, value: event.value, timestampMs: event.arrivedMs, token: UInt64(slot)
+                        ) { list in
+                            HeaderCoding.forEach(event.headers) { name, value in list.add(name: name, value: value) }
+                        }
+                        guard taken else {
+                            _ = flight.remove(slot)
+                            return false
+                        }
+                        produced += 1
+                        return true
+                    } catch {
+                        // Nothing from here on is handed out: restart from the oldest spooled.
+                        _ = flight.remove(slot)
+                        shared.withLock { s in
+                            s.failed = true
+                            s.lastError = "\(error)"
+                        }
+                        logger.warning("edge forwarder: produce refused: \(error); starting again from the oldest spooled event")
+                        return false
+                    }
+                }
+            } catch {
+                // Still spooled: sent again (same ce_id), after a restart at the latest.
+                logger.error("edge spool: cannot mark \(delivered.count) delivered events gone or claim more: \(error)")
+                if produced > 0 {
+                    // Handed out but not claimed: hand everything out again once these are settled.
+                    shared.withLock { s in
+                        s.failed = true
+                        s.lastError = "spool: \(error)"
+                    }
+                }
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+            return produced
         }
 
         while true {
@@ -176,7 +214,6 @@ public final class Forwarder: Sendable {
             }
 
             let (failed, inFlight) = shared.withLock { ($0.failed, $0.inFlight) }
-            var claimed: [ClaimedEvent] = []
             if failed {
                 if inFlight == 0 {
                     if !delivered.isEmpty { _ = round(claim: 0) }
@@ -198,38 +235,13 @@ public final class Forwarder: Sendable {
                 let wantDelete = !delivered.isEmpty
                     && (delivered.count >= Self.acknowledgeBatch || deliveredSince.map { now - $0 >= Self.acknowledgeDelay } ?? false)
                 if wantClaim || wantDelete {
-                    claimed = round(claim: wantClaim ? count : 0)
+                    let produced = round(claim: wantClaim ? count : 0)
+                    tokens -= Double(produced)
                     if wantClaim {
                         lastClaim = now
-                        lastClaimEmpty = claimed.isEmpty
+                        lastClaimEmpty = produced == 0
                     }
                     worked = true
-                }
-            }
-            if !claimed.isEmpty {
-                shared.withLock { s in
-                    if s.inFlight == 0 { s.progressMs = Self.nowMs() }
-                    s.inFlight += claimed.count
-                }
-                tokens -= Double(claimed.count)
-                for (index, entry) in claimed.enumerated() {
-                    let slot = flight.insert(entry.delivered)
-                    do {
-                        try producer.produce(
-                            ProducerRecord(topic: entry.topic, key: entry.key, value: entry.value, headers: entry.headers, timestampMs: entry.arrivedMs),
-                            token: UInt64(slot))
-                    } catch {
-                        // Nothing from here on is handed out: restart from the oldest spooled.
-                        _ = flight.remove(slot)
-                        let notSent = claimed.count - index
-                        shared.withLock { s in
-                            s.inFlight -= notSent
-                            s.failed = true
-                            s.lastError = "\(error)"
-                        }
-                        logger.warning("edge forwarder: produce refused: \(error); starting again from the oldest spooled event")
-                        break
-                    }
                 }
             }
             if !worked { Thread.sleep(forTimeInterval: inFlight > 0 || !delivered.isEmpty ? 0.001 : 0.005) }

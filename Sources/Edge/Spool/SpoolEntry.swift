@@ -3,8 +3,8 @@ import Kafka
 
 /// One event on its way out of the plant, as spooled: the exact bytes to produce and where to.
 public struct SpoolEntry: Sendable, Equatable {
-    /// Arrival order across the whole spool (SQLite rowid, never reused).
-    public var seq: Int64
+    /// Its row and place in the row: arrival order within a class.
+    public var position: SpoolPosition
     public var priority: PriorityClass
     public var lane: String
     /// The enterprise topic: the plant source topic, or the lane's dead-letter topic.
@@ -58,6 +58,29 @@ enum HeaderCoding {
 
     /// nil when the blob is malformed (every length is checked against what is left).
     static func decode(_ bytes: UnsafeRawBufferPointer) -> [KafkaHeader]? {
+        var headers: [KafkaHeader] = []
+        let wellFormed = forEach(bytes) { name, value in
+            headers.append(KafkaHeader(name: String(decoding: name, as: UTF8.self), value: value.map { Array($0) }))
+        }
+        return wellFormed ? headers : nil
+    }
+
+    /// Calls `body` with each header's name and value (nil for a null value) as views into
+    /// `bytes`; false when the blob is malformed, and then `body` was not called at all.
+    static func forEach(_ bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer?) -> Void) -> Bool {
+        guard isWellFormed(bytes) else { return false }
+        walk(bytes, body)
+        return true
+    }
+
+    static func isWellFormed(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        walk(bytes) { _, _ in }
+    }
+
+    /// Visits the headers while every length fits what is left; true when the blob ended
+    /// exactly after the last header its count announced.
+    @discardableResult
+    private static func walk(_ bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer?) -> Void) -> Bool {
         var index = 0
         func take() -> UInt32? {
             guard bytes.count - index >= 4 else { return nil }
@@ -66,23 +89,22 @@ enum HeaderCoding {
             index += 4
             return value
         }
-        func slice(_ count: Int) -> [UInt8]? {
-            guard count >= 0, bytes.count - index >= count else { return nil }
+        func slice(_ length: UInt32) -> UnsafeRawBufferPointer? {
+            let count = Int(length)
+            guard bytes.count - index >= count else { return nil }
             defer { index += count }
-            return Array(bytes[index..<(index + count)])
+            return UnsafeRawBufferPointer(rebasing: bytes[index..<(index + count)])
         }
-        guard let count = take(), Int(count) <= bytes.count else { return nil }
-        var headers: [KafkaHeader] = []
-        headers.reserveCapacity(Int(count))
+        guard let count = take(), Int(count) <= bytes.count else { return false }
         for _ in 0..<count {
-            guard let nameLength = take(), let name = slice(Int(nameLength)), let valueLength = take() else { return nil }
+            guard let nameLength = take(), let name = slice(nameLength), let valueLength = take() else { return false }
             if valueLength == UInt32.max {
-                headers.append(KafkaHeader(name: String(decoding: name, as: UTF8.self), value: nil))
+                body(name, nil)
             } else {
-                guard let value = slice(Int(valueLength)) else { return nil }
-                headers.append(KafkaHeader(name: String(decoding: name, as: UTF8.self), value: value))
+                guard let value = slice(valueLength) else { return false }
+                body(name, value)
             }
         }
-        return index == bytes.count ? headers : nil
+        return index == bytes.count
     }
 }

@@ -1,12 +1,38 @@
 import Foundation
-import GRDB
-import GRDBSQLite
 import Kafka
 
-/// An event handed to the forwarder: what it produces, and what acknowledging it takes
-/// (seq, class, lane, bytes), so the delete needs no read first.
+/// Where an event sits in the spool: the row its request's events of one class and lane were
+/// written to (SQLite rowid, arrival order, never reused) and its place in that row.
+public struct SpoolPosition: Sendable, Hashable, Comparable {
+    public var row: Int64
+    public var index: Int
+
+    public static func < (lhs: SpoolPosition, rhs: SpoolPosition) -> Bool {
+        (lhs.row, lhs.index) < (rhs.row, rhs.index)
+    }
+}
+
+/// An event being handed to the forwarder, as views into its spool row (valid during the
+/// claim's callback only): the forwarder produces straight from them, and librdkafka copies.
+struct ClaimedView {
+    var position: SpoolPosition
+    var priority: PriorityClass
+    var lane: String
+    var topic: String
+    var key: UnsafeRawBufferPointer?
+    var value: UnsafeRawBufferPointer
+    /// `HeaderCoding` bytes, checked well-formed.
+    var headers: UnsafeRawBufferPointer
+    var arrivedMs: Int64
+    /// As counted against the class's quota.
+    var bytes: Int64
+
+    var delivered: DeliveredEvent { DeliveredEvent(position: position, priority: priority, lane: lane, bytes: bytes) }
+}
+
+/// A claimed event copied out of its row (`Spool.claim(limit:)`, for callers that keep it).
 struct ClaimedEvent: Sendable {
-    var seq: Int64
+    var position: SpoolPosition
     var priority: PriorityClass
     var lane: String
     var topic: String
@@ -14,64 +40,58 @@ struct ClaimedEvent: Sendable {
     var value: [UInt8]
     var headers: [KafkaHeader]
     var arrivedMs: Int64
-    /// As counted against the class's quota (the row's `bytes` column).
     var bytes: Int64
 
-    var delivered: DeliveredEvent { DeliveredEvent(seq: seq, priority: priority, lane: lane, bytes: bytes) }
+    init(_ view: ClaimedView) {
+        position = view.position
+        priority = view.priority
+        lane = view.lane
+        topic = view.topic
+        key = view.key.map { Array($0) }
+        value = Array(view.value)
+        headers = HeaderCoding.decode(view.headers) ?? []
+        arrivedMs = view.arrivedMs
+        bytes = view.bytes
+    }
+
+    var delivered: DeliveredEvent { DeliveredEvent(position: position, priority: priority, lane: lane, bytes: bytes) }
 }
 
-/// A claimed event whose delivery the enterprise cluster acknowledged: enough to delete its row
-/// and keep the in-memory depth and quota usage right without reading the row back.
+/// A claimed event whose delivery the enterprise cluster acknowledged: enough to mark it gone
+/// in its row and keep the in-memory depth and quota usage right.
 struct DeliveredEvent: Sendable, Equatable {
-    var seq: Int64
+    var position: SpoolPosition
     var priority: PriorityClass
     var lane: String
     var bytes: Int64
 }
 
-/// Reads claimed rows straight off a prepared statement (sqlite3_column_*), copying each blob
-/// once into the array the producer reads, and reusing the `String`s of lanes and topics and the
-/// decoded headers of the previous row when the bytes are the same. Through GRDB's `Row`, each
-/// column was first copied into a `DatabaseValue` and then again into `Data` and `[UInt8]`
-/// (perf on the drain, plantrouter-bench edge: the claim cost as much as the produce loop).
-struct SpoolRowReader {
+/// Topic and lane names as `String`s, the same instance for the same bytes: the forwarder
+/// hands librdkafka a topic's C string (`withCString` on a native string copies nothing), and
+/// consecutive events mostly share their topic, so the last hit is tried first.
+struct SpoolNames {
     private var names: [(bytes: [UInt8], string: String)] = []
-    private var lastHeaderBlob: [UInt8] = []
-    private var lastHeaders: [KafkaHeader] = []
+    private var last = 0
 
-    /// A text column as a `String`, the same instance for the same bytes.
-    mutating func name(_ statement: OpaquePointer, _ column: Int32) -> String {
-        let count = Int(sqlite3_column_bytes(statement, column))
-        guard count > 0, let text = sqlite3_column_text(statement, column) else { return "" }
-        let bytes = UnsafeBufferPointer(start: text, count: count)
-        for entry in names where entry.bytes.count == count && entry.bytes.elementsEqual(bytes) { return entry.string }
+    mutating func name(_ bytes: UnsafeRawBufferPointer) -> String {
+        if last < names.count, Self.same(names[last].bytes, bytes) { return names[last].string }
+        for (index, entry) in names.enumerated() where Self.same(entry.bytes, bytes) {
+            last = index
+            return entry.string
+        }
         let string = String(decoding: bytes, as: UTF8.self)
-        if names.count < 256 { names.append((Array(bytes), string)) }
+        if names.count < 256 {
+            names.append((Array(bytes), string))
+            last = names.count - 1
+        }
         return string
     }
 
-    /// A blob column's bytes, nil for NULL (an empty blob is an empty array).
-    func blob(_ statement: OpaquePointer, _ column: Int32) -> [UInt8]? {
-        if sqlite3_column_type(statement, column) == SQLITE_NULL { return nil }
-        let pointer = sqlite3_column_blob(statement, column)
-        let count = Int(sqlite3_column_bytes(statement, column))
-        guard count > 0, let pointer else { return [] }
-        return [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-            UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(start: pointer, count: count))
-            initialized = count
+    private static func same(_ known: [UInt8], _ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard known.count == bytes.count else { return false }
+        return known.withUnsafeBytes { stored in
+            guard let storedBase = stored.baseAddress, let base = bytes.baseAddress else { return true }
+            return memcmp(storedBase, base, known.count) == 0
         }
-    }
-
-    /// The headers blob decoded; the previous row's array when the blob is the same (structured
-    /// and batched events all carry the one `content-type` header). nil when malformed.
-    mutating func headers(_ statement: OpaquePointer, _ column: Int32) -> [KafkaHeader]? {
-        let pointer = sqlite3_column_blob(statement, column)
-        let count = Int(sqlite3_column_bytes(statement, column))
-        let bytes = UnsafeRawBufferPointer(start: count > 0 ? pointer : nil, count: count)
-        if count == lastHeaderBlob.count, !lastHeaderBlob.isEmpty, lastHeaderBlob.elementsEqual(bytes) { return lastHeaders }
-        guard let decoded = HeaderCoding.decode(bytes) else { return nil }
-        lastHeaderBlob = Array(bytes)
-        lastHeaders = decoded
-        return decoded
     }
 }

@@ -1,0 +1,107 @@
+import Kafka
+
+/// The body of one spool row: the events of one request that share a class and a lane, in the
+/// order the gateway sent them. Per event, little-endian lengths then bytes:
+/// topic (UInt32), key (Int32, -1 for none), value (UInt32), headers (UInt32, `HeaderCoding`),
+/// event id (UInt32).
+///
+/// Written by hand rather than with a serialisation package: the forwarder walks these bytes
+/// for every event it drains, in place, and the format is five length-prefixed fields.
+enum SpoolBatch {
+    static func encode(_ items: ArraySlice<Spool.Incoming>) -> [UInt8] {
+        var out: [UInt8] = []
+        var capacity = 0
+        for item in items { capacity += 20 + item.topic.utf8.count + (item.key?.count ?? 0) + item.value.count + 64 + item.eventID.utf8.count }
+        out.reserveCapacity(capacity)
+        func put(_ value: UInt32) { withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) } }
+        for item in items {
+            put(UInt32(truncatingIfNeeded: item.topic.utf8.count))
+            out.append(contentsOf: item.topic.utf8)
+            if let key = item.key {
+                put(UInt32(truncatingIfNeeded: key.count))
+                out.append(contentsOf: key)
+            } else {
+                put(UInt32.max)
+            }
+            put(UInt32(truncatingIfNeeded: item.value.count))
+            out.append(contentsOf: item.value)
+            let headers = HeaderCoding.encodeBytes(item.headers)
+            put(UInt32(truncatingIfNeeded: headers.count))
+            out.append(contentsOf: headers)
+            put(UInt32(truncatingIfNeeded: item.eventID.utf8.count))
+            out.append(contentsOf: item.eventID.utf8)
+        }
+        return out
+    }
+
+    /// One event of a body, as views into the body's bytes (valid inside `forEach`'s closure only).
+    struct EventView {
+        var topic: UnsafeRawBufferPointer
+        var key: UnsafeRawBufferPointer?
+        var value: UnsafeRawBufferPointer
+        var headers: UnsafeRawBufferPointer
+        var eventID: UnsafeRawBufferPointer
+
+        /// What the event counts against its class's quota: `SpoolEntry.size`, from the lengths
+        /// alone (the headers blob is 4 bytes of count plus, per header, 8 bytes of lengths, the
+        /// name and the value).
+        var bytes: Int64 { Int64(64 + (key?.count ?? 0) + value.count + headers.count - 4) }
+    }
+
+    /// Calls `visit` with each event's index and view until it returns false. False when the
+    /// body is malformed (every length is checked against what is left) or holds a different
+    /// number of events than `expected`; the events before the damage have been visited.
+    static func forEach(_ body: UnsafeRawBufferPointer, expected: Int, _ visit: (Int, EventView) -> Bool) -> Bool {
+        var offset = 0
+        func take() -> UInt32? {
+            guard body.count - offset >= 4 else { return nil }
+            var value: UInt32 = 0
+            for shift in 0..<4 { value |= UInt32(body[offset + shift]) << (8 * UInt32(shift)) }
+            offset += 4
+            return value
+        }
+        func slice(_ length: UInt32) -> UnsafeRawBufferPointer? {
+            let count = Int(length)
+            guard body.count - offset >= count else { return nil }
+            defer { offset += count }
+            return UnsafeRawBufferPointer(rebasing: body[offset..<(offset + count)])
+        }
+        var index = 0
+        while offset < body.count {
+            guard index < expected,
+                  let topicLength = take(), let topic = slice(topicLength),
+                  let keyLength = take() else { return false }
+            var key: UnsafeRawBufferPointer?
+            if keyLength != UInt32.max {
+                guard let bytes = slice(keyLength) else { return false }
+                key = bytes
+            }
+            guard let valueLength = take(), let value = slice(valueLength),
+                  let headersLength = take(), headersLength >= 4, let headers = slice(headersLength),
+                  let idLength = take(), let eventID = slice(idLength) else { return false }
+            guard visit(index, EventView(topic: topic, key: key, value: value, headers: headers, eventID: eventID)) else { return true }
+            index += 1
+        }
+        return index == expected
+    }
+}
+
+/// Which events of a row are gone (delivered or shed): bit `i` of byte `i / 8`.
+struct GoneMask: Equatable {
+    private(set) var bytes: [UInt8]
+
+    init(events: Int) { bytes = [UInt8](repeating: 0, count: (events + 7) / 8) }
+    init(bytes: [UInt8]) { self.bytes = bytes }
+
+    func contains(_ index: Int) -> Bool {
+        guard index >= 0, index / 8 < bytes.count else { return false }
+        return bytes[index / 8] & (1 << UInt8(index % 8)) != 0
+    }
+
+    /// Marks `index` gone; false when it already was (or is outside the row).
+    mutating func insert(_ index: Int) -> Bool {
+        guard index >= 0, index / 8 < bytes.count, !contains(index) else { return false }
+        bytes[index / 8] |= 1 << UInt8(index % 8)
+        return true
+    }
+}
