@@ -102,7 +102,7 @@ struct SpoolTests {
         #expect(try spool.acknowledge(first.map(\.delivered)) == 5)
         #expect(try spool.acknowledge(first.map(\.delivered)) == 0, "an acknowledged event is counted once")
         // After a failure the forwarder starts again from the oldest still spooled.
-        try spool.resetClaims()
+        spool.resetClaims()
         #expect(try spool.claim(limit: 2).map { ids[$0.position] } == ["b4", "t1"])
         let stats = try spool.statistics()
         #expect(stats.lane("production")?.forwarded == 4 && stats.lane("telemetry")?.forwarded == 1)

@@ -6,9 +6,10 @@ import Synchronization
 /// Drains the spool to the enterprise cluster with the idempotent producer.
 ///
 /// Confinement: the forwarder owns its `Producer`; only the forwarder's own thread (named
-/// `edge-forwarder`, never the cooperative pool) produces, and librdkafka's delivery reports
-/// arrive on the producer's poll thread, which only appends them to `inbox`. An event leaves
-/// the spool only when its delivery report says the cluster has it.
+/// `edge-forwarder`, never the cooperative pool) claims and produces, and librdkafka's delivery
+/// reports arrive on the producer's poll thread, which only appends them to `inbox`. An event
+/// leaves the spool only when its delivery report says the cluster has it; the `Acknowledger`'s
+/// thread writes that down.
 ///
 /// Order: events are handed to librdkafka in spool order per class (so per key), with
 /// `message.timeout.ms = 0` (librdkafka retries for as long as the link is down) and
@@ -27,6 +28,7 @@ public final class Forwarder: Sendable {
     }
 
     private let spool: Spool
+    private let acknowledger: Acknowledger
     private let producer: Producer
     /// Delivery reports reach `self` through it; `stop` empties it, so the producer (whose
     /// callbacks hold the sink) no longer keeps the forwarder alive.
@@ -54,6 +56,7 @@ public final class Forwarder: Sendable {
 
     public init(spool: Spool, configuration: ProducerConfiguration, rate: Double, inFlight: Int, logger: Logger) throws {
         self.spool = spool
+        acknowledger = Acknowledger(spool: spool, logger: logger)
         self.rate = rate
         self.window = inFlight
         self.logger = logger
@@ -85,6 +88,7 @@ public final class Forwarder: Sendable {
 
     /// Starts the forwarding thread.
     public func start() {
+        acknowledger.start()
         let thread = Thread { [self] in
             self.loop()
             self.finished.withLock { $0 = true }
@@ -106,11 +110,6 @@ public final class Forwarder: Sendable {
 
     static func nowMs() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
 
-    /// Delivered events are deleted in one transaction per round (with the next claim), at the
-    /// latest after this many or this long: a crash repeats at most these (same `ce_id`).
-    static let acknowledgeBatch = 2000
-    static let acknowledgeDelay: Duration = .milliseconds(20)
-
     /// Telemetry handed to librdkafka is at most this share of the telemetry quota (bytes as the
     /// quota counts them), so during an outage at least the rest of the quota is telemetry still
     /// in the spool, which can be shed oldest first; a full quota then sheds instead of
@@ -125,8 +124,7 @@ public final class Forwarder: Sendable {
         var backoffUntil = ContinuousClock.now
         var drainDeadline: ContinuousClock.Instant?
         var flight = FlightTable()
-        var delivered: [DeliveredEvent] = []
-        var deliveredSince: ContinuousClock.Instant?
+        var names = SpoolNames()
         var lastClaim = ContinuousClock.now - .seconds(1)
         var lastClaimEmpty = false
         // Claim in chunks of a quarter window (or the burst, when the rate caps it): fewer, larger
@@ -134,40 +132,37 @@ public final class Forwarder: Sendable {
         let chunk = max(1, min(window / 4, Int(burst), 2000))
         let telemetryCap = max(1, spool.quotaBytes(.telemetry) / Self.telemetryInFlightShare)
 
-        /// Marks what was delivered gone and claims up to `count`, in one transaction, producing
-        /// each claimed event straight from its spool row. How many were handed to librdkafka.
+        /// Claims up to `count` and produces them from the claimed rows, after the claim's
+        /// transaction. How many were handed to librdkafka.
         func round(claim count: Int) -> Int {
-            let budget = telemetryCap - flight.telemetryBytes
-            let idle = flight.telemetryBytes == 0
-            var produced = 0
-            defer {
-                delivered.removeAll(keepingCapacity: true)
-                deliveredSince = nil
-                if produced > 0 {
-                    shared.withLock { s in
-                        if s.inFlight == 0 { s.progressMs = Self.nowMs() }
-                        s.inFlight += produced
-                    }
-                }
-            }
+            let rows: [ClaimedRow]
             do {
-                try spool.acknowledgeAndClaim(delivered, limit: count, telemetryBytes: max(0, budget), telemetryIdle: idle) { event in
+                rows = try spool.claimRows(limit: count, telemetryBytes: max(0, telemetryCap - flight.telemetryBytes), telemetryIdle: flight.telemetryBytes == 0)
+            } catch {
+                logger.error("edge spool: cannot claim events: \(error)")
+                Thread.sleep(forTimeInterval: 0.1)
+                return 0
+            }
+            var produced = 0
+            var refused = false
+            for row in rows where !refused {
+                row.forEach { event in
                     let slot = flight.insert(event.delivered)
                     do {
                         let taken = try producer.produce(
-                            topic: event.topic, key: event.key, value: event.value, timestampMs: event.arrivedMs, token: UInt64(slot)
+                            topic: names.name(event.topic), key: event.key, value: event.value, timestampMs: event.arrivedMs, token: UInt64(slot)
                         ) { list in
                             HeaderCoding.forEach(event.headers) { name, value in list.add(name: name, value: value) }
                         }
                         guard taken else {
                             _ = flight.remove(slot)
-                            return false
+                            return true
                         }
                         produced += 1
                         return true
                     } catch {
-                        // Nothing from here on is handed out: restart from the oldest spooled.
                         _ = flight.remove(slot)
+                        refused = true
                         shared.withLock { s in
                             s.failed = true
                             s.lastError = "\(error)"
@@ -176,17 +171,12 @@ public final class Forwarder: Sendable {
                         return false
                     }
                 }
-            } catch {
-                // Still spooled: sent again (same ce_id), after a restart at the latest.
-                logger.error("edge spool: cannot mark \(delivered.count) delivered events gone or claim more: \(error)")
-                if produced > 0 {
-                    // Handed out but not claimed: hand everything out again once these are settled.
-                    shared.withLock { s in
-                        s.failed = true
-                        s.lastError = "spool: \(error)"
-                    }
+            }
+            if produced > 0 {
+                shared.withLock { s in
+                    if s.inFlight == 0 { s.progressMs = Self.nowMs() }
+                    s.inFlight += produced
                 }
-                Thread.sleep(forTimeInterval: 0.1)
             }
             return produced
         }
@@ -196,14 +186,13 @@ public final class Forwarder: Sendable {
             let elapsed = now - last
             last = now
             tokens = min(burst, tokens + rate * (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
-            var worked = settle(&flight, &delivered)
-            if !delivered.isEmpty, deliveredSince == nil { deliveredSince = now }
+            var worked = settle(&flight)
 
             if stopping.load(ordering: .relaxed) {
                 if drainDeadline == nil { drainDeadline = now + Self.stopWait }
                 let left = shared.withLock { $0.inFlight }
                 if left == 0 || (drainDeadline.map { now > $0 } ?? false) {
-                    if !delivered.isEmpty { _ = round(claim: 0) }
+                    acknowledger.stop()
                     if left > 0 {
                         logger.notice("edge forwarder stopping with \(left) events unacknowledged; they stay spooled and are sent again (same ce_id) on the next start")
                     }
@@ -216,14 +205,12 @@ public final class Forwarder: Sendable {
             let (failed, inFlight) = shared.withLock { ($0.failed, $0.inFlight) }
             if failed {
                 if inFlight == 0 {
-                    if !delivered.isEmpty { _ = round(claim: 0) }
-                    do {
-                        try spool.resetClaims()
-                        shared.withLock { $0.failed = false }
-                        backoffUntil = now + .seconds(1)
-                    } catch {
-                        logger.error("edge spool: cannot reset claims: \(error)")
-                    }
+                    // Every delivery written down first: the claims start again from the oldest
+                    // event not yet gone.
+                    acknowledger.flush()
+                    spool.resetClaims()
+                    shared.withLock { $0.failed = false }
+                    backoffUntil = now + .seconds(1)
                 }
             } else {
                 let count = now >= backoffUntil && tokens >= 1 ? min(Int(tokens), window - inFlight, 2000) : 0
@@ -232,25 +219,21 @@ public final class Forwarder: Sendable {
                 let wantClaim = count > 0 && spool.mayHaveUnclaimed
                     && (count >= chunk || now - lastClaim >= .milliseconds(2))
                     && (!lastClaimEmpty || worked || now - lastClaim >= .milliseconds(20))
-                let wantDelete = !delivered.isEmpty
-                    && (delivered.count >= Self.acknowledgeBatch || deliveredSince.map { now - $0 >= Self.acknowledgeDelay } ?? false)
-                if wantClaim || wantDelete {
-                    let produced = round(claim: wantClaim ? count : 0)
+                if wantClaim {
+                    let produced = round(claim: count)
                     tokens -= Double(produced)
-                    if wantClaim {
-                        lastClaim = now
-                        lastClaimEmpty = produced == 0
-                    }
+                    lastClaim = now
+                    lastClaimEmpty = produced == 0
                     worked = true
                 }
             }
-            if !worked { Thread.sleep(forTimeInterval: inFlight > 0 || !delivered.isEmpty ? 0.001 : 0.005) }
+            if !worked { Thread.sleep(forTimeInterval: inFlight > 0 ? 0.001 : 0.005) }
         }
     }
 
-    /// Applies the delivery reports received so far: the delivered join `delivered` (deleted with
-    /// the next round), a failure stops the handing out. True when there were any.
-    private func settle(_ flight: inout FlightTable, _ delivered: inout [DeliveredEvent]) -> Bool {
+    /// Applies the delivery reports received so far: the delivered go to the acknowledger, a
+    /// failure stops the handing out. True when there were any.
+    private func settle(_ flight: inout FlightTable) -> Bool {
         let reports = inbox.withLock { reports -> [DeliveryReport] in
             let taken = reports
             reports.removeAll(keepingCapacity: true)
@@ -258,17 +241,18 @@ public final class Forwarder: Sendable {
         }
         guard !reports.isEmpty else { return false }
         var firstError: KafkaError?
-        var succeeded = 0
+        var delivered: [DeliveredEvent] = []
+        delivered.reserveCapacity(reports.count)
         for report in reports {
             guard let event = flight.remove(Int(truncatingIfNeeded: report.token)) else { continue }
             if report.succeeded {
                 delivered.append(event)
-                succeeded += 1
             } else if firstError == nil {
                 firstError = report.error
             }
         }
-        shared.withLock { s in
+        let succeeded = delivered.count
+        let idle = shared.withLock { s in
             s.inFlight -= reports.count
             if succeeded > 0 { s.progressMs = Self.nowMs() }
             if let firstError {
@@ -277,14 +261,16 @@ public final class Forwarder: Sendable {
             } else if succeeded > 0 {
                 s.lastError = nil
             }
+            return s.inFlight == 0
         }
+        acknowledger.submit(delivered, idle: idle)
         if let firstError { logger.warning("edge forwarder: delivery failed: \(firstError); starting again from the oldest spooled event") }
         return true
     }
 }
 
 /// The events handed to librdkafka and not yet reported, by slot; a record's token is its slot,
-/// so a delivery report finds the event's seq, class, lane and bytes without a lookup by seq.
+/// so a delivery report finds the event's position, class, lane and bytes without a lookup.
 /// The forwarder's thread only.
 struct FlightTable {
     private var slots: [DeliveredEvent?] = []

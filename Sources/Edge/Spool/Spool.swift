@@ -32,6 +32,8 @@ public final class Spool: Sendable {
     private let synchronousFull: Bool
     private let checkpointer: SpoolCheckpointer
     private let state: Mutex<State>
+    /// Held by a claim while it reads, and by an append that sheds telemetry until it commits.
+    private let claimGate = Mutex(())
     /// The claim's topic and lane names (the forwarder's thread only).
     private let names = Mutex(SpoolNames())
 
@@ -204,61 +206,86 @@ public final class Spool: Sendable {
     /// telemetry not yet handed to the producer. `downsampled` (events per lane the edge dropped
     /// from the same request) is counted in the same transaction.
     public func append(_ items: [Incoming], downsampled: [String: Int] = [:], nowMs: Int64) async throws -> AppendOutcome {
-        let quota = self.quota
         do {
-            return try await pool.write { db in
-                var need: [PriorityClass: Int64] = [:]
-                let sizes = items.map { SpoolEntry.size(key: $0.key, value: $0.value, headers: $0.headers) }
-                for (item, size) in zip(items, sizes) { need[item.priority, default: 0] += size }
-                let snapshot = self.state.withLock { $0 }
-                if let needed = need[.business], needed > 0,
-                   snapshot.usage[.business, default: 0] + needed > quota[.business, default: .max] {
-                    return .full(.business)
-                }
-                var shed: [String: LaneDepth] = [:]
-                if let needed = need[.telemetry], needed > 0 {
-                    let limit = quota[.telemetry, default: .max]
-                    if needed > limit { return .full(.telemetry) }
-                    let over = snapshot.usage[.telemetry, default: 0] + needed - limit
-                    if over > 0 {
-                        guard let dropped = try Self.shedTelemetry(db, bytes: over, after: snapshot.cursor[.telemetry]) else { return .full(.telemetry) }
-                        shed = dropped
-                    }
-                }
-                var rejected: [String: Int] = [:]
-                var added: [String: LaneDepth] = [:]
-                for group in Self.rowGroups(items) {
-                    let members = group.map { items[$0] }
-                    let bytes = group.reduce(Int64(0)) { $0 + sizes[$1] }
-                    guard let first = members.first else { continue }
-                    try Self.insertBatch(db, priority: first.priority, lane: first.lane, arrivedMs: nowMs, members: members, bytes: bytes)
-                    rejected[first.lane, default: 0] += members.count(where: \.rejected)
-                    added[first.lane, default: LaneDepth()].events += Int64(members.count)
-                    added[first.lane, default: LaneDepth()].bytes += bytes
-                    added[first.lane, default: LaneDepth()].priority = first.priority
-                }
-                for (lane, count) in rejected { try Self.bump(db, "rejected", lane, by: count) }
-                for (lane, count) in downsampled { try Self.bump(db, "downsampled", lane, by: count) }
-                self.state.withLock { s in
-                    s.generation &+= 1
-                    for (priority, bytes) in need { s.usage[priority, default: 0] += bytes }
-                    for (lane, depth) in added {
-                        s.lanes[lane, default: LaneDepth()].events += depth.events
-                        s.lanes[lane, default: LaneDepth()].bytes += depth.bytes
-                        s.lanes[lane, default: LaneDepth()].priority = depth.priority
-                    }
-                    for (lane, depth) in shed {
-                        s.usage[.telemetry, default: 0] -= depth.bytes
-                        s.lanes[lane, default: LaneDepth()].events -= depth.events
-                        s.lanes[lane, default: LaneDepth()].bytes -= depth.bytes
-                    }
-                }
-                return .spooled(shed: Int(shed.values.reduce(0) { $0 + $1.events }))
-            }
+            if let outcome = try await appendOnce(items, downsampled: downsampled, nowMs: nowMs, mayShed: false) { return outcome }
+            // Telemetry has to be shed: again, with claims held off until the commit.
+            return try await appendOnce(items, downsampled: downsampled, nowMs: nowMs, mayShed: true) ?? .full(.telemetry)
         } catch {
             try? reloadUsage()
             throw error
         }
+    }
+
+    /// One write transaction of `append`; nil, with nothing written, when telemetry would have
+    /// to be shed and `mayShed` is false. Shedding takes `claimGate` until the commit: a claim
+    /// reads a snapshot, and must neither hand out what is being shed nor miss that it was.
+    private func appendOnce(_ items: [Incoming], downsampled: [String: Int], nowMs: Int64, mayShed: Bool) async throws -> AppendOutcome? {
+        let outcome = try await pool.writeWithoutTransaction { db -> AppendOutcome? in
+            func transaction() throws -> AppendOutcome? {
+                var outcome: AppendOutcome?
+                try db.inTransaction {
+                    outcome = try self.write(db, items, downsampled: downsampled, nowMs: nowMs, mayShed: mayShed)
+                    return .commit
+                }
+                return outcome
+            }
+            return mayShed ? try self.claimGate.withLock { _ in try transaction() } : try transaction()
+        }
+        // After the commit: a claim that finds nothing remembers the generation it saw, and must
+        // not remember this one before it can see these rows.
+        if case .spooled = outcome { state.withLock { $0.generation &+= 1 } }
+        return outcome
+    }
+
+    /// The rows of one append, inside its transaction (see `appendOnce`).
+    private func write(_ db: Database, _ items: [Incoming], downsampled: [String: Int], nowMs: Int64, mayShed: Bool) throws -> AppendOutcome? {
+        var need: [PriorityClass: Int64] = [:]
+        let sizes = items.map { SpoolEntry.size(key: $0.key, value: $0.value, headers: $0.headers) }
+        for (item, size) in zip(items, sizes) { need[item.priority, default: 0] += size }
+        let snapshot = self.state.withLock { $0 }
+        if let needed = need[.business], needed > 0,
+           snapshot.usage[.business, default: 0] + needed > quota[.business, default: .max] {
+            return .full(.business)
+        }
+        var shed: [String: LaneDepth] = [:]
+        if let needed = need[.telemetry], needed > 0 {
+            let limit = quota[.telemetry, default: .max]
+            if needed > limit { return .full(.telemetry) }
+            let over = snapshot.usage[.telemetry, default: 0] + needed - limit
+            if over > 0 {
+                guard mayShed else { return nil }
+                guard let dropped = try Self.shedTelemetry(db, bytes: over, after: snapshot.cursor[.telemetry]) else { return .full(.telemetry) }
+                shed = dropped
+            }
+        }
+        var rejected: [String: Int] = [:]
+        var added: [String: LaneDepth] = [:]
+        for group in Self.rowGroups(items) {
+            let members = group.map { items[$0] }
+            let bytes = group.reduce(Int64(0)) { $0 + sizes[$1] }
+            guard let first = members.first else { continue }
+            try Self.insertBatch(db, priority: first.priority, lane: first.lane, arrivedMs: nowMs, members: members, bytes: bytes)
+            rejected[first.lane, default: 0] += members.count(where: \.rejected)
+            added[first.lane, default: LaneDepth()].events += Int64(members.count)
+            added[first.lane, default: LaneDepth()].bytes += bytes
+            added[first.lane, default: LaneDepth()].priority = first.priority
+        }
+        for (lane, count) in rejected { try Self.bump(db, "rejected", lane, by: count) }
+        for (lane, count) in downsampled { try Self.bump(db, "downsampled", lane, by: count) }
+        self.state.withLock { s in
+            for (priority, bytes) in need { s.usage[priority, default: 0] += bytes }
+            for (lane, depth) in added {
+                s.lanes[lane, default: LaneDepth()].events += depth.events
+                s.lanes[lane, default: LaneDepth()].bytes += depth.bytes
+                s.lanes[lane, default: LaneDepth()].priority = depth.priority
+            }
+            for (lane, depth) in shed {
+                s.usage[.telemetry, default: 0] -= depth.bytes
+                s.lanes[lane, default: LaneDepth()].events -= depth.events
+                s.lanes[lane, default: LaneDepth()].bytes -= depth.bytes
+            }
+        }
+        return .spooled(shed: Int(shed.values.reduce(0) { $0 + $1.events }))
     }
 
     private static func insertBatch(_ db: Database, priority: PriorityClass, lane: String, arrivedMs: Int64, members: [Incoming], bytes: Int64) throws {
@@ -392,40 +419,42 @@ public final class Spool: Sendable {
     /// so live telemetry is never starved), then the oldest telemetry, at most `telemetryBytes`
     /// of it (counted as against the quota; one event even past that when `telemetryIdle`).
     /// Within a class the order is arrival order, so every key keeps its order.
+    ///
+    /// A claim only reads (a snapshot, on a reader connection, beside the writer's
+    /// acknowledgements and appends); the claimed events come as the rows holding them, bodies
+    /// copied out. Claims happen on one thread at a time (the forwarder's).
+    func claimRows(limit: Int, telemetryBytes: Int64 = .max, telemetryIdle: Bool = true, businessShare: Double = 0.8) throws -> [ClaimedRow] {
+        guard limit > 0 else { return [] }
+        return try claimGate.withLock { _ in
+            try pool.read { db in
+                try self.claim(db, limit: limit, telemetryBytes: telemetryBytes, telemetryIdle: telemetryIdle, businessShare: businessShare)
+            }
+        }
+    }
+
+    /// `claimRows`, each event copied out.
     func claim(limit: Int, telemetryBytes: Int64 = .max, telemetryIdle: Bool = true, businessShare: Double = 0.8) throws -> [ClaimedEvent] {
         var claimed: [ClaimedEvent] = []
-        try acknowledgeAndClaim([], limit: limit, telemetryBytes: telemetryBytes, telemetryIdle: telemetryIdle, businessShare: businessShare) { view in
-            claimed.append(ClaimedEvent(view))
-            return true
+        for row in try claimRows(limit: limit, telemetryBytes: telemetryBytes, telemetryIdle: telemetryIdle, businessShare: businessShare) {
+            row.forEach { view in
+                claimed.append(ClaimedEvent(view))
+                return true
+            }
         }
         return claimed
     }
 
-    /// Marks events gone whose delivery the enterprise cluster acknowledged. Returns how many
-    /// were not gone yet (one acknowledged twice is counted once).
+    /// Marks events gone whose delivery the enterprise cluster acknowledged, in one
+    /// transaction. Returns how many were not gone yet (one acknowledged twice is counted once).
     @discardableResult
     func acknowledge(_ delivered: [DeliveredEvent]) throws -> Int {
-        try acknowledgeAndClaim(delivered, limit: 0) { _ in false }
-    }
-
-    /// `acknowledge` then `claim` in one write transaction: the forwarder's one commit per round.
-    /// Each claimed event is lent to `take` as views into its row, in claim order; when `take`
-    /// returns false that event and the rest stay unclaimed. Returns how many delivered events
-    /// were not gone yet.
-    @discardableResult
-    func acknowledgeAndClaim(_ delivered: [DeliveredEvent], limit: Int, telemetryBytes: Int64 = .max, telemetryIdle: Bool = true,
-                             businessShare: Double = 0.8, take: (ClaimedView) -> Bool) throws -> Int {
-        guard !delivered.isEmpty || limit > 0 else { return 0 }
-        return try forwarderWrite { db in
-            let removed = try self.markDelivered(db, delivered)
-            try self.claim(db, limit: limit, telemetryBytes: telemetryBytes, telemetryIdle: telemetryIdle, businessShare: businessShare, take: take)
-            return removed
-        }
+        guard !delivered.isEmpty else { return 0 }
+        return try forwarderWrite { db in try self.markDelivered(db, delivered) }
     }
 
     /// The forwarder's transactions commit without an fsync of their own (`synchronous=NORMAL`
     /// for their duration, on the one writer connection, so no append ever runs in between).
-    /// They only mark delivered events gone and read claims: if a power cut loses one, the
+    /// They only mark delivered events gone or read claims: if a power cut loses one, the
     /// events come back and are sent again with the same `ce_id`, which the crash guarantee
     /// allows. The next append's fsync (FULL) makes the earlier WAL frames durable too. With an
     /// fsync per round the drain waited on the disk, not the CPU.
@@ -481,30 +510,27 @@ public final class Spool: Sendable {
         return removed
     }
 
-    /// Hands events to `take` (see `acknowledgeAndClaim`); how many it took.
-    @discardableResult
-    private func claim(_ db: Database, limit: Int, telemetryBytes: Int64, telemetryIdle: Bool, businessShare: Double,
-                       take: (ClaimedView) -> Bool) throws -> Int {
-        guard limit > 0 else { return 0 }
+    private func claim(_ db: Database, limit: Int, telemetryBytes: Int64, telemetryIdle: Bool, businessShare: Double) throws -> [ClaimedRow] {
         let (cursors, generation) = state.withLock { ($0.cursor, $0.generation) }
         var moved = cursors
         var names = self.names.withLock { $0 }
         defer { self.names.withLock { $0 = names } }
         // Rows straight off the statement (sqlite3_column_*); bodies through incremental blob
-        // I/O into one buffer, walked in place and handed on as views that librdkafka copies
-        // from. A body spans overflow pages, and `sqlite3_column_blob` assembled each into a
-        // fresh allocation (perf: malloc and page zeroing cost the drain more than SQLite).
+        // I/O, each read once into the array the forwarder produces from. (A body spans
+        // overflow pages, and `sqlite3_column_blob` assembled each into an allocation of its
+        // own before it could be copied.)
         let select = try db.cachedStatement(sql: "SELECT seq, lane, arrived_ms, events, gone FROM batches WHERE class = ? AND seq >= ? ORDER BY seq")
             .sqliteStatement
         var bodies = BodyReader(db)
         defer { bodies.close() }
-        func fetch(_ priority: PriorityClass, _ count: Int, budget: Int64, firstAnyway: Bool) throws -> Int {
-            guard count > 0 else { return 0 }
+        func fetch(_ priority: PriorityClass, _ count: Int, budget: Int64, firstAnyway: Bool) throws -> [ClaimedRow] {
+            guard count > 0 else { return [] }
             let cursor = cursors[priority]
             sqlite3_reset(select)
             sqlite3_bind_int64(select, 1, Int64(priority.code))
             sqlite3_bind_int64(select, 2, cursor?.position.row ?? 0)
             defer { sqlite3_reset(select) }
+            var rows: [ClaimedRow] = []
             var taken = 0
             var spent: Int64 = 0
             var done = false
@@ -513,39 +539,36 @@ public final class Spool: Sendable {
                 if code == SQLITE_DONE { break }
                 guard code == SQLITE_ROW else { throw Self.error(db, code) }
                 let seq = sqlite3_column_int64(select, 0)
-                let lane = names.name(Self.bytes(select, 1))
-                let arrivedMs = sqlite3_column_int64(select, 2)
                 let events = Int(sqlite3_column_int64(select, 3))
                 let gone = GoneMask(bytes: Array(Self.bytes(select, 4)))
                 let firstFree = seq == cursor?.position.row ? (cursor?.position.index ?? -1) + 1 : 0
-                var last: Int?
                 // A damaged or missing body or headers blob (the file, not a gateway, wrote it
                 // wrong): those events are skipped and stay spooled, and counted, for an operator.
                 guard let body = bodies.read(seq) else { continue }
-                _ = SpoolBatch.forEach(body, expected: events) { index, event in
-                    guard index >= firstFree, !gone.contains(index) else { return true }
-                    let bytes = event.bytes
-                    if bytes > budget - spent, !(taken == 0 && firstAnyway) {
-                        done = true
-                        return false
+                var row = ClaimedRow(seq: seq, priority: priority, lane: names.name(Self.bytes(select, 1)), arrivedMs: sqlite3_column_int64(select, 2),
+                                     events: events, body: body)
+                _ = body.withUnsafeBytes { raw in
+                    SpoolBatch.forEach(raw, expected: events) { index, event in
+                        guard index >= firstFree, !gone.contains(index) else { return true }
+                        let bytes = event.bytes
+                        if bytes > budget - spent, !(taken == 0 && firstAnyway) {
+                            done = true
+                            return false
+                        }
+                        guard HeaderCoding.isWellFormed(event.headers) else { return true }
+                        row.claimed.append(index)
+                        spent += bytes
+                        taken += 1
+                        if taken == count { done = true }
+                        return !done
                     }
-                    guard HeaderCoding.isWellFormed(event.headers) else { return true }
-                    let view = ClaimedView(
-                        position: SpoolPosition(row: seq, index: index), priority: priority, lane: lane, topic: names.name(event.topic),
-                        key: event.key, value: event.value, headers: event.headers, arrivedMs: arrivedMs, bytes: bytes)
-                    guard take(view) else {
-                        done = true
-                        return false
-                    }
-                    spent += bytes
-                    taken += 1
-                    last = index
-                    if taken == count { done = true }
-                    return !done
                 }
-                if let last { moved[priority] = ClaimCursor(position: SpoolPosition(row: seq, index: last), rowEvents: events) }
+                if let last = row.claimed.last {
+                    moved[priority] = ClaimCursor(position: SpoolPosition(row: seq, index: last), rowEvents: events)
+                    rows.append(row)
+                }
             }
-            return taken
+            return rows
         }
         // Unclaimed telemetry: rows after the cursor's, or the rest of the cursor's row.
         let telemetryCursor = cursors[.telemetry]
@@ -562,49 +585,42 @@ public final class Spool: Sendable {
         let telemetryClaimable = telemetryWaiting && (telemetryBytes > 0 || telemetryIdle)
         let businessLimit = telemetryClaimable ? max(1, Int((Double(limit) * businessShare).rounded(.down))) : limit
         let business = try fetch(.business, businessLimit, budget: .max, firstAnyway: true)
-        let telemetry = telemetryClaimable ? try fetch(.telemetry, limit - business, budget: telemetryBytes, firstAnyway: telemetryIdle) : 0
+        let businessCount = business.reduce(0) { $0 + $1.claimed.count }
+        let telemetry = telemetryClaimable ? try fetch(.telemetry, limit - businessCount, budget: telemetryBytes, firstAnyway: telemetryIdle) : []
         state.withLock { s in
             s.cursor = moved
-            if business == 0, telemetry == 0, !telemetryWaiting { s.emptyAtGeneration = generation }
+            if business.isEmpty, telemetry.isEmpty, !telemetryWaiting { s.emptyAtGeneration = generation }
         }
         return business + telemetry
     }
 
-    /// Reads `batch_bodies.body` of one row after another into one growing buffer
-    /// (`sqlite3_blob_reopen` moves the open handle to the next row). `close` when done.
+    /// Reads `batch_bodies.body` of one row after another (`sqlite3_blob_reopen` moves the
+    /// open handle to the next row). `close` when done.
     private struct BodyReader {
         private let connection: OpaquePointer?
         private var handle: OpaquePointer?
-        private var buffer = UnsafeMutableRawBufferPointer(start: nil, count: 0)
 
         init(_ db: Database) { connection = db.sqliteConnection }
 
-        /// The body of row `seq`, valid until the next read or `close`; nil when it cannot be read.
-        mutating func read(_ seq: Int64) -> UnsafeRawBufferPointer? {
+        /// The body of row `seq`; nil when it cannot be read.
+        mutating func read(_ seq: Int64) -> [UInt8]? {
             let code = if let handle { sqlite3_blob_reopen(handle, seq) } else { sqlite3_blob_open(connection, "main", "batch_bodies", "body", seq, 0, &handle) }
             guard code == SQLITE_OK, let handle else {
-                closeHandle()
+                close()
                 return nil
             }
             let size = Int(sqlite3_blob_bytes(handle))
-            if buffer.count < size {
-                buffer.deallocate()
-                buffer = .allocate(byteCount: max(size, buffer.count * 2), alignment: 8)
+            var status = SQLITE_OK
+            let body = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+                if size > 0 { status = sqlite3_blob_read(handle, buffer.baseAddress, CInt(clamping: size), 0) }
+                initialized = status == SQLITE_OK ? size : 0
             }
-            guard size > 0 else { return UnsafeRawBufferPointer(start: nil, count: 0) }
-            guard sqlite3_blob_read(handle, buffer.baseAddress, CInt(clamping: size), 0) == SQLITE_OK else { return nil }
-            return UnsafeRawBufferPointer(rebasing: buffer[0..<size])
-        }
-
-        private mutating func closeHandle() {
-            if let handle { sqlite3_blob_close(handle) }
-            handle = nil
+            return status == SQLITE_OK ? body : nil
         }
 
         mutating func close() {
-            closeHandle()
-            buffer.deallocate()
-            buffer = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+            if let handle { sqlite3_blob_close(handle) }
+            handle = nil
         }
     }
 
@@ -617,9 +633,9 @@ public final class Spool: Sendable {
 
     /// After a failed delivery, once nothing is in flight: hand out everything still spooled
     /// and not yet delivered again, from the oldest.
-    func resetClaims() throws {
-        try pool.write { _ in
-            self.state.withLock {
+    func resetClaims() {
+        claimGate.withLock { _ in
+            state.withLock {
                 $0.cursor = [:]
                 $0.generation &+= 1
             }

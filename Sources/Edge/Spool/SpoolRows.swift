@@ -12,13 +12,42 @@ public struct SpoolPosition: Sendable, Hashable, Comparable {
     }
 }
 
-/// An event being handed to the forwarder, as views into its spool row (valid during the
-/// claim's callback only): the forwarder produces straight from them, and librdkafka copies.
+/// The events claimed from one spool row: the row's body, copied out of the spool, and which
+/// of its events were claimed, in row order.
+struct ClaimedRow: Sendable {
+    var seq: Int64
+    var priority: PriorityClass
+    var lane: String
+    var arrivedMs: Int64
+    /// Events in the body.
+    var events: Int
+    var body: [UInt8]
+    var claimed: [Int] = []
+
+    /// Lends each claimed event to `visit`, in order, until it returns false.
+    func forEach(_ visit: (ClaimedView) -> Bool) {
+        guard !claimed.isEmpty else { return }
+        var next = 0
+        body.withUnsafeBytes { raw in
+            _ = SpoolBatch.forEach(raw, expected: events) { index, event in
+                guard index == claimed[next] else { return true }
+                next += 1
+                let view = ClaimedView(
+                    position: SpoolPosition(row: seq, index: index), priority: priority, lane: lane, topic: event.topic, key: event.key,
+                    value: event.value, headers: event.headers, arrivedMs: arrivedMs, bytes: event.bytes)
+                return visit(view) && next < claimed.count
+            }
+        }
+    }
+}
+
+/// A claimed event as views into its row's body (valid during `ClaimedRow.forEach`'s callback
+/// only): the forwarder produces straight from them, and librdkafka copies.
 struct ClaimedView {
     var position: SpoolPosition
     var priority: PriorityClass
     var lane: String
-    var topic: String
+    var topic: UnsafeRawBufferPointer
     var key: UnsafeRawBufferPointer?
     var value: UnsafeRawBufferPointer
     /// `HeaderCoding` bytes, checked well-formed.
@@ -30,7 +59,7 @@ struct ClaimedView {
     var delivered: DeliveredEvent { DeliveredEvent(position: position, priority: priority, lane: lane, bytes: bytes) }
 }
 
-/// A claimed event copied out of its row (`Spool.claim(limit:)`, for callers that keep it).
+/// A claimed event copied out of its row (`Spool.claim(limit:)`).
 struct ClaimedEvent: Sendable {
     var position: SpoolPosition
     var priority: PriorityClass
@@ -46,7 +75,7 @@ struct ClaimedEvent: Sendable {
         position = view.position
         priority = view.priority
         lane = view.lane
-        topic = view.topic
+        topic = String(decoding: view.topic, as: UTF8.self)
         key = view.key.map { Array($0) }
         value = Array(view.value)
         headers = HeaderCoding.decode(view.headers) ?? []
@@ -68,7 +97,7 @@ struct DeliveredEvent: Sendable, Equatable {
 
 /// Topic and lane names as `String`s, the same instance for the same bytes: the forwarder
 /// hands librdkafka a topic's C string (`withCString` on a native string copies nothing), and
-/// consecutive events mostly share their topic, so the last hit is tried first.
+/// consecutive events mostly share their topic, so the last hit is tried first. One owner's.
 struct SpoolNames {
     private var names: [(bytes: [UInt8], string: String)] = []
     private var last = 0
