@@ -17,15 +17,17 @@ import Synchronization
 /// Layout: a row per request, class and lane (`batches`) with a mask of which of its events
 /// are gone (delivered or shed), and the events themselves in one body (`SpoolBatch`) in a table
 /// of their own (`batch_bodies`, same seq): SQLite rewrites a whole row on any update, and the
-/// masks change with every acknowledgement. A batch is deleted once all its events are gone. With a row per event, every event cost
-/// a B-tree insert, an index insert, a delete and an index delete: the drain ran at 0.37-0.45x
-/// the produce loop and ingest below 50,000 events/s (plantrouter-bench edge). Now those costs
-/// come once per request, and an acknowledgement flips bits.
+/// masks change with every acknowledgement. A batch is deleted once all its events are gone.
+/// With a row per event, every event cost a B-tree insert, an index insert, a delete and an
+/// index delete: the drain ran at 0.37-0.45x the produce loop and ingest below 50,000 events/s
+/// (plantrouter-bench edge). Now those costs come once per request, and an acknowledgement
+/// flips bits (Docs/Edge.md).
 ///
 /// Concurrency: `DatabasePool` serialises writers; HTTP handlers append from the cooperative
-/// pool through GRDB's async API (GRDB's own queue does the blocking), the forwarder claims and
-/// acknowledges from its own thread. The in-memory quota usage and claim cursors are changed
-/// only inside write transactions, so they follow the writer's order.
+/// pool through GRDB's async API (GRDB's own queue does the blocking), the forwarder claims on
+/// a reader connection from its own thread and the `Acknowledger` writes from its own. Quota
+/// usage and depths change only inside write transactions, so they follow the writer's order;
+/// the claim cursors change only in claims, which `claimGate` keeps apart from shedding.
 public final class Spool: Sendable {
     private let pool: DatabasePool
     private let quota: [PriorityClass: Int64]
@@ -144,19 +146,21 @@ public final class Spool: Sendable {
     /// event: each becomes a row of one event, in arrival order, in the opening transaction.
     private static func moveEventRows(_ db: Database) throws {
         guard try db.tableExists("spool") else { return }
-        let rows = try Row.fetchCursor(db, sql: "SELECT class, lane, topic, key, value, headers, event_id, arrived_ms FROM spool ORDER BY seq")
+        let rows = try Row.fetchCursor(db, sql: "SELECT class, lane, topic, key, value, headers, event_id, arrived_ms, bytes FROM spool ORDER BY seq")
         while let row = try rows.next() {
-            let code: Int = row["class"]
-            let headersBlob: Data = row["headers"]
             let key: Data? = row["key"]
             let value: Data = row["value"]
-            // A damaged headers blob keeps its bytes: the claim skips the event, which stays
-            // spooled and counted for an operator, as before.
-            let headers = HeaderCoding.decode(headersBlob) ?? []
-            let item = Incoming(priority: code == PriorityClass.business.code ? .business : .telemetry, lane: row["lane"], topic: row["topic"],
-                                key: key.map { [UInt8]($0) }, value: [UInt8](value), headers: headers, eventID: row["event_id"], rejected: false)
-            let size = SpoolEntry.size(key: item.key, value: item.value, headers: item.headers)
-            try insertBatch(db, priority: item.priority, lane: item.lane, arrivedMs: row["arrived_ms"], members: [item], bytes: size)
+            let headers: Data = row["headers"]
+            // The headers' bytes as they are: a damaged blob makes the claim skip the event, which
+            // stays spooled and counted for an operator, as before.
+            var body: [UInt8] = []
+            SpoolBatch.append(to: &body, topic: row["topic"], key: key.map { [UInt8]($0) }, value: [UInt8](value), headers: [UInt8](headers),
+                              eventID: row["event_id"])
+            try db.cachedStatement(sql: """
+                INSERT INTO batches(class, lane, arrived_ms, events, bytes, gone, gone_events, gone_bytes) VALUES (?, ?, ?, 1, ?, ?, 0, 0)
+                """).execute(arguments: [row["class"] as Int64, row["lane"] as String, row["arrived_ms"] as Int64, row["bytes"] as Int64,
+                                         Data(GoneMask(events: 1).bytes)])
+            try db.cachedStatement(sql: "INSERT INTO batch_bodies(seq, body) VALUES (?, ?)").execute(arguments: [db.lastInsertedRowID, Data(body)])
         }
         try db.execute(sql: "DROP TABLE spool")
     }
@@ -303,14 +307,18 @@ public final class Spool: Sendable {
     /// The indexes of `items` by row: one per class and lane in order of first appearance, each
     /// in request order, cut at `maxRowEvents`.
     static func rowGroups(_ items: [Incoming]) -> [[Int]] {
+        struct RowKey: Hashable {
+            var priority: PriorityClass
+            var lane: String
+        }
         var groups: [[Int]] = []
-        var open: [String: Int] = [:]
+        var open: [RowKey: Int] = [:]
         for (index, item) in items.enumerated() {
-            let name = "\(item.priority.code)\u{0}\(item.lane)"
-            if let group = open[name], groups[group].count < maxRowEvents {
+            let key = RowKey(priority: item.priority, lane: item.lane)
+            if let group = open[key], groups[group].count < maxRowEvents {
                 groups[group].append(index)
             } else {
-                open[name] = groups.count
+                open[key] = groups.count
                 groups.append([index])
             }
         }

@@ -13,25 +13,29 @@ enum SpoolBatch {
         var capacity = 0
         for item in items { capacity += 20 + item.topic.utf8.count + (item.key?.count ?? 0) + item.value.count + 64 + item.eventID.utf8.count }
         out.reserveCapacity(capacity)
-        func put(_ value: UInt32) { withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) } }
         for item in items {
-            put(UInt32(truncatingIfNeeded: item.topic.utf8.count))
-            out.append(contentsOf: item.topic.utf8)
-            if let key = item.key {
-                put(UInt32(truncatingIfNeeded: key.count))
-                out.append(contentsOf: key)
-            } else {
-                put(UInt32.max)
-            }
-            put(UInt32(truncatingIfNeeded: item.value.count))
-            out.append(contentsOf: item.value)
-            let headers = HeaderCoding.encodeBytes(item.headers)
-            put(UInt32(truncatingIfNeeded: headers.count))
-            out.append(contentsOf: headers)
-            put(UInt32(truncatingIfNeeded: item.eventID.utf8.count))
-            out.append(contentsOf: item.eventID.utf8)
+            append(to: &out, topic: item.topic, key: item.key, value: item.value, headers: HeaderCoding.encodeBytes(item.headers), eventID: item.eventID)
         }
         return out
+    }
+
+    /// One event with its headers already in `HeaderCoding` bytes (kept as they are, even damaged).
+    static func append(to out: inout [UInt8], topic: String, key: [UInt8]?, value: [UInt8], headers: [UInt8], eventID: String) {
+        func put(_ value: UInt32) { withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) } }
+        put(UInt32(truncatingIfNeeded: topic.utf8.count))
+        out.append(contentsOf: topic.utf8)
+        if let key {
+            put(UInt32(truncatingIfNeeded: key.count))
+            out.append(contentsOf: key)
+        } else {
+            put(UInt32.max)
+        }
+        put(UInt32(truncatingIfNeeded: value.count))
+        out.append(contentsOf: value)
+        put(UInt32(truncatingIfNeeded: headers.count))
+        out.append(contentsOf: headers)
+        put(UInt32(truncatingIfNeeded: eventID.utf8.count))
+        out.append(contentsOf: eventID.utf8)
     }
 
     /// One event of a body, as views into the body's bytes (valid inside `forEach`'s closure only).
