@@ -123,10 +123,56 @@ public final class Producer: Sendable {
     }
 
     func enqueue(_ record: ProducerRecord, token: UInt64) throws(KafkaError) {
-        let error: OpaquePointer? = record.withNativeValues(token: token) { values in
-            rd_kafka_produceva(handle.pointer, values.baseAddress, values.count)
+        let nativeHeaders = record.headers.isEmpty ? nil : record.makeNativeHeaders()
+        let error = record.topic.withCString { topic in
+            record.key.withOptionalBytes { key in
+                record.value.withOptionalBytes { value in
+                    produceNative(topic: topic, partition: record.partition, key: key, value: value, timestampMs: record.timestampMs,
+                                  headers: nativeHeaders, token: token)
+                }
+            }
         }
+        if error != nil, let nativeHeaders { rd_kafka_headers_destroy(nativeHeaders) }
         try KafkaError.check(error, "produce to \(record.topic)")
+    }
+
+    /// Hands one record to `rd_kafka_produceva` (the variadic `producev` cannot be called from
+    /// Swift). librdkafka copies key and value (`RD_KAFKA_MSG_F_COPY`) and takes ownership of
+    /// the header list on success; on failure the caller still owns it.
+    func produceNative(
+        topic: UnsafePointer<CChar>, partition: Int32?, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?, timestampMs: Int64?,
+        headers: OpaquePointer?, token: UInt64
+    ) -> OpaquePointer? {
+        // On the stack: a heap array here cost an allocation per record.
+        withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 8) { values in
+            var count = 0
+            func append(_ type: rd_kafka_vtype_t, _ fill: (inout rd_kafka_vu_t) -> Void) {
+                var entry = rd_kafka_vu_t()
+                entry.vtype = type
+                fill(&entry)
+                values.initializeElement(at: count, to: entry)
+                count += 1
+            }
+            append(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topic }
+            append(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = partition ?? RD_KAFKA_PARTITION_UA }
+            append(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
+            append(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = UnsafeMutableRawPointer(bitPattern: UInt(token)) }
+            if let key {
+                append(RD_KAFKA_VTYPE_KEY) {
+                    $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress ?? emptyBytes)
+                    $0.u.mem.size = key.count
+                }
+            }
+            if let value {
+                append(RD_KAFKA_VTYPE_VALUE) {
+                    $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress ?? emptyBytes)
+                    $0.u.mem.size = value.count
+                }
+            }
+            if let timestampMs { append(RD_KAFKA_VTYPE_TIMESTAMP) { $0.u.i64 = timestampMs } }
+            if let headers { append(RD_KAFKA_VTYPE_HEADERS) { $0.u.headers = headers } }
+            return rd_kafka_produceva(handle.pointer, values.baseAddress, count)
+        }
     }
 }
 
@@ -161,52 +207,7 @@ extension ProducerRecord {
 }
 
 extension ProducerRecord {
-    /// Describes the record to `rd_kafka_produceva` (the variadic `producev`
-    /// cannot be called from Swift). librdkafka copies key and value
-    /// (`RD_KAFKA_MSG_F_COPY`) and takes ownership of the header list on success.
-    func withNativeValues(token: UInt64, _ body: (UnsafeBufferPointer<rd_kafka_vu_t>) -> OpaquePointer?) -> OpaquePointer? {
-        let nativeHeaders = headers.isEmpty ? nil : makeNativeHeaders()
-        let error = topic.withCString { topicName in
-            key.withOptionalBytes { keyBytes in
-                value.withOptionalBytes { valueBytes in
-                    // On the stack: a heap array here cost an allocation per record.
-                    withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 8) { values in
-                        var count = 0
-                        func append(_ type: rd_kafka_vtype_t, _ fill: (inout rd_kafka_vu_t) -> Void) {
-                            var value = rd_kafka_vu_t()
-                            value.vtype = type
-                            fill(&value)
-                            values.initializeElement(at: count, to: value)
-                            count += 1
-                        }
-                        append(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topicName }
-                        append(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = partition ?? RD_KAFKA_PARTITION_UA }
-                        append(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
-                        append(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = UnsafeMutableRawPointer(bitPattern: UInt(token)) }
-                        if let keyBytes {
-                            append(RD_KAFKA_VTYPE_KEY) {
-                                $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: keyBytes.baseAddress ?? emptyBytes)
-                                $0.u.mem.size = keyBytes.count
-                            }
-                        }
-                        if let valueBytes {
-                            append(RD_KAFKA_VTYPE_VALUE) {
-                                $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: valueBytes.baseAddress ?? emptyBytes)
-                                $0.u.mem.size = valueBytes.count
-                            }
-                        }
-                        if let timestampMs { append(RD_KAFKA_VTYPE_TIMESTAMP) { $0.u.i64 = timestampMs } }
-                        if let nativeHeaders { append(RD_KAFKA_VTYPE_HEADERS) { $0.u.headers = nativeHeaders } }
-                        return body(UnsafeBufferPointer(rebasing: values[..<count]))
-                    }
-                }
-            }
-        }
-        if error != nil, let nativeHeaders { rd_kafka_headers_destroy(nativeHeaders) }
-        return error
-    }
-
-    private func makeNativeHeaders() -> OpaquePointer {
+    func makeNativeHeaders() -> OpaquePointer {
         let list = rd_kafka_headers_new(headers.count)!
         for header in headers {
             if let value = header.value {
@@ -224,7 +225,7 @@ extension ProducerRecord {
 /// librdkafka reads a null pointer as a null key or value; an empty one needs
 /// a valid pointer with length 0, and an empty array has no base address.
 /// Never written, so sharing it across threads is safe.
-nonisolated(unsafe) private let emptyBytes = UnsafeRawPointer(UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 1))
+nonisolated(unsafe) let emptyBytes = UnsafeRawPointer(UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 1))
 
 extension Optional where Wrapped == [UInt8] {
     /// Calls `body` with the bytes, or with `nil` for a null key or value.
