@@ -19,10 +19,12 @@ struct EdgeUnitTests {
 
     @Test func headersRoundTripAndMalformedBlobsAreRefused() {
         let headers = [KafkaHeader(name: "ce_id", string: "1"), KafkaHeader(name: "empty", value: []), KafkaHeader(name: "null", value: nil)]
-        let blob = HeaderCoding.encode(headers)
-        #expect(HeaderCoding.decode(blob) == headers)
-        #expect(HeaderCoding.decode(blob.dropLast()) == nil)
-        #expect(HeaderCoding.decode(Data([0xFF, 0xFF, 0xFF, 0x7F])) == nil)
+        func decode(_ bytes: [UInt8]) -> [KafkaHeader]? { bytes.withUnsafeBytes { HeaderCoding.decode($0) } }
+        let blob = HeaderCoding.encodeBytes(headers)
+        #expect(decode(blob) == headers)
+        #expect(decode(Array(blob.dropLast())) == nil)
+        #expect(decode([0xFF, 0xFF, 0xFF, 0x7F]) == nil)
+        #expect(decode([]) == nil && decode([0, 0, 0, 0]) == [])
     }
 
     @Test func binaryModeBecomesTheKafkaBinding() {
@@ -180,7 +182,7 @@ extension SpoolTests {
                 let headers = [KafkaHeader(name: "ce_id", string: "e\(index)")]
                 try db.execute(
                     sql: "INSERT INTO spool(class, lane, topic, key, value, headers, event_id, arrived_ms, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    arguments: [code, lane, "t.\(lane)", index == 1 ? nil : Data("k".utf8), Data("{}".utf8), HeaderCoding.encode(headers), "e\(index)", 100 + index,
+                    arguments: [code, lane, "t.\(lane)", index == 1 ? nil : Data("k".utf8), Data("{}".utf8), Data(HeaderCoding.encodeBytes(headers)), "e\(index)", 100 + index,
                                 SpoolEntry.size(key: index == 1 ? nil : Array("k".utf8), value: Array("{}".utf8), headers: headers)])
             }
         }

@@ -10,8 +10,9 @@ import Synchronization
 /// Batching: what is submitted goes in one transaction once `batch` events wait, when nothing
 /// is in flight any more, or after `delay`: a crash repeats at most those (same `ce_id`). Fewer,
 /// larger transactions cost less per event (2,000 events or 10 ms: the drain at 0.50-0.66x the
-/// produce loop; 10,000 or 50 ms: 0.63-0.68x). `flush` waits until everything submitted so far
-/// is written (or has failed, which is logged: those events stay spooled and are sent again).
+/// produce loop; 10,000 or 50 ms: 0.63-0.68x). A transaction that fails is tried again (the
+/// bits it sets are idempotent) every 100 ms until it succeeds; until then its events count as
+/// unwritten. `flush` waits until everything submitted so far is written.
 final class Acknowledger: Sendable {
     static let batch = 10_000
     static let delay: DispatchTimeInterval = .milliseconds(50)
@@ -26,6 +27,8 @@ final class Acknowledger: Sendable {
         var pending: [DeliveredEvent] = []
         var submitted = 0
         var written = 0
+        /// Telemetry submitted and not yet written, bytes as the quota counts them.
+        var telemetryBytes: Int64 = 0
         var stopping = false
     }
 
@@ -47,13 +50,19 @@ final class Acknowledger: Sendable {
     /// drain's end at once).
     func submit(_ delivered: [DeliveredEvent], idle: Bool) {
         guard !delivered.isEmpty else { return }
-        let full = queue.withLock { queue in
+        let filled = queue.withLock { queue in
+            let before = queue.pending.count
             queue.pending += delivered
             queue.submitted += delivered.count
-            return queue.pending.count >= Self.batch
+            for event in delivered where event.priority == .telemetry { queue.telemetryBytes += event.bytes }
+            return before < Self.batch && queue.pending.count >= Self.batch
         }
-        if full || idle { wake.signal() }
+        if filled || idle { wake.signal() }
     }
+
+    /// Delivered telemetry not yet marked gone: still counted against the quota, and not
+    /// sheddable, like telemetry in flight.
+    var unwrittenTelemetryBytes: Int64 { queue.withLock { $0.telemetryBytes } }
 
     /// Returns once everything submitted before the call is written (or failed and was logged).
     func flush() {
@@ -78,13 +87,24 @@ final class Acknowledger: Sendable {
                 return (batch, queue.stopping)
             }
             if !batch.isEmpty {
-                do {
-                    try spool.acknowledge(batch)
-                } catch {
-                    // Still spooled: sent again (same ce_id) after the next reset or restart.
-                    logger.error("edge spool: cannot mark \(batch.count) delivered events gone: \(error)")
+                var failures = 0
+                while true {
+                    do {
+                        try spool.acknowledge(batch)
+                        break
+                    } catch {
+                        // Not written: tried again; meanwhile the events stay counted in the spool.
+                        if failures == 0 { logger.error("edge spool: cannot mark \(batch.count) delivered events gone, trying again every 100 ms: \(error)") }
+                        failures += 1
+                        Thread.sleep(forTimeInterval: 0.1)
+                    }
                 }
-                queue.withLock { $0.written += batch.count }
+                if failures > 0 { logger.notice("edge spool: marked \(batch.count) delivered events gone after \(failures) failed attempts") }
+                let telemetry = batch.reduce(Int64(0)) { $0 + ($1.priority == .telemetry ? $1.bytes : 0) }
+                queue.withLock {
+                    $0.written += batch.count
+                    $0.telemetryBytes -= telemetry
+                }
             }
             if stopping, batch.isEmpty { return }
         }

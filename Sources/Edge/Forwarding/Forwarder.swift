@@ -132,12 +132,14 @@ public final class Forwarder: Sendable {
         let chunk = max(1, min(window / 4, Int(burst), 2000))
         let telemetryCap = max(1, spool.quotaBytes(.telemetry) / Self.telemetryInFlightShare)
 
-        /// Claims up to `count` and produces them from the claimed rows, after the claim's
-        /// transaction. How many were handed to librdkafka.
+        /// Claims up to `count` and produces them from the claimed rows, after the claim's read.
+        /// How many were handed to librdkafka.
         func round(claim count: Int) -> Int {
             let rows: [ClaimedRow]
+            // Telemetry delivered but not yet marked gone is as unsheddable as telemetry in flight.
+            let held = flight.telemetryBytes + acknowledger.unwrittenTelemetryBytes
             do {
-                rows = try spool.claimRows(limit: count, telemetryBytes: max(0, telemetryCap - flight.telemetryBytes), telemetryIdle: flight.telemetryBytes == 0)
+                rows = try spool.claimRows(limit: count, telemetryBytes: max(0, telemetryCap - held), telemetryIdle: held == 0)
             } catch {
                 logger.error("edge spool: cannot claim events: \(error)")
                 Thread.sleep(forTimeInterval: 0.1)
@@ -155,8 +157,15 @@ public final class Forwarder: Sendable {
                             HeaderCoding.forEach(event.headers) { name, value in list.add(name: name, value: value) }
                         }
                         guard taken else {
+                            // Headers the claim found well-formed and this walk did not: hand
+                            // everything out again from the oldest, as after a failure.
                             _ = flight.remove(slot)
-                            return true
+                            refused = true
+                            shared.withLock { s in
+                                s.failed = true
+                                s.lastError = "spool: damaged headers in row \(event.position.row)"
+                            }
+                            return false
                         }
                         produced += 1
                         return true

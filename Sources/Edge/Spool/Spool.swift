@@ -42,8 +42,9 @@ public final class Spool: Sendable {
     struct State: Sendable {
         /// Bytes per class of events not yet gone, as counted against the quota.
         var usage: [PriorityClass: Int64] = [:]
-        /// Bumped by every append and reset; a claim that found nothing remembers it, so an
-        /// idle forwarder does not open a write transaction every few milliseconds.
+        /// Bumped after every append's commit and by a reset; a claim that found nothing
+        /// remembers the value it read before its snapshot, so an idle forwarder does not claim
+        /// every few milliseconds, and claims again once something was appended after that.
         var generation: Int64 = 0
         var emptyAtGeneration: Int64 = -1
         /// Spooled events and bytes per lane, so `/metrics` never scans the spool.
@@ -54,7 +55,7 @@ public final class Spool: Sendable {
 
     struct ClaimCursor: Sendable {
         var position: SpoolPosition
-        /// Events in the cursor's row: fewer than `position.index + 1` left means the row is done.
+        /// Events in the cursor's row (those after the cursor may still be unclaimed).
         var rowEvents: Int
     }
 
@@ -434,8 +435,13 @@ public final class Spool: Sendable {
     func claimRows(limit: Int, telemetryBytes: Int64 = .max, telemetryIdle: Bool = true, businessShare: Double = 0.8) throws -> [ClaimedRow] {
         guard limit > 0 else { return [] }
         return try claimGate.withLock { _ in
-            try pool.read { db in
-                try self.claim(db, limit: limit, telemetryBytes: telemetryBytes, telemetryIdle: telemetryIdle, businessShare: businessShare)
+            // Read before the snapshot is taken: an append that commits after it bumps the
+            // generation past this value, so its rows are claimed next time even if this claim
+            // finds nothing.
+            let generation = state.withLock { $0.generation }
+            return try pool.read { db in
+                try self.claim(db, generation: generation, limit: limit, telemetryBytes: telemetryBytes, telemetryIdle: telemetryIdle,
+                               businessShare: businessShare)
             }
         }
     }
@@ -457,19 +463,21 @@ public final class Spool: Sendable {
     @discardableResult
     func acknowledge(_ delivered: [DeliveredEvent]) throws -> Int {
         guard !delivered.isEmpty else { return 0 }
-        return try forwarderWrite { db in try self.markDelivered(db, delivered) }
+        let released = try forwarderWrite { db in try self.markDelivered(db, delivered) }
+        return released.events
     }
 
     /// The forwarder's transactions commit without an fsync of their own (`synchronous=NORMAL`
     /// for their duration, on the one writer connection, so no append ever runs in between).
-    /// They only mark delivered events gone or read claims: if a power cut loses one, the
-    /// events come back and are sent again with the same `ce_id`, which the crash guarantee
-    /// allows. The next append's fsync (FULL) makes the earlier WAL frames durable too. With an
-    /// fsync per round the drain waited on the disk, not the CPU.
-    private func forwarderWrite<T>(_ body: (Database) throws -> T) throws -> T {
+    /// They only mark delivered events gone: if a power cut loses one, the events come back and
+    /// are sent again with the same `ce_id`, which the crash guarantee allows. The next append's
+    /// fsync (FULL) makes the earlier WAL frames durable too. With an fsync per acknowledgement
+    /// the drain waited on the disk, not the CPU. What was released is taken off the in-memory
+    /// depth and usage only once committed, still holding the writer.
+    private func forwarderWrite(_ body: (Database) throws -> Released) throws -> Released {
         try pool.writeWithoutTransaction { db in
             if synchronousFull { try db.execute(sql: "PRAGMA synchronous = NORMAL") }
-            var result: Result<T, any Error> = .failure(CancellationError())
+            var result: Result<Released, any Error> = .failure(CancellationError())
             do {
                 try db.inTransaction {
                     result = .success(try body(db))
@@ -478,48 +486,54 @@ public final class Spool: Sendable {
             } catch {
                 result = .failure(error)
             }
+            if case .success(let released) = result {
+                state.withLock { s in
+                    for (priority, bytes) in released.bytes { s.usage[priority, default: 0] -= bytes }
+                    for (lane, depth) in released.lanes {
+                        s.lanes[lane, default: LaneDepth()].events -= depth.events
+                        s.lanes[lane, default: LaneDepth()].bytes -= depth.bytes
+                    }
+                }
+            }
             if synchronousFull { try db.execute(sql: "PRAGMA synchronous = FULL") }
             return try result.get()
         }
     }
 
+    /// Events an acknowledgement marked gone: how many, and their bytes per class and per lane.
+    struct Released {
+        var events = 0
+        var bytes: [PriorityClass: Int64] = [:]
+        var lanes: [String: LaneDepth] = [:]
+    }
+
     /// Sets the delivered events' bits, reading and writing each row once (deleting it with
     /// its last event), and counts them forwarded. Events already gone, or of rows no longer
     /// spooled, are not counted again.
-    private func markDelivered(_ db: Database, _ delivered: [DeliveredEvent]) throws -> Int {
-        guard !delivered.isEmpty else { return 0 }
+    private func markDelivered(_ db: Database, _ delivered: [DeliveredEvent]) throws -> Released {
         var byRow: [Int64: [DeliveredEvent]] = [:]
         for event in delivered { byRow[event.position.row, default: []].append(event) }
         let select = try db.cachedStatement(sql: "SELECT seq, lane, events, gone, gone_events, gone_bytes FROM batches WHERE seq = ?")
-        var freed: [PriorityClass: Int64] = [:]
-        var forwarded: [String: LaneDepth] = [:]
-        var removed = 0
+        var released = Released()
         for (seq, events) in byRow.sorted(by: { $0.key < $1.key }) {
             guard let row = try Row.fetchOne(select, arguments: [seq]) else { continue }
             var change = GoneChange(row)
             for event in events where change.mask.insert(event.position.index) {
                 change.add(bytes: event.bytes)
-                freed[event.priority, default: 0] += event.bytes
+                released.bytes[event.priority, default: 0] += event.bytes
             }
             guard change.newEvents > 0 else { continue }
             try change.store(db)
-            removed += change.newEvents
-            forwarded[change.lane, default: LaneDepth()].events += Int64(change.newEvents)
-            forwarded[change.lane, default: LaneDepth()].bytes += change.newBytes
+            released.events += change.newEvents
+            released.lanes[change.lane, default: LaneDepth()].events += Int64(change.newEvents)
+            released.lanes[change.lane, default: LaneDepth()].bytes += change.newBytes
         }
-        for (lane, depth) in forwarded { try Self.bump(db, "forwarded", lane, by: Int(depth.events)) }
-        state.withLock { s in
-            for (priority, bytes) in freed { s.usage[priority, default: 0] -= bytes }
-            for (lane, depth) in forwarded {
-                s.lanes[lane, default: LaneDepth()].events -= depth.events
-                s.lanes[lane, default: LaneDepth()].bytes -= depth.bytes
-            }
-        }
-        return removed
+        for (lane, depth) in released.lanes { try Self.bump(db, "forwarded", lane, by: Int(depth.events)) }
+        return released
     }
 
-    private func claim(_ db: Database, limit: Int, telemetryBytes: Int64, telemetryIdle: Bool, businessShare: Double) throws -> [ClaimedRow] {
-        let (cursors, generation) = state.withLock { ($0.cursor, $0.generation) }
+    private func claim(_ db: Database, generation: Int64, limit: Int, telemetryBytes: Int64, telemetryIdle: Bool, businessShare: Double) throws -> [ClaimedRow] {
+        let cursors = state.withLock { $0.cursor }
         var moved = cursors
         var names = self.names.withLock { $0 }
         defer { self.names.withLock { $0 = names } }
@@ -588,7 +602,7 @@ public final class Spool: Sendable {
         let laterRows = code == SQLITE_ROW && sqlite3_column_int64(exists, 0) != 0
         sqlite3_reset(exists)
         guard code == SQLITE_ROW else { throw Self.error(db, code) }
-        let telemetryWaiting = laterRows || telemetryCursor.map { $0.position.index + 1 < $0.rowEvents } ?? false
+        let telemetryWaiting = try laterRows || telemetryCursor.map { try Self.hasUnclaimed(db, after: $0) } ?? false
         // Telemetry past its in-flight budget waits; business then takes the whole claim.
         let telemetryClaimable = telemetryWaiting && (telemetryBytes > 0 || telemetryIdle)
         let businessLimit = telemetryClaimable ? max(1, Int((Double(limit) * businessShare).rounded(.down))) : limit
@@ -600,6 +614,16 @@ public final class Spool: Sendable {
             if business.isEmpty, telemetry.isEmpty, !telemetryWaiting { s.emptyAtGeneration = generation }
         }
         return business + telemetry
+    }
+
+    /// Whether the cursor's own row still holds events after the cursor that are not gone (it
+    /// may have been shed or delivered down to nothing since, or be gone altogether).
+    private static func hasUnclaimed(_ db: Database, after cursor: ClaimCursor) throws -> Bool {
+        guard cursor.position.index + 1 < cursor.rowEvents,
+              let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT gone FROM batches WHERE seq = ?"), arguments: [cursor.position.row])
+        else { return false }
+        let gone = GoneMask(bytes: [UInt8](row["gone"] as Data))
+        return (cursor.position.index + 1..<cursor.rowEvents).contains { !gone.contains($0) }
     }
 
     /// Reads `batch_bodies.body` of one row after another (`sqlite3_blob_reopen` moves the

@@ -29,8 +29,6 @@ public struct SpoolEntry: Sendable, Equatable {
 /// Headers as one blob: a count, then per header the name's length and bytes and the value's
 /// length (-1 for a null value) and bytes, all lengths little-endian UInt32/Int32.
 enum HeaderCoding {
-    static func encode(_ headers: [KafkaHeader]) -> Data { Data(encodeBytes(headers)) }
-
     static func encodeBytes(_ headers: [KafkaHeader]) -> [UInt8] {
         var out: [UInt8] = []
         var capacity = 4
@@ -49,11 +47,6 @@ enum HeaderCoding {
             }
         }
         return out
-    }
-
-    /// nil when the blob is malformed (every length is checked against what is left).
-    static func decode(_ data: Data) -> [KafkaHeader]? {
-        data.withUnsafeBytes { decode($0) }
     }
 
     /// nil when the blob is malformed (every length is checked against what is left).
