@@ -56,37 +56,50 @@ enum SpoolBatch {
     /// body is malformed (every length is checked against what is left) or holds a different
     /// number of events than `expected`; the events before the damage have been visited.
     static func forEach(_ body: UnsafeRawBufferPointer, expected: Int, _ visit: (Int, EventView) -> Bool) -> Bool {
-        var offset = 0
-        func take() -> UInt32? {
-            guard body.count - offset >= 4 else { return nil }
-            var value: UInt32 = 0
-            for shift in 0..<4 { value |= UInt32(body[offset + shift]) << (8 * UInt32(shift)) }
-            offset += 4
-            return value
-        }
-        func slice(_ length: UInt32) -> UnsafeRawBufferPointer? {
-            let count = Int(length)
-            guard body.count - offset >= count else { return nil }
-            defer { offset += count }
-            return UnsafeRawBufferPointer(rebasing: body[offset..<(offset + count)])
-        }
+        var reader = LengthPrefixedReader(body)
         var index = 0
-        while offset < body.count {
+        while !reader.atEnd {
             guard index < expected,
-                  let topicLength = take(), let topic = slice(topicLength),
-                  let keyLength = take() else { return false }
+                  let topicLength = reader.length(), let topic = reader.bytes(topicLength),
+                  let keyLength = reader.length() else { return false }
             var key: UnsafeRawBufferPointer?
             if keyLength != UInt32.max {
-                guard let bytes = slice(keyLength) else { return false }
+                guard let bytes = reader.bytes(keyLength) else { return false }
                 key = bytes
             }
-            guard let valueLength = take(), let value = slice(valueLength),
-                  let headersLength = take(), headersLength >= 4, let headers = slice(headersLength),
-                  let idLength = take(), let eventID = slice(idLength) else { return false }
+            guard let valueLength = reader.length(), let value = reader.bytes(valueLength),
+                  let headersLength = reader.length(), headersLength >= 4, let headers = reader.bytes(headersLength),
+                  let idLength = reader.length(), let eventID = reader.bytes(idLength) else { return false }
             guard visit(index, EventView(topic: topic, key: key, value: value, headers: headers, eventID: eventID)) else { return true }
             index += 1
         }
         return index == expected
+    }
+}
+
+/// Reads little-endian UInt32 lengths and the bytes they announce, each checked against what is
+/// left (the spool's bodies and header blobs).
+struct LengthPrefixedReader {
+    private let buffer: UnsafeRawBufferPointer
+    private var offset = 0
+
+    init(_ buffer: UnsafeRawBufferPointer) { self.buffer = buffer }
+
+    var atEnd: Bool { offset >= buffer.count }
+
+    mutating func length() -> UInt32? {
+        guard buffer.count - offset >= 4 else { return nil }
+        var value: UInt32 = 0
+        for shift in 0..<4 { value |= UInt32(buffer[offset + shift]) << (8 * UInt32(shift)) }
+        offset += 4
+        return value
+    }
+
+    mutating func bytes(_ length: UInt32) -> UnsafeRawBufferPointer? {
+        let count = Int(length)
+        guard buffer.count - offset >= count else { return nil }
+        defer { offset += count }
+        return UnsafeRawBufferPointer(rebasing: buffer[offset..<(offset + count)])
     }
 }
 

@@ -74,30 +74,17 @@ enum HeaderCoding {
     /// exactly after the last header its count announced.
     @discardableResult
     private static func walk(_ bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer?) -> Void) -> Bool {
-        var index = 0
-        func take() -> UInt32? {
-            guard bytes.count - index >= 4 else { return nil }
-            var value: UInt32 = 0
-            for shift in 0..<4 { value |= UInt32(bytes[index + shift]) << (8 * UInt32(shift)) }
-            index += 4
-            return value
-        }
-        func slice(_ length: UInt32) -> UnsafeRawBufferPointer? {
-            let count = Int(length)
-            guard bytes.count - index >= count else { return nil }
-            defer { index += count }
-            return UnsafeRawBufferPointer(rebasing: bytes[index..<(index + count)])
-        }
-        guard let count = take(), Int(count) <= bytes.count else { return false }
+        var reader = LengthPrefixedReader(bytes)
+        guard let count = reader.length(), Int(count) <= bytes.count else { return false }
         for _ in 0..<count {
-            guard let nameLength = take(), let name = slice(nameLength), let valueLength = take() else { return false }
+            guard let nameLength = reader.length(), let name = reader.bytes(nameLength), let valueLength = reader.length() else { return false }
             if valueLength == UInt32.max {
                 body(name, nil)
             } else {
-                guard let value = slice(valueLength) else { return false }
+                guard let value = reader.bytes(valueLength) else { return false }
                 body(name, value)
             }
         }
-        return index == bytes.count
+        return reader.atEnd
     }
 }
