@@ -128,7 +128,7 @@ public final class Forwarder: Sendable {
         var lastClaim = ContinuousClock.now - .seconds(1)
         var lastClaimEmpty = false
         // Claim in chunks of a quarter window (or the burst, when the rate caps it): fewer, larger
-        // transactions, while librdkafka still holds the other three quarters.
+        // reads, while librdkafka still holds the other three quarters.
         let chunk = max(1, min(window / 4, Int(burst), 2000))
         let telemetryCap = max(1, spool.quotaBytes(.telemetry) / Self.telemetryInFlightShare)
 
