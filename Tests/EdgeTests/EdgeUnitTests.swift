@@ -2,6 +2,7 @@
 import Foundation
 import GRDB
 import Kafka
+import Synchronization
 import Testing
 
 @Suite("Edge pieces")
@@ -166,6 +167,59 @@ struct SpoolTests {
 }
 
 extension SpoolTests {
+    /// Claims read a snapshot beside the writer: an append that sheds must never shed what a
+    /// concurrent claim hands out, and every event ends up forwarded or shed, exactly once.
+    @Test func claimsBesideSheddingAppendsNeverHandOutAShedEvent() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(UUID().uuidString).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let size = SpoolEntry.size(key: Array("k".utf8), value: Array("{}".utf8), headers: [KafkaHeader(name: "ce_id", string: "t0")])
+        let quota: [PriorityClass: Int64] = [.business: 1 << 20, .telemetry: size * 40]
+        let spool = try Spool(path: path, quota: quota, synchronousFull: false)
+        let requests = 150, perRequest = 10
+        final class Finished: Sendable { let value = Mutex(false) }
+        let appendsFinished = Finished()
+        let appending = Task {
+            defer { appendsFinished.value.withLock { $0 = true } }
+            var shed = 0
+            for request in 0..<requests {
+                let items = (0..<perRequest).map { Self.incoming(.telemetry, "telemetry", "t\(request)-\($0)") }
+                if case .spooled(let dropped) = try await spool.append(items, nowMs: Int64(request)) { shed += dropped }
+            }
+            return shed
+        }
+        // The forwarder's part on a thread of its own: claim, hold the claim a round, acknowledge.
+        let forwarded = try await withCheckedThrowingContinuation { (done: CheckedContinuation<(claimed: Int, acknowledged: Int), any Error>) in
+            Thread {
+                do {
+                    var held: [ClaimedEvent] = []
+                    var claimed = 0, acknowledged = 0, emptyAfterAppends = 0
+                    while emptyAfterAppends < 3 {
+                        let finished = appendsFinished.value.withLock { $0 }
+                        let batch = try spool.claim(limit: 7)
+                        claimed += batch.count
+                        acknowledged += try spool.acknowledge(held.map(\.delivered))
+                        held = batch
+                        if batch.isEmpty {
+                            if finished { emptyAfterAppends += 1 }
+                            Thread.sleep(forTimeInterval: 0.002)
+                        }
+                    }
+                    acknowledged += try spool.acknowledge(held.map(\.delivered))
+                    done.resume(returning: (claimed, acknowledged))
+                } catch {
+                    done.resume(throwing: error)
+                }
+            }.start()
+        }
+        let shed = try await appending.value
+        #expect(forwarded.acknowledged == forwarded.claimed, "every claimed event was still there to acknowledge: none of them was shed")
+        #expect(shed > 0, "the quota made appends shed")
+        let stats = try spool.statistics()
+        #expect(stats.events == 0 && stats.lane("telemetry")?.shed == Int64(shed) && stats.lane("telemetry")?.forwarded == Int64(forwarded.claimed))
+        #expect(forwarded.claimed + shed == requests * perRequest, "each event forwarded or shed, once")
+        #expect(stats == (try Spool.readStatistics(path: path, quota: quota)))
+    }
+
     @Test func aFileWithARowPerEventOpensWithItsEventsInOrder() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(UUID().uuidString).sqlite").path
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
