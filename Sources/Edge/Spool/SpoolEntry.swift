@@ -58,22 +58,16 @@ enum HeaderCoding {
         return wellFormed ? headers : nil
     }
 
-    /// Calls `body` with each header's name and value (nil for a null value) as views into
-    /// `bytes`; false when the blob is malformed, and then `body` was not called at all.
-    static func forEach(_ bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer?) -> Void) -> Bool {
-        guard isWellFormed(bytes) else { return false }
-        walk(bytes, body)
-        return true
-    }
-
     static func isWellFormed(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        walk(bytes) { _, _ in }
+        forEach(bytes) { _, _ in }
     }
 
-    /// Visits the headers while every length fits what is left; true when the blob ended
-    /// exactly after the last header its count announced.
-    @discardableResult
-    private static func walk(_ bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer?) -> Void) -> Bool {
+    /// Calls `body` with each header's name and value (nil for a null value) as views into
+    /// `bytes`, while every length fits what is left; true when the blob ended exactly after the
+    /// last header its count announced. On false, `body` may have seen the headers before the
+    /// damage: callers drop what they gathered (`decode` returns nil; the forwarder's produce
+    /// destroys the header list).
+    static func forEach(_ bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer?) -> Void) -> Bool {
         var reader = LengthPrefixedReader(bytes)
         guard let count = reader.length(), Int(count) <= bytes.count else { return false }
         for _ in 0..<count {
