@@ -176,11 +176,10 @@ public final class Spool: Sendable {
         for row in try Row.fetchAll(db, sql: """
             SELECT lane, class, SUM(events - gone_events) AS n, SUM(bytes - gone_bytes) AS b FROM batches GROUP BY lane, class
             """) {
-            let code: Int = row["class"]
             var depth = lanes[row["lane"], default: LaneDepth()]
             depth.events += row["n"]
             depth.bytes += row["b"]
-            depth.priority = code == PriorityClass.business.code ? .business : .telemetry
+            depth.priority = priority(code: row["class"])
             lanes[row["lane"]] = depth
         }
         return lanes
