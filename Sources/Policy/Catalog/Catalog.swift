@@ -9,6 +9,8 @@ public struct Catalog: Sendable {
 
     public func topic(named name: String) -> Topic? { topics.first { $0.name == name } }
     public func lane(named name: String) -> Lane? { lanes.first { $0.name == name } }
+    /// The topic of role `audit`; without one each instance's trail is its own.
+    public var auditTopic: Topic? { topics.first { $0.role == .audit } }
 }
 
 /// A domain that runs in isolation (own consumer, producer, queue, dead-letter topic).
@@ -53,6 +55,9 @@ public enum TopicRole: String, Sendable, CaseIterable {
     case deadLetter = "dead-letter"
     /// Compacted state the router reads (MES work orders), never a rule target.
     case correlation
+    /// The router's own trail, written and read by every instance (Docs/Ledger.md); at most
+    /// one per catalog, never a rule target.
+    case audit
 }
 
 public enum CleanupPolicy: String, Sendable, CaseIterable { case delete, compact }

@@ -65,7 +65,9 @@ struct CatalogLoader {
         for node in yaml.sequence(root["topics"], what: "topics") {
             guard let m = yaml.mapping(node, allowed: Self.topicKeys, what: "a topic"), let name = m.string("name") else { continue }
             if !seen.insert(name).inserted { sink.error(m.location(of: "name"), "duplicate topic '\(name)'", hint: "each topic appears once in the catalog") }
-            let lane = m.string("lane") ?? ""
+            let role = m.choice("role", TopicRole.self) ?? .source
+            // The audit topic belongs to no lane: every lane writes it.
+            let lane = m.string("lane", required: role != .audit) ?? ""
             if !lane.isEmpty, laneLocations[lane] == nil {
                 sink.error(m.location(of: "lane"), "undefined lane '\(lane)'", hint: Suggest.hint(for: lane, in: lanes.map(\.name)))
             }
@@ -92,7 +94,6 @@ struct CatalogLoader {
                 }
                 events.append(TopicEvent(type: type, schemaFile: schemaPath, schema: schema ?? .anything, description: em.string("description", required: false), typeBytes: Array(type.utf8)))
             }
-            let role = m.choice("role", TopicRole.self) ?? .source
             if events.isEmpty, role != .deadLetter {
                 sink.error(m.location, "topic '\(name)' declares no events", hint: "add 'events:' with the event types it carries and their schema files")
             }
@@ -110,6 +111,13 @@ struct CatalogLoader {
                 continue
             }
             if dlq.role != .deadLetter { sink.error(dlq.location, "'\(dlq.name)' is lane '\(lane.name)''s dead-letter topic but has role \(dlq.role.rawValue)", hint: "set role: dead-letter") }
+        }
+        let auditTopics = topics.filter { $0.role == .audit }
+        for extra in auditTopics.dropFirst() {
+            sink.error(extra.location, "'\(extra.name)' is a second audit topic (the first is '\(auditTopics[0].name)')", hint: "the catalog has one audit topic; every instance writes and reads it")
+        }
+        if let audit = auditTopics.first, audit.cleanup == .compact {
+            sink.error(audit.location, "audit topic '\(audit.name)' is compacted", hint: "use 'cleanup: delete' with a retention at least as long as the source and dead-letter topics': compaction would drop decisions")
         }
         return Catalog(lanes: lanes, topics: topics, limits: limits)
     }

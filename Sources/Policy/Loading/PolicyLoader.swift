@@ -321,6 +321,9 @@ struct PolicyLoader {
             sink.error(location, "rule '\(rule)' routes to '\(name)', a \(topic.role.rawValue) topic: this feeds an output back into an input",
                        hint: "route to a workflow or analytics topic; inputs are never targets")
             return nil
+        case .audit:
+            sink.error(location, "rule '\(rule)' routes to '\(name)', the router's audit topic", hint: "the router writes its audit topic itself; route to a workflow or analytics topic")
+            return nil
         case .deadLetter:
             sink.error(location, "rule '\(rule)' routes to dead-letter topic '\(name)'", hint: "use 'then: { deadLetter: { reason: policy } }'; the router writes the lane's dead-letter topic")
             return nil
