@@ -8,11 +8,11 @@ import Testing
         let folder = try TestFolder()
         do {
             let ledger = try folder.openLedger()
-            #expect(try ledger.appliedMigrations() == ["v1-audit", "v1-correlation", "v1-idempotency", "v1-replay", "v2-replay-vocabulary", "v2-drop-dry-run-audit"])
+            #expect(try ledger.appliedMigrations() == ["v1-audit", "v1-correlation", "v1-idempotency", "v1-replay", "v2-replay-vocabulary", "v2-drop-dry-run-audit", "v3-audit-index"])
             try ledger.append([record("evt-1", offset: 7, at: 0)])
         }
         let reopened = try folder.openLedger()
-        #expect(try reopened.appliedMigrations().count == 6)
+        #expect(try reopened.appliedMigrations().count == 7)
         #expect(try reopened.trail(for: "evt-1").map(\.sourceOffset) == [7])
         #expect(reopened.path == folder.ledgerPath)
     }

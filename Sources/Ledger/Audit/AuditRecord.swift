@@ -29,6 +29,10 @@ public struct AuditOutput: Sendable, Hashable, Codable {
 
 /// An event's decision and outputs, as `plantrouter trace` shows it.
 public struct AuditRecord: Sendable, Hashable, Codable {
+    /// Names this decision across the cluster: the instance (or replay job) that made it and the
+    /// source position it decided. The same decision arriving twice (written locally, then read
+    /// back from the audit topic) is stored once. Nil for records of releases before the topic.
+    public var recordID: String?
     public var eventID: String
     public var lane: String
     public var sourceTopic: String
@@ -47,6 +51,7 @@ public struct AuditRecord: Sendable, Hashable, Codable {
     public var outputs: [AuditOutput]
 
     public init(
+        recordID: String? = nil,
         eventID: String,
         lane: String,
         sourceTopic: String,
@@ -62,6 +67,7 @@ public struct AuditRecord: Sendable, Hashable, Codable {
         recordedAt: Date = Date(),
         outputs: [AuditOutput] = []
     ) {
+        self.recordID = recordID
         self.eventID = eventID
         self.lane = lane
         self.sourceTopic = sourceTopic

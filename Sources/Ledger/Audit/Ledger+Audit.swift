@@ -57,11 +57,12 @@ extension Ledger {
 
     // MARK: - SQL
 
-    private static func insert(_ records: [AuditRecord], _ db: Database) throws {
+    static func insert(_ records: [AuditRecord], _ db: Database) throws {
         let insertEvent = try db.cachedStatement(sql: """
-            INSERT INTO audit_event (event_id, lane, source_topic, source_partition, source_offset,
+            INSERT INTO audit_event (record_id, event_id, lane, source_topic, source_partition, source_offset,
                 event_type, event_source, correlation_id, rule_id, policy_version, outcome, reason, recorded_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT DO NOTHING
             """)
         let insertOutput = try db.cachedStatement(sql: """
             INSERT INTO audit_output (audit_id, ordinal, target_topic, target_partition, target_offset, idempotency_key)
@@ -69,10 +70,12 @@ extension Ledger {
             """)
         for record in records {
             try insertEvent.execute(arguments: [
-                record.eventID, record.lane, record.sourceTopic, record.sourcePartition, record.sourceOffset,
+                record.recordID, record.eventID, record.lane, record.sourceTopic, record.sourcePartition, record.sourceOffset,
                 record.eventType, record.eventSource, record.correlationID, record.ruleID, record.policyVersion,
                 record.outcome.rawValue, record.reason, record.recordedAt,
             ])
+            // Already stored under its record id (written here, then read back from the audit topic).
+            guard db.changesCount > 0 else { continue }
             let auditID = db.lastInsertedRowID
             for (ordinal, output) in record.outputs.enumerated() {
                 try insertOutput.execute(arguments: [
@@ -88,6 +91,7 @@ extension Ledger {
             throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "unknown audit outcome '\(outcomeText)'")
         }
         return AuditRecord(
+            recordID: row["record_id"],
             eventID: row["event_id"],
             lane: row["lane"],
             sourceTopic: row["source_topic"],

@@ -192,6 +192,23 @@ enum LedgerSchema {
                 """)
         }
 
+        // Issue 17: the audit topic is the trail's source of truth and this file an index of it.
+        // A decision carries a cluster-wide id, so reading back one's own records adds nothing;
+        // the index remembers how far it has read each audit partition.
+        migrator.registerMigration("v3-audit-index") { db in
+            try db.execute(sql: """
+                ALTER TABLE audit_event ADD COLUMN record_id TEXT;
+                CREATE UNIQUE INDEX audit_event_by_record_id ON audit_event (record_id) WHERE record_id IS NOT NULL;
+
+                CREATE TABLE audit_index_position (
+                    source_topic     TEXT    NOT NULL,
+                    source_partition INTEGER NOT NULL,
+                    next_offset      INTEGER NOT NULL,
+                    PRIMARY KEY (source_topic, source_partition)
+                ) WITHOUT ROWID;
+                """)
+        }
+
         return migrator
     }()
 }

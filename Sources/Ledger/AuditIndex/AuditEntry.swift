@@ -1,0 +1,80 @@
+import Foundation
+
+/// One record of the audit topic (catalog role `audit`): a decision with its outputs, the
+/// idempotency keys an instance or replay produced, or both. Every instance writes them (in the
+/// lane's transaction where the lane is transactional) and every instance reads all of them
+/// back into its ledger, so `trace` and replay dedup see the whole cluster.
+///
+/// JSON, so an operator can read the topic with any consumer. Written by the router only, yet
+/// read as hostile: `decode` refuses records over `maxBytes` and anything that is not an entry.
+public struct AuditEntry: Sendable, Hashable, Codable {
+    /// The CloudEvents type the catalog declares for the audit topic.
+    public static let eventType = "plantrouter.audit.entry"
+    /// The format this release writes; `decode` refuses newer ones rather than guess.
+    public static let currentVersion = 1
+    /// Largest entry `decode` reads (`AuditEntry.maxBytes`, Docs/Limits.md). A decision with
+    /// its outputs is a few hundred bytes; this leaves room for thousands of outputs.
+    public static let maxBytes = 1 << 20
+
+    public var version: Int
+    public var record: AuditRecord?
+    /// Outputs confirmed by the cluster, by idempotency key.
+    public var produced: [ProducedOutput]
+
+    public init(record: AuditRecord?, produced: [ProducedOutput]) {
+        version = Self.currentVersion
+        self.record = record
+        self.produced = produced
+    }
+
+    /// The record key: the work order when the decision was correlated, else the event id, so
+    /// one order's or one event's entries share a partition and stay in order.
+    public var key: String {
+        record?.correlationID ?? record?.eventID ?? produced.first?.idempotencyKey ?? ""
+    }
+
+    public func encoded() throws -> [UInt8] {
+        Array(try Self.encoder.encode(self))
+    }
+
+    public static func decode(_ bytes: [UInt8]) throws(AuditEntryError) -> AuditEntry {
+        guard bytes.count <= maxBytes else { throw .tooLarge(bytes.count) }
+        let entry: AuditEntry
+        do {
+            entry = try decoder.decode(AuditEntry.self, from: Data(bytes))
+        } catch {
+            throw .malformed("\(error)")
+        }
+        guard entry.version <= currentVersion else { throw .newerVersion(entry.version) }
+        if let record = entry.record, (record.recordID ?? "").isEmpty { throw .malformed("a decision without recordID") }
+        return entry
+    }
+
+    // Dates as milliseconds since the epoch: the precision the ledger stores.
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .millisecondsSince1970
+        return encoder
+    }()
+
+    private static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .millisecondsSince1970
+        return decoder
+    }()
+}
+
+/// Why an audit topic record was not read into the index (it is skipped and counted).
+public enum AuditEntryError: Error, Sendable, CustomStringConvertible {
+    case tooLarge(Int)
+    case malformed(String)
+    case newerVersion(Int)
+
+    public var description: String {
+        switch self {
+        case .tooLarge(let bytes): "\(bytes) bytes, over AuditEntry.maxBytes (\(AuditEntry.maxBytes))"
+        case .malformed(let why): "not an audit entry: \(why)"
+        case .newerVersion(let version): "format version \(version) is newer than this release reads (\(AuditEntry.currentVersion)); upgrade this instance"
+        }
+    }
+}
