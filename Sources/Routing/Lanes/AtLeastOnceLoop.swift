@@ -30,6 +30,9 @@ final class AtLeastOnceLoop: LaneLoop {
         /// Set when every delivery attempt failed and the dead letter still has to be written
         /// (its source record could not be read again yet): the error for `dlq-error`.
         var deadLetterError: String?
+        /// The event's entry for the audit topic rather than one of its outputs: like a dead
+        /// letter it is retried until it lands, and its report finishes the event.
+        var isAuditEntry = false
 
         init(_ output: PreparedEvent.Output, source: SourcePosition, decision: Decision?, attempts: Int = 1, firstFailedAt: Date? = nil) {
             record = output.record
@@ -46,6 +49,22 @@ final class AtLeastOnceLoop: LaneLoop {
         var idempotencyKey: String { String(decoding: idempotencyKeyBytes, as: UTF8.self) }
     }
 
+    /// An event's audit entry waiting for its outputs' delivery reports: it is produced, with
+    /// their positions, once the last arrives, and the event's offset is committable only once
+    /// the entry itself is acknowledged. So a committed offset always has its idempotency keys
+    /// on the audit topic, where every instance's replays look them up.
+    private struct PendingAudit {
+        var record: AuditRecord
+        var remaining: Int
+        var produced: [ProducedOutput] = []
+    }
+
+    /// An event by its source position.
+    private struct EventPosition: Hashable {
+        var topicPartition: TopicPartition
+        var offset: Int64
+    }
+
     private let context: LaneContext
     private let producer: Producer
     private let inbox: DeliveryInbox
@@ -55,6 +74,7 @@ final class AtLeastOnceLoop: LaneLoop {
     private let sourceReader: SourceReader
     private var nextToken: UInt64 = 1
     private var offsets = OffsetTracker()
+    private var pendingAudits: [EventPosition: PendingAudit] = [:]
     /// Outputs the local producer queue had no room for, in order.
     private var waitingForRoom: [(token: UInt64, item: InFlight)] = []
     private var retries: [(due: ContinuousClock.Instant, item: InFlight)] = []
@@ -86,15 +106,26 @@ final class AtLeastOnceLoop: LaneLoop {
         for record in records {
             let prepared = context.preparer.prepare(record)
             tally.classified(prepared.decision.outcome)
-            if let audit = prepared.audit { audits.append(audit) }
-            offsets.consumed(record.topicPartition, offset: record.offset, outputs: prepared.outputs.count)
+            let source = SourcePosition(record)
+            let publishesAudit = context.auditTopic != nil && prepared.audit != nil
+            offsets.consumed(record.topicPartition, offset: record.offset, outputs: prepared.outputs.count + (publishesAudit ? 1 : 0))
+            if let audit = prepared.audit {
+                audits.append(audit)
+                if publishesAudit {
+                    if prepared.outputs.isEmpty {
+                        publish(AuditEntry(record: audit, produced: []), source: source)
+                    } else {
+                        pendingAudits[EventPosition(topicPartition: source.topicPartition, offset: source.offset)] =
+                            PendingAudit(record: audit, remaining: prepared.outputs.count)
+                    }
+                }
+            }
             guard !prepared.outputs.isEmpty else { continue }
             // In-flight outputs keep the decision for a possible dead letter, not the parsed event
             // nor the emissions' bodies (librdkafka has its own copy of those).
             var decision = prepared.decision
             decision.event = nil
             if case .workflow = decision.outcome { decision.outcome = .workflow([]) }
-            let source = SourcePosition(record)
             for output in prepared.outputs {
                 send(InFlight(output, source: source, decision: decision))
             }
@@ -124,6 +155,8 @@ final class AtLeastOnceLoop: LaneLoop {
                 }
             }
             offsets.forget(partitions)
+            let revoked = Set(partitions)
+            pendingAudits = pendingAudits.filter { !revoked.contains($0.key.topicPartition) }
         }
     }
 
@@ -144,6 +177,42 @@ final class AtLeastOnceLoop: LaneLoop {
     }
 
     // MARK: - Producing
+
+    /// Sends the event's audit entry; its acknowledgement finishes the event.
+    private func publish(_ entry: AuditEntry, source: SourcePosition) {
+        guard let auditTopic = context.auditTopic else { return }
+        do {
+            let record = try auditTopic.record(entry)
+            var item = InFlight(
+                .init(record: record, idempotencyKeyBytes: [], isDeadLetter: false), source: source, decision: nil)
+            item.isAuditEntry = true
+            send(item)
+        } catch {
+            // Plain values always encode; if one ever did not, the event stays uncommitted and is read again.
+            context.logger.error("lane \(context.lane.name): audit entry for \(source.description) not encoded: \(error)")
+        }
+    }
+
+    /// One output of an event with a pending audit entry was acknowledged at `report`'s position.
+    private func auditedOutputDelivered(_ item: InFlight, report: DeliveryReport) {
+        let position = EventPosition(topicPartition: item.source.topicPartition, offset: item.source.offset)
+        guard var pending = pendingAudits[position] else { return }
+        pending.remaining -= 1
+        if item.isAudited {
+            let key = item.idempotencyKey
+            pending.produced.append(ProducedOutput(idempotencyKey: key, topic: report.topic, partition: report.partition, offset: report.offset))
+            if let ordinal = pending.record.outputs.firstIndex(where: { $0.idempotencyKey == key && $0.topic == report.topic && $0.offset == nil }) {
+                pending.record.outputs[ordinal].partition = report.partition
+                pending.record.outputs[ordinal].offset = report.offset
+            }
+        }
+        guard pending.remaining <= 0 else {
+            pendingAudits[position] = pending
+            return
+        }
+        pendingAudits[position] = nil
+        publish(AuditEntry(record: pending.record, produced: pending.produced), source: item.source)
+    }
 
     /// A new output (or one to try again): counted, then produced, or queued behind those waiting for room.
     private func send(_ item: InFlight) {
@@ -199,6 +268,10 @@ final class AtLeastOnceLoop: LaneLoop {
             }
             if consecutiveFailures >= settings.circuitFailureThreshold { context.statistics.producerHealth(true) }
             consecutiveFailures = 0
+            if item.isAuditEntry {
+                offsets.outputFinished(item.source.topicPartition, offset: item.source.offset)
+                continue
+            }
             tally.produced(
                 topic: report.topic, latencyMicros: LaneContext.latencyMicros(from: item.source.timestampMs, to: arrival.receivedAtMicros))
             if item.isDeadLetter { tally.deadLettered(reason: item.decision?.deadLetterReason ?? .target) }
@@ -207,6 +280,7 @@ final class AtLeastOnceLoop: LaneLoop {
                     idempotencyKey: item.idempotencyKey, topic: report.topic, partition: report.partition, offset: report.offset))
             }
             offsets.outputFinished(item.source.topicPartition, offset: item.source.offset)
+            if !pendingAudits.isEmpty { auditedOutputDelivered(item, report: report) }
         }
         context.audit.produced(produced)
         flushTally()
@@ -232,7 +306,7 @@ final class AtLeastOnceLoop: LaneLoop {
         item.firstFailedAt = item.firstFailedAt ?? Date()
         let topic = returned?.topic ?? "its target"
         // A report always returns the failed record; without it there is nothing to try again.
-        if let returned, item.attempts < settings.maxAttempts || item.isDeadLetter {
+        if let returned, item.attempts < settings.maxAttempts || item.isDeadLetter || item.isAuditEntry {
             let delay = settings.backoff(attempt: item.attempts)
             item.attempts += 1
             item.record = returned

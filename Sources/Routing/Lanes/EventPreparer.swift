@@ -12,9 +12,13 @@ public final class EventPreparer {
     private let envelope: OutputEnvelope
     private let correlation: any CorrelationLookup
     private var spanIDs = SpanIDGenerator()
+    /// Who decides (`<instance>/<lane>` or `replay/<job>`): with the source position it makes
+    /// each audit record's cluster-wide `recordID`.
+    private let deciderID: String
 
-    public init(lane: Lane, policy: LoadedPolicy, correlation: any CorrelationLookup) {
+    public init(lane: Lane, policy: LoadedPolicy, correlation: any CorrelationLookup, deciderID: String) {
         self.lane = lane
+        self.deciderID = deciderID
         self.engine = PolicyEngine(policy: policy)
         self.envelope = OutputEnvelope(source: "plantrouter/\(lane.name)")
         self.correlation = correlation
@@ -75,6 +79,7 @@ public final class EventPreparer {
         }
         let event = decision.event
         return AuditRecord(
+            recordID: "\(deciderID)/\(record.topic)/\(record.partition)/\(record.offset)",
             eventID: event?.id ?? record.headers[header: HeaderNames.id]?.stringValue ?? "\(record.topic)/\(record.partition)/\(record.offset)",
             lane: lane.name, sourceTopic: record.topic, sourcePartition: record.partition, sourceOffset: record.offset,
             eventType: event?.type ?? record.headers[header: HeaderNames.type]?.stringValue ?? "",

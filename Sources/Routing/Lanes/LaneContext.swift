@@ -13,6 +13,9 @@ final class LaneContext {
     let preparer: EventPreparer
     let statistics: LaneStatistics
     let audit: AuditWriter
+    /// Where decisions and audited outputs go for the whole cluster; nil when the catalog has no
+    /// audit topic (each instance's trail is then its own).
+    let auditTopic: AuditTopic?
     let policy: PolicyHolder
     /// The stop request and its deadline, which every wait on the lane thread respects.
     let stop: LaneStop
@@ -20,7 +23,7 @@ final class LaneContext {
 
     init(
         lane: Lane, sources: [String], settings: LaneSettings, consumer: Consumer, preparer: EventPreparer,
-        statistics: LaneStatistics, audit: AuditWriter, policy: PolicyHolder, stop: LaneStop, logger: Logger
+        statistics: LaneStatistics, audit: AuditWriter, auditTopic: AuditTopic?, policy: PolicyHolder, stop: LaneStop, logger: Logger
     ) {
         self.lane = lane
         self.sources = sources
@@ -29,6 +32,7 @@ final class LaneContext {
         self.preparer = preparer
         self.statistics = statistics
         self.audit = audit
+        self.auditTopic = auditTopic
         self.policy = policy
         self.stop = stop
         self.logger = logger
@@ -57,9 +61,11 @@ final class LaneContext {
         }
     }
 
-    /// Topics this lane may produce to: every workflow and analytics topic, and its dead-letter topic.
+    /// Topics this lane may produce to: every workflow and analytics topic, its dead-letter topic
+    /// and the audit topic.
     var outputTopics: [String] {
         policy.current.catalog.topics.filter { $0.role == .workflow || $0.role == .analytics }.map(\.name) + [lane.deadLetterTopic]
+            + (auditTopic.map { [$0.name] } ?? [])
     }
 
     /// Loads output topics' metadata before traffic, logging rather than failing:

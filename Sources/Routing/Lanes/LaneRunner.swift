@@ -53,8 +53,9 @@ public final class LaneRunner: Sendable {
         let inbox = DeliveryInbox()
         let context = LaneContext(
             lane: lane, sources: sources, settings: settings, consumer: consumer,
-            preparer: EventPreparer(lane: lane, policy: policy.current, correlation: correlation),
-            statistics: statistics, audit: audit, policy: policy, stop: stopSignal, logger: logger)
+            preparer: EventPreparer(lane: lane, policy: policy.current, correlation: correlation, deciderID: "\(instanceID)/\(lane.name)"),
+            statistics: statistics, audit: audit, auditTopic: policy.current.catalog.auditTopic.map { AuditTopic(name: $0.name) },
+            policy: policy, stop: stopSignal, logger: logger)
         if lane.transactional {
             let transactionalID = "plantrouter-\(lane.name)-\(instanceID)"
             loop.value = try TransactionalLoop(context: context, inbox: inbox) {

@@ -136,18 +136,38 @@ final class TransactionalLoop: LaneLoop {
         return false
     }
 
+    /// What a delivery report's token stands for: an output of one of the batch's events.
+    private struct Sent {
+        var output: PreparedEvent.Output
+        var event: Int
+        var ordinal: Int
+    }
+
     private func runTransaction(_ batch: [PreparedEvent]) throws {
         _ = inbox.drain()
         try producer.beginTransaction()
-        var tokens: [UInt64: (output: PreparedEvent.Output, event: Int)] = [:]
+        var tokens: [UInt64: Sent] = [:]
         var token: UInt64 = 1
         for (index, event) in batch.enumerated() {
-            for output in event.outputs {
+            for (ordinal, output) in event.outputs.enumerated() {
                 try resumable { slice throws(KafkaError) in
                     try producer.producer.produceWaitingForRoom(output.record, token: token, giveUpAfter: slice)
                 }
-                tokens[token] = (output, index)
+                tokens[token] = Sent(output: output, event: index, ordinal: ordinal)
                 token += 1
+            }
+        }
+        var arrivals: [DeliveryInbox.Arrival] = []
+        if let auditTopic = context.auditTopic {
+            // The audit entries carry the outputs' positions, so their reports are awaited inside
+            // the transaction (the commit waits for them anyway). Token 0: not an output.
+            try resumable { slice throws(KafkaError) in try producer.producer.flush(timeout: slice) }
+            arrivals = inbox.drain()
+            for entry in Self.auditEntries(batch, reports: arrivals.map(\.report), tokens: tokens) {
+                let record = try auditTopic.record(entry)
+                try resumable { slice throws(KafkaError) in
+                    try producer.producer.produceWaitingForRoom(record, token: 0, giveUpAfter: slice)
+                }
             }
         }
         var next: [TopicPartition: Int64] = [:]
@@ -157,7 +177,29 @@ final class TransactionalLoop: LaneLoop {
         try resumable { slice throws(KafkaError) in try producer.sendOffsets(offsets, group: group, timeout: slice) }
         try resumable { slice throws(KafkaError) in try producer.commitTransaction(timeout: slice) }
         context.statistics.transaction(committed: true)
-        recordCommitted(batch, arrivals: inbox.drain(), tokens: tokens)
+        recordCommitted(batch, arrivals: arrivals + inbox.drain(), tokens: tokens)
+    }
+
+    /// Per event with a decision to record or audited outputs, its audit entry: the decision with
+    /// its outputs' positions, and the audited outputs the cluster confirmed.
+    private static func auditEntries(_ batch: [PreparedEvent], reports: [DeliveryReport], tokens: [UInt64: Sent]) -> [AuditEntry] {
+        var records = batch.map(\.audit)
+        var produced = Array(repeating: [ProducedOutput](), count: batch.count)
+        for report in reports where report.error == nil {
+            guard let sent = tokens[report.token] else { continue }
+            if var record = records[sent.event], record.outputs.indices.contains(sent.ordinal) {
+                record.outputs[sent.ordinal].partition = report.partition
+                record.outputs[sent.ordinal].offset = report.offset
+                records[sent.event] = record
+            }
+            if sent.output.isAudited(decision: batch[sent.event].decision) {
+                produced[sent.event].append(ProducedOutput(
+                    idempotencyKey: sent.output.idempotencyKey, topic: report.topic, partition: report.partition, offset: report.offset))
+            }
+        }
+        return zip(records, produced).compactMap { record, produced in
+            record == nil && produced.isEmpty ? nil : AuditEntry(record: record, produced: produced)
+        }
     }
 
     /// Runs a blocking transaction call in slices of at most a second for up to librdkafka's
@@ -181,16 +223,15 @@ final class TransactionalLoop: LaneLoop {
 
     /// After a commit: statistics, audit records, and the idempotency ledger.
     /// Latency ends at the commit: that is when `read_committed` readers see the outputs.
-    private func recordCommitted(
-        _ batch: [PreparedEvent], arrivals: [DeliveryInbox.Arrival], tokens: [UInt64: (output: PreparedEvent.Output, event: Int)]
-    ) {
+    private func recordCommitted(_ batch: [PreparedEvent], arrivals: [DeliveryInbox.Arrival], tokens: [UInt64: Sent]) {
         let committedAt = Int64(Date().timeIntervalSince1970 * 1_000_000)
         var produced: [ProducedOutput] = []
         var tally = Tally()
         defer { context.statistics.add(tally) }
         for report in arrivals.map(\.report) {
-            guard let (output, index) = tokens[report.token], report.error == nil else { continue }
-            let event = batch[index]
+            guard let sent = tokens[report.token], report.error == nil else { continue }
+            let output = sent.output
+            let event = batch[sent.event]
             tally.produced(
                 topic: report.topic, latencyMicros: LaneContext.latencyMicros(from: event.source.timestampMs, to: committedAt))
             if output.isDeadLetter { tally.deadLettered(reason: event.decision.deadLetterReason ?? .target) }

@@ -32,6 +32,11 @@ public enum MetricNames {
     /// Gauge: audit records and produced outputs queued for the ledger.
     public static let ledgerBacklog = "plantrouter_ledger_backlog"
 
+    /// Gauge: entries on the audit topic this instance's ledger has not indexed yet.
+    public static let auditIndexLag = "plantrouter_audit_index_lag"
+    /// Counter: audit topic records the index skipped because they were not audit entries.
+    public static let auditIndexSkipped = "plantrouter_audit_index_skipped_total"
+
     /// Gauge{lane, quantile}: end-to-end latency percentiles (0.5, 0.99) over the last 60 s.
     public static let latencyWindow = "plantrouter_lane_latency_window_seconds"
     /// Gauge{version, librdkafka}: always 1; the labels say what runs.
@@ -40,7 +45,7 @@ public enum MetricNames {
     public static let all = [
         consumed, classified, produced, deadLettered, retries, producerErrors, transactions,
         lag, paused, endToEndLatency, policyReloads, ready, ledgerWriteFailures, ledgerHealthy, ledgerBacklog,
-        latencyWindow, buildInfo,
+        auditIndexLag, auditIndexSkipped, latencyWindow, buildInfo,
     ]
 
     /// The `# HELP` text of every metric above, as `/metrics` prints it.
@@ -60,6 +65,8 @@ public enum MetricNames {
         ledgerWriteFailures: "Audit and idempotency ledger writes that failed (each is retried; nothing is dropped).",
         ledgerHealthy: "1 while the SQLite ledger takes writes, 0 while writes fail (lanes are paused then).",
         ledgerBacklog: "Audit records and produced outputs queued for the ledger.",
+        auditIndexLag: "Entries on the audit topic (every instance's decisions and produced keys) this instance's ledger has not indexed yet; trace and replay dedup lag by as much.",
+        auditIndexSkipped: "Records on the audit topic the index skipped because they were not audit entries.",
         latencyWindow: "End-to-end latency percentiles over the last 60 s (six 10 s slices: 50 to 60 s of data), in seconds; absent while the lane produced nothing in that window.",
         buildInfo: "Always 1; the version and librdkafka labels say what runs.",
     ]

@@ -11,6 +11,8 @@ import ServiceLifecycle
 public final class Router: Service, Sendable {
     public let lanes: [LaneRunner]
     public let correlation: CorrelationReader?
+    /// Reads every instance's audit entries into this instance's ledger; nil without an audit topic.
+    public let auditIndex: AuditIndexer?
     public let workOrders: SharedWorkOrders
     public let policy: PolicyHolder
     private let audit: AuditWriter
@@ -30,6 +32,13 @@ public final class Router: Service, Sendable {
                 workOrders: workOrders, ledger: ledger, logger: logger)
         } else {
             correlation = nil
+        }
+        if let topic = catalog.auditTopic {
+            auditIndex = try AuditIndexer(
+                topic: topic.name, partitions: topic.partitions, cluster: configuration.kafka, ledger: ledger, logger: logger)
+        } else {
+            auditIndex = nil
+            logger.warning("the catalog has no topic of role audit: this instance's trail and replay dedup cover only what it routed itself")
         }
         lanes = try catalog.lanes.compactMap { lane in
             let sources = catalog.topics.filter { $0.lane == lane.name && $0.role == .source }.map(\.name)
@@ -51,6 +60,7 @@ public final class Router: Service, Sendable {
                 logger.warning("\(correlation.topic) not read to its end within 30 s; starting lanes anyway, correlation fills in as orders arrive")
             }
         }
+        auditIndex?.start()
         for lane in lanes { lane.start() }
         logger.info("router started \(lanes.count) lanes: \(lanes.map(\.name).joined(separator: ", "))")
     }
@@ -78,6 +88,10 @@ public final class Router: Service, Sendable {
             logger.notice("lane \(lane.name) drained in \(Self.seconds(took[lane.name] ?? .zero)): \(after.produced - earlier.produced) outputs acknowledged, \(after.deadLettered - earlier.deadLettered) dead-lettered during the drain")
         }
         correlation?.stop()
+        if let auditIndex {
+            // Waits for the indexer's current step (a poll, at most a second's lookup): not on the pool.
+            try? await BlockingThread.run(name: "stop-audit-index") { auditIndex.stop() }
+        }
         let unwritten = audit.close()
         if unwritten > 0 {
             logger.error("router stopped with \(unwritten) audit records and produced outputs not written to the ledger (\(audit.problem ?? "ledger failing")); the outputs are in Kafka, the trail and replay dedup lack them")

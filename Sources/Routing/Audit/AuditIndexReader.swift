@@ -1,0 +1,125 @@
+import Foundation
+import Kafka
+import Ledger
+import Logging
+
+/// Reads the audit topic into the ledger from where the ledger's index stopped (the start of
+/// the topic for a new or deleted file). Outside any consumer group: every instance needs every
+/// entry. `read_committed`, so entries of an aborted lane transaction never enter the index.
+///
+/// Confinement: one thread at a time uses a reader (the indexer's poll thread, or a replay
+/// job's thread); its waits are bounded.
+public final class AuditIndexReader {
+    public let topic: String
+    private let partitions: [Int32]
+    private let consumer: Consumer
+    private let ledger: Ledger
+    private let logger: Logger
+    /// Per partition, the next offset to read, as applied to the ledger.
+    public private(set) var positions: [Int32: Int64]
+    /// Records that were not audit entries (skipped, counted, logged).
+    public private(set) var skipped = 0
+
+    public init(topic: String, partitions: Int, cluster: KafkaConfiguration, ledger: Ledger, logger: Logger) throws {
+        var configuration = ConsumerConfiguration(client: cluster, groupID: "plantrouter-audit-index-unused")
+        configuration.reportPartitionEOF = true
+        configuration.isolationLevel = .readCommitted
+        configuration.autoOffsetReset = .earliest
+        consumer = try Consumer(configuration: configuration, logger: logger)
+        let stored = try ledger.auditIndexPositions(topic: topic)
+        self.partitions = Array(0..<Int32(clamping: partitions))
+        positions = stored
+        try consumer.assign(self.partitions.map {
+            TopicPartitionOffset(topic: topic, partition: $0, offset: stored[$0] ?? TopicPartitionOffset.beginning)
+        })
+        self.topic = topic
+        self.ledger = ledger
+        self.logger = logger
+    }
+
+    /// Reads what one poll returns and applies it; returns how many entries it applied.
+    @discardableResult
+    public func readOnce(timeout: Duration = .milliseconds(100)) throws -> Int {
+        let batch = try consumer.poll(maxRecords: 2_000, timeout: timeout)
+        for error in batch.errors { logger.warning("reading \(topic): \(error)") }
+        var entries: [Ledger.IndexedAuditEntry] = []
+        entries.reserveCapacity(batch.records.count)
+        for record in batch.records where record.topic == topic {
+            var entry: AuditEntry?
+            do {
+                entry = try AuditEntry.decode(record.value ?? [])
+            } catch {
+                skipped += 1
+                logger.warning("skipping \(topic)[\(record.partition)]@\(record.offset): \(error)")
+            }
+            entries.append(.init(partition: record.partition, offset: record.offset, entry: entry))
+        }
+        // A partition's end may lie past its last record (a transaction's commit marker): the
+        // end-of-partition event carries that position.
+        var ends: [Int32: Int64] = [:]
+        for end in batch.partitionsAtEnd where end.topic == topic && end.offset >= 0 { ends[end.partition] = end.offset }
+        guard !entries.isEmpty || !ends.isEmpty else { return 0 }
+        try ledger.applyAudit(entries, positions: ends, topic: topic)
+        for indexed in entries { positions[indexed.partition] = max(positions[indexed.partition] ?? 0, indexed.offset + 1) }
+        for (partition, end) in ends { positions[partition] = max(positions[partition] ?? 0, end) }
+        return entries.count
+    }
+
+    /// The committed end (last stable offset) of each partition, asked of the cluster in one
+    /// request (a `latest` offset lookup answers with the last stable offset under read_committed).
+    public func ends(timeout: Duration = .seconds(5)) throws -> [Int32: Int64] {
+        let latest = try consumer.offsetsForTimes(
+            partitions.map { TopicPartitionOffset(topic: topic, partition: $0, offset: TopicPartitionOffset.end) }, timeout: timeout)
+        var ends: [Int32: Int64] = [:]
+        for end in latest where end.offset >= 0 { ends[end.partition] = end.offset }
+        return ends
+    }
+
+    /// Entries on the topic that the index has not read yet, by `ends`.
+    public func lag(behind ends: [Int32: Int64]) -> Int64 {
+        ends.reduce(0) { total, end in total + max(0, end.value - (positions[end.key] ?? 0)) }
+    }
+
+    /// Reads until the index holds every entry committed when it was called; false when
+    /// `shouldStop` said so first. Errors (an unreachable cluster) are retried until `timeout`,
+    /// then it throws. Replays call it before they look idempotency keys up, so a key any
+    /// instance produced before then is found.
+    public func catchUp(timeout: Duration, shouldStop: () -> Bool = { false }) throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        var targets: [Int32: Int64]?
+        var lastError: (any Error)?
+        while true {
+            if shouldStop() { return false }
+            if let targets, lag(behind: targets) == 0 { return true }
+            guard ContinuousClock.now < deadline else {
+                throw AuditIndexBehind(topic: topic, missing: targets.map { lag(behind: $0) }, timeout: timeout, lastError: lastError.map { "\($0)" })
+            }
+            do {
+                if targets == nil { targets = try ends(timeout: .seconds(1)) }
+                try readOnce()
+            } catch {
+                lastError = error
+                Thread.sleep(forTimeInterval: 0.2)
+            }
+        }
+    }
+
+    public func close() {
+        try? consumer.close()
+    }
+}
+
+/// The index could not read the audit topic to its end in time: a replay does not guess.
+public struct AuditIndexBehind: Error, CustomStringConvertible {
+    public var topic: String
+    /// Entries not read yet; nil when the topic's end could not even be asked.
+    public var missing: Int64?
+    public var timeout: Duration
+    public var lastError: String?
+
+    public var description: String {
+        let behind = missing.map { "\($0) entries behind \(topic)" } ?? "unable to read where \(topic) ends"
+        let cause = lastError.map { " (\($0))" } ?? ""
+        return "the audit index is \(behind) after \(timeout)\(cause); a replay now could send again what another instance produced. Check that the cluster is reachable and no transaction is stuck open on \(topic), then retry"
+    }
+}

@@ -1,0 +1,23 @@
+import Kafka
+import Ledger
+
+/// The catalog's audit topic as a lane or replay writes it: one `AuditEntry` per record, keyed
+/// by work order, else event id (see `AuditEntry.key`).
+public struct AuditTopic: Sendable {
+    public let name: String
+
+    public init(name: String) {
+        self.name = name
+    }
+
+    /// The record for `entry`. An entry is plain values and always encodes; were it ever to
+    /// fail, the caller's transaction or delivery fails with it and is retried, not dropped.
+    public func record(_ entry: AuditEntry) throws -> ProducerRecord {
+        ProducerRecord(
+            topic: name, key: Array(entry.key.utf8), value: try entry.encoded(),
+            headers: [
+                KafkaHeader(name: HeaderNames.type, string: AuditEntry.eventType),
+                KafkaHeader(name: HeaderNames.contentType, string: "application/json"),
+            ])
+    }
+}
