@@ -14,6 +14,10 @@ import Synchronization
 /// partition's next offset, adds the counts and records every output's idempotency key in
 /// one SQLite transaction. Before producing, keys the ledger already has are skipped, so
 /// neither a resumed job nor a replay of an event that had succeeded sends anything twice.
+///
+/// With an audit topic in the catalog, the ledger is first read up to the topic's end (and
+/// again before each chunk), so keys any instance produced are skipped too; the chunk's
+/// decisions and keys then go to the audit topic, for every other instance, before the checkpoint.
 final class ReplayRunner {
     struct Hooks: Sendable {
         var onProgress: @Sendable (ReplayProgressReport) -> Void = { _ in }
@@ -37,6 +41,15 @@ final class ReplayRunner {
     private let hooks: Hooks
     private let batchSize: Int
     private let logger: Logger
+    /// Reads the cluster's audit topic into the ledger; nil without an audit topic.
+    private var auditIndex: AuditIndexReader?
+    private let auditTopic: AuditTopic?
+    /// False after a checkpoint: the next key lookup first reads the audit topic to its end.
+    private var indexCaughtUp = false
+
+    /// How long a replay waits for the ledger to index the audit topic to its end before it
+    /// fails rather than risk sending what another instance produced.
+    static let indexCatchUpTimeout: Duration = .seconds(60)
 
     init(
         job: ReplayJob, policy: LoadedPolicy, ledger: Ledger, cluster: KafkaConfiguration, control: ReplayControl,
@@ -56,6 +69,7 @@ final class ReplayRunner {
         self.hooks = hooks
         self.batchSize = batchSize
         self.logger = logger
+        auditTopic = policy.catalog.auditTopic.map { AuditTopic(name: $0.name) }
     }
 
     /// Runs to the end of the job's ranges, a cancel, or a stop request; returns the job as recorded.
@@ -100,7 +114,11 @@ final class ReplayRunner {
         let readAtStart = read()
         let started = ContinuousClock.now
 
-        let preparer = EventPreparer(lane: lane, policy: policy, correlation: try workOrders())
+        if let topic = policy.catalog.auditTopic {
+            auditIndex = try AuditIndexReader(topic: topic.name, partitions: topic.partitions, cluster: cluster, ledger: ledger, logger: logger)
+        }
+        defer { auditIndex?.close() }
+        let preparer = EventPreparer(lane: lane, policy: policy, correlation: try workOrders(), deciderID: "replay/\(job.id)")
         let deliveries = DeliveryCollector()
         var producer: Producer?
         if !job.dryRun {
@@ -124,6 +142,8 @@ final class ReplayRunner {
         var pending = Pending()
         var lastCheckpoint = ContinuousClock.now
         var lastProgress: ContinuousClock.Instant?
+        // The trail a --correlation-id filter selects is the whole cluster's: read it in first.
+        let caughtUp = try catchUpIndex()
         let trail = try spec.filter.trail(in: ledger)
         // A stop from this process (Ctrl-C, the admin API's cancel) or a cancel another process
         // recorded: seen at every checkpoint, and read from the ledger every 500 ms while the
@@ -153,6 +173,16 @@ final class ReplayRunner {
             if let producer, !pending.sends.isEmpty {
                 produced = try deliver(pending.sends, producer: producer, deliveries: deliveries)
             }
+            if let producer, let auditTopic, !job.dryRun, !produced.isEmpty || !pending.audits.isEmpty {
+                do {
+                    try publish(Self.auditEntries(pending.audits, produced: produced), to: auditTopic, producer: producer, deliveries: deliveries)
+                } catch {
+                    // Delivered all the same: a resume here must skip them.
+                    try ledger.recordProduced(produced)
+                    throw error
+                }
+            }
+            indexCaughtUp = false
             // A dry run decides nothing: its would-be decisions never enter the audit trail.
             if !job.dryRun, !pending.audits.isEmpty { try ledger.append(pending.audits) }
             latest = try ledger.updateProgress(
@@ -165,7 +195,11 @@ final class ReplayRunner {
             reportProgress(force: true)
         }
 
-        try reader.read(ranges, batchSize: batchSize, shouldStop: stopping) { range, records, nextOffset in
+        // A stop during the first catch-up reads nothing (the job pauses or is cancelled below).
+        func stoppingOrBehind() -> Bool { !caughtUp || stopping() }
+        try reader.read(ranges, batchSize: batchSize, shouldStop: stoppingOrBehind) { range, records, nextOffset in
+            // Every batch starts checkpointed: a stop here loses nothing.
+            if !indexCaughtUp, !(try catchUpIndex()) { return false }
             for record in records {
                 let inspected = InspectedRecord(record)
                 // Quarantined events stay where they are: that is what stops the cycle.
@@ -321,6 +355,61 @@ final class ReplayRunner {
             throw ReplayError(.kafka, "\(sends.count - produced.count) of \(sends.count) replayed records were not delivered: \(reason); fix the cause, then `plantrouter replay resume \(job.id)` (delivered records are skipped)")
         }
         return produced
+    }
+
+    // MARK: - The cluster's trail
+
+    /// Reads the audit topic into the ledger up to its end; false when this process asked the
+    /// job to stop first (a cancel recorded by another process is seen after at most the timeout).
+    private func catchUpIndex() throws -> Bool {
+        guard let auditIndex else { return true }
+        do {
+            guard try auditIndex.catchUp(timeout: Self.indexCatchUpTimeout, shouldStop: { [control] in control.isStopRequested }) else { return false }
+        } catch let behind as AuditIndexBehind {
+            throw ReplayError(.kafka, "\(behind)")
+        }
+        indexCaughtUp = true
+        return true
+    }
+
+    /// A chunk's decisions, each with its delivered outputs' positions and keys, then the keys
+    /// no decision names (redrives, quarantines, re-dead-letters) in entries of up to 500.
+    static func auditEntries(_ audits: [AuditRecord], produced: [ProducedOutput]) -> [AuditEntry] {
+        var byKey = Dictionary(produced.map { ($0.idempotencyKey, $0) }) { first, _ in first }
+        var entries: [AuditEntry] = []
+        for var audit in audits {
+            var delivered: [ProducedOutput] = []
+            for index in audit.outputs.indices {
+                guard let output = byKey.removeValue(forKey: audit.outputs[index].idempotencyKey) else { continue }
+                audit.outputs[index].partition = output.partition
+                audit.outputs[index].offset = output.offset
+                delivered.append(output)
+            }
+            entries.append(AuditEntry(record: audit, produced: delivered))
+        }
+        let rest = produced.filter { byKey[$0.idempotencyKey] != nil }
+        for start in stride(from: 0, to: rest.count, by: 500) {
+            entries.append(AuditEntry(record: nil, produced: Array(rest[start..<min(start + 500, rest.count)])))
+        }
+        return entries
+    }
+
+    /// Produces `entries` and waits until each is acknowledged. On failure the job fails before
+    /// its checkpoint with the chunk's outputs in the local ledger, so a resume here skips them;
+    /// other instances do not learn of them from this job.
+    private func publish(_ entries: [AuditEntry], to topic: AuditTopic, producer: Producer, deliveries: DeliveryCollector) throws {
+        deliveries.reset()
+        for (index, entry) in entries.enumerated() {
+            try producer.produceWaitingForRoom(try topic.record(entry), token: UInt64(index + 1))
+        }
+        try producer.flush(timeout: .seconds(60))
+        let reports = deliveries.reports
+        if let failed = reports.first(where: { $0.error != nil })?.error {
+            throw ReplayError(.kafka, "writing the replay's audit entries to \(topic.name) failed: \(failed); fix the cause, then `plantrouter replay resume \(job.id)`")
+        }
+        if reports.count < entries.count {
+            throw ReplayError(.kafka, "\(entries.count - reports.count) audit entries to \(topic.name) unreported after 60 s; `plantrouter replay resume \(job.id)` once the cluster is reachable")
+        }
     }
 
     // MARK: - Records
