@@ -9,7 +9,8 @@ final class RouterInstance: @unchecked Sendable {
     let instanceID: String
     let adminPort: Int
     let log: URL
-    private let configuration: URL
+    let configuration: URL
+    let database: URL
     private var process: Process?
 
     init(broker: TansuBroker, instanceID: String, groupPrefix: String) throws {
@@ -17,6 +18,7 @@ final class RouterInstance: @unchecked Sendable {
         adminPort = try freePort()
         log = broker.folder.appendingPathComponent("\(instanceID).log")
         configuration = broker.folder.appendingPathComponent("\(instanceID).yaml")
+        database = broker.folder.appendingPathComponent("\(instanceID).sqlite")
         let yaml = """
             # Written by BrokerIntegrationTests: tansu of this test, the repository's Topics/.
             cluster:
@@ -27,7 +29,7 @@ final class RouterInstance: @unchecked Sendable {
                 # A killed member leaves its partitions to the others after this.
                 session.timeout.ms: "6000"
             topics: "\(BrokerEnvironment.topics.path)"
-            database: "\(broker.folder.appendingPathComponent("\(instanceID).sqlite").path)"
+            database: "\(database.path)"
             instanceID: \(instanceID)
             groupPrefix: \(groupPrefix)
             admin: { host: 127.0.0.1, port: \(adminPort) }
@@ -112,10 +114,38 @@ final class RouterInstance: @unchecked Sendable {
         return false
     }
 
+    /// Runs `plantrouter <arguments>` as a separate process beside this instance (its config
+    /// and ledger), like an operator on the same pod; its standard output.
+    func command(_ arguments: [String], timeout: TimeInterval = 120) throws -> String {
+        guard let binary = BrokerEnvironment.plantrouter else { throw BrokerTestError("plantrouter is not built") }
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.environment = BrokerEnvironment.childEnvironment
+        let output = broker_temporaryFile()
+        let handle = try FileHandle(forWritingTo: output)
+        defer { try? handle.close(); try? FileManager.default.removeItem(at: output) }
+        process.standardOutput = handle
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        return (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+    }
+
     func logTail(lines: Int = 25) -> String {
         let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         return text.split(separator: "\n").suffix(lines).joined(separator: "\n")
     }
 
     deinit { _ = terminate(timeout: 5) }
+}
+
+private func broker_temporaryFile() -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("plantrouter-command-\(UUID().uuidString).out")
+    _ = FileManager.default.createFile(atPath: url.path, contents: nil)
+    return url
 }

