@@ -143,7 +143,7 @@ final class ReplayRunner {
         var lastCheckpoint = ContinuousClock.now
         var lastProgress: ContinuousClock.Instant?
         // The trail a --correlation-id filter selects is the whole cluster's: read it in first.
-        let caughtUp = try catchUpIndex()
+        let caughtUp = try catchUpIndex(untilIdle: true)
         let trail = try spec.filter.trail(in: ledger)
         // A stop from this process (Ctrl-C, the admin API's cancel) or a cancel another process
         // recorded: seen at every checkpoint, and read from the ledger every 500 ms while the
@@ -361,10 +361,14 @@ final class ReplayRunner {
 
     /// Reads the audit topic into the ledger up to its end; false when this process asked the
     /// job to stop first (a cancel recorded by another process is seen after at most the timeout).
-    private func catchUpIndex() throws -> Bool {
+    /// The first catch-up also reads on until idle (see `AuditIndexReader.catchUp`); those before
+    /// each batch stop at the ends, to keep a replay's pace.
+    private func catchUpIndex(untilIdle: Bool = false) throws -> Bool {
         guard let auditIndex else { return true }
         do {
-            guard try auditIndex.catchUp(timeout: Self.indexCatchUpTimeout, shouldStop: { [control] in control.isStopRequested }) else { return false }
+            guard try auditIndex.catchUp(
+                timeout: Self.indexCatchUpTimeout, untilIdle: untilIdle, shouldStop: { [control] in control.isStopRequested })
+            else { return false }
         } catch let behind as AuditIndexBehind {
             throw ReplayError(.kafka, "\(behind)")
         }

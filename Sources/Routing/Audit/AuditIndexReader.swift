@@ -84,19 +84,28 @@ public final class AuditIndexReader {
     /// `shouldStop` said so first. Errors (an unreachable cluster) are retried until `timeout`,
     /// then it throws. Replays call it before they look idempotency keys up, so a key any
     /// instance produced before then is found.
-    public func catchUp(timeout: Duration, shouldStop: () -> Bool = { false }) throws -> Bool {
+    ///
+    /// `untilIdle` reads on past the ends until a poll brings nothing new (at most 100 ms more
+    /// when the index is current): a broker that reports ends short, as tansu does (DESIGN.md),
+    /// still yields every entry written before the call.
+    public func catchUp(timeout: Duration, untilIdle: Bool = false, shouldStop: () -> Bool = { false }) throws -> Bool {
         let deadline = ContinuousClock.now + timeout
         var targets: [Int32: Int64]?
         var lastError: (any Error)?
+        var reachedEnds = false
         while true {
             if shouldStop() { return false }
-            if let targets, lag(behind: targets) == 0 { return true }
+            if !reachedEnds, let targets, lag(behind: targets) == 0 {
+                guard untilIdle else { return true }
+                reachedEnds = true
+            }
             guard ContinuousClock.now < deadline else {
                 throw AuditIndexBehind(topic: topic, missing: targets.map { lag(behind: $0) }, timeout: timeout, lastError: lastError.map { "\($0)" })
             }
             do {
                 if targets == nil { targets = try ends(timeout: .seconds(1)) }
-                try readOnce()
+                let read = try readOnce()
+                if reachedEnds, read == 0 { return true }
             } catch {
                 lastError = error
                 Thread.sleep(forTimeInterval: 0.2)
