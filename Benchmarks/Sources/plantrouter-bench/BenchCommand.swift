@@ -12,6 +12,7 @@ struct BenchCommand: AsyncParsableCommand {
             RouterBenchmark.self,
             NativePipe.self,
             EdgeBenchmark.self,
+            AuditIndexBenchmark.self,
         ]
     )
 }
