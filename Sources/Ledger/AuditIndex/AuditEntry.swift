@@ -6,16 +6,13 @@ import Foundation
 /// back into its ledger, so `trace` and replay dedup see the whole cluster.
 ///
 /// JSON, so an operator can read the topic with any consumer. Written by the router only, yet
-/// read as hostile: `decode` refuses records over `maxBytes` and anything that is not an entry.
+/// read as hostile: `decode` refuses records over the size its caller allows
+/// (`InputLimits.maxAuditEntryBytes`) and anything that is not an entry.
 public struct AuditEntry: Sendable, Hashable, Codable {
     /// The CloudEvents type the catalog declares for the audit topic.
     public static let eventType = "plantrouter.audit.entry"
     /// The format this release writes; `decode` refuses newer ones rather than guess.
     public static let currentVersion = 1
-    /// Largest entry `decode` reads (`AuditEntry.maxBytes`, Docs/Limits.md). A decision with
-    /// its outputs is a few hundred bytes; this leaves room for thousands of outputs.
-    public static let maxBytes = 1 << 20
-
     public var version: Int
     public var record: AuditRecord?
     /// Outputs confirmed by the cluster, by idempotency key.
@@ -37,8 +34,8 @@ public struct AuditEntry: Sendable, Hashable, Codable {
         Array(try Self.encoder.encode(self))
     }
 
-    public static func decode(_ bytes: [UInt8]) throws(AuditEntryError) -> AuditEntry {
-        guard bytes.count <= maxBytes else { throw .tooLarge(bytes.count) }
+    public static func decode(_ bytes: [UInt8], maxBytes: Int) throws(AuditEntryError) -> AuditEntry {
+        guard bytes.count <= maxBytes else { throw .tooLarge(bytes.count, limit: maxBytes) }
         let entry: AuditEntry
         do {
             entry = try decoder.decode(AuditEntry.self, from: Data(bytes))
@@ -66,13 +63,13 @@ public struct AuditEntry: Sendable, Hashable, Codable {
 
 /// Why an audit topic record was not read into the index (it is skipped and counted).
 public enum AuditEntryError: Error, Sendable, CustomStringConvertible {
-    case tooLarge(Int)
+    case tooLarge(Int, limit: Int)
     case malformed(String)
     case newerVersion(Int)
 
     public var description: String {
         switch self {
-        case .tooLarge(let bytes): "\(bytes) bytes, over AuditEntry.maxBytes (\(AuditEntry.maxBytes))"
+        case .tooLarge(let bytes, let limit): "\(bytes) bytes, over InputLimits.maxAuditEntryBytes (\(limit))"
         case .malformed(let why): "not an audit entry: \(why)"
         case .newerVersion(let version): "format version \(version) is newer than this release reads (\(AuditEntry.currentVersion)); upgrade this instance"
         }

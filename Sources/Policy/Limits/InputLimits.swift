@@ -109,4 +109,8 @@ public struct InputLimits: Sendable, Equatable {
 
     /// Longest line of a recorded-event file. 1 MiB.
     public static let maxRecordedLineBytes = 1 << 20
+
+    /// Largest record the audit index reads from the audit topic (Docs/Limits.md). A decision
+    /// with its outputs is a few hundred bytes; a larger record is skipped and counted.
+    public static let maxAuditEntryBytes = 1 << 20
 }

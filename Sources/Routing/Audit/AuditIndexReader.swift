@@ -2,6 +2,7 @@ import Foundation
 import Kafka
 import Ledger
 import Logging
+import Policy
 
 /// Reads the audit topic into the ledger from where the ledger's index stopped (the start of
 /// the topic for a new or deleted file). Outside any consumer group: every instance needs every
@@ -47,7 +48,7 @@ public final class AuditIndexReader {
         for record in batch.records where record.topic == topic {
             var entry: AuditEntry?
             do {
-                entry = try AuditEntry.decode(record.value ?? [])
+                entry = try AuditEntry.decode(record.value ?? [], maxBytes: InputLimits.maxAuditEntryBytes)
             } catch {
                 skipped += 1
                 logger.warning("skipping \(topic)[\(record.partition)]@\(record.offset): \(error)")
