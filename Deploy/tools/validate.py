@@ -9,6 +9,8 @@
   keda        ScaledObject/TriggerAuthentication against Deploy/tools/schemas/keda.json
   semantics   scaling never above the smallest partition count, one trigger per lane group,
               probes, grace period vs drain timeout, references between objects
+  topic-files every kustomization's Topics ConfigMaps hold exactly the files of Topics/ (a
+              schema missing there fails the router's catalog load in the pod)
   metrics     rules and dashboards reference only names in MetricNames.swift (quick
               duplicate of Tests/DeployTests, which is authoritative)
 """
@@ -341,6 +343,25 @@ def check_semantics(built, real_kustomize):
            f"PDB/Service selectors, references, grace periods vs drain timeout")
 
 
+def check_topic_files(built):
+    shipped = {"plantrouter-topics": {"catalog.yaml", "policy.yaml"},
+               "plantrouter-topic-schemas": set(os.listdir(os.path.join(ROOT, "Topics/schemas")))}
+    errors = []
+    for rel, docs in built.items():
+        maps = {d["metadata"]["name"]: d for d in docs if d["kind"] == "ConfigMap"}
+        for name, files in shipped.items():
+            found = [m for n, m in maps.items() if n == name or n.startswith(name + "-")]
+            if len(found) != 1:
+                errors.append(f"{rel}: no single ConfigMap {name}")
+                continue
+            keys = set(found[0].get("data", {}))
+            if keys != files:
+                errors.append(f"{rel}: {name} lacks {sorted(files - keys)} and has extra {sorted(keys - files)} "
+                              f"(list Topics/ files in Deploy/kubernetes/base/kustomization.yaml)")
+    report("topic-files", not errors and bool(built), "; ".join(errors) or
+           f"{len(built)} kustomizations ship every file of Topics/ ({len(shipped['plantrouter-topic-schemas'])} schemas)")
+
+
 def check_metrics():
     source = swift_source("Sources/Routing/Metrics/MetricNames.swift")
     exported = set(re.findall(r'"(plantrouter_[a-z0-9_]+)"', source))
@@ -363,6 +384,7 @@ def main():
     check_k8s_schema(built)
     check_keda(built)
     check_semantics(built, real)
+    check_topic_files(built)
     check_metrics()
     return 1 if "FAIL" in results else 0
 
