@@ -1,4 +1,7 @@
 import Foundation
+import GRDB
+import PropertyBased
+import Synchronization
 import Testing
 @testable import Ledger
 
@@ -70,5 +73,82 @@ import Testing
         try ledger.applyAudit([.init(partition: 1, offset: 4, entry: AuditEntry(record: other, produced: []))], positions: [2: 3], topic: Self.topic)
         #expect(try ledger.trail(for: "WO-1").count == 2)
         #expect(try ledger.auditIndexPositions(topic: Self.topic) == [0: 12, 1: 5, 2: 8])
+    }
+
+    /// Entries as a hostile writer of the topic could craft them: extreme times and positions
+    /// decode or are refused, and what decodes is indexed without a trap.
+    @Test func extremeValuesAreIndexedOrRefused() throws {
+        let folder = try TestFolder()
+        let ledger = try folder.openLedger()
+        let extremes = ["1e300", "-1e300", "0", "-1", "9223372036854775807", "1.5"]
+        var offset: Int64 = 0
+        for time in extremes {
+            for position in ["2147483647", "-2147483648", "9223372036854775807", "-1"] {
+                let json = #"{"version":1,"produced":[{"idempotencyKey":"k-\#(offset)","topic":"t","partition":0,"offset":\#(position),"producedAt":\#(time)}],"record":{"recordID":"x/\#(offset)","eventID":"e-\#(offset)","lane":"l","sourceTopic":"s","sourcePartition":\#(position == "9223372036854775807" ? "0" : position),"sourceOffset":\#(position),"eventType":"t","eventSource":"s","policyVersion":"1","outcome":"workflow","reason":"r","recordedAt":\#(time),"outputs":[{"topic":"t","idempotencyKey":"k-\#(offset)","partition":0,"offset":\#(position)}]}}"#
+                let entry = try? AuditEntry.decode(Array(json.utf8), maxBytes: 1 << 20)
+                try ledger.applyAudit([.init(partition: 0, offset: offset, entry: entry)], positions: [:], topic: Self.topic)
+                offset += 1
+            }
+        }
+        #expect(try ledger.auditIndexPositions(topic: Self.topic) == [0: offset])
+        #expect(try ledger.trail(for: "e-0").isEmpty, "a decision dated 1e300 ms is refused: the ledger stores no such year")
+        #expect(try ledger.trail(for: "e-8").map(\.eventID) == ["e-8"], "one dated at the epoch is indexed")
+        #expect(try ledger.trail(for: "e-20").map(\.eventID) == ["e-20"], "one dated 1.5 ms after it too")
+    }
+
+    /// A time the file holds but cannot parse (a disk fault, another tool's write) makes the
+    /// reader throw, not trap.
+    @Test func anUnreadableStoredTimeThrows() throws {
+        let folder = try TestFolder()
+        let ledger = try folder.openLedger()
+        try ledger.applyAudit([.init(partition: 0, offset: 0, entry: AuditEntry(record: Self.decision("evt-1", by: "a", offset: 1), produced: [
+            ProducedOutput(idempotencyKey: "evt-1/k", topic: "t", partition: 0, offset: 1),
+        ]))], positions: [:], topic: Self.topic)
+        try DatabaseQueue(path: folder.ledgerPath).write { db in
+            try db.execute(sql: "UPDATE audit_event SET recorded_at = 'not a time'")
+            try db.execute(sql: "UPDATE produced_output SET produced_at = ''")
+        }
+        #expect(throws: (any Error).self) { try ledger.trail(for: "WO-1") }
+        #expect(throws: (any Error).self) { try ledger.producedOutputs(among: ["evt-1/k"]) }
+    }
+
+    /// Mutated entries (bytes replaced, cut short) never trap the decoder or the index, and an
+    /// entry that decodes survives its own encoding.
+    @Test func mutatedEntriesNeverTrapTheIndex() async throws {
+        let folder = try TestFolder()
+        let ledger = try folder.openLedger()
+        var decided = Self.decision("evt-1", by: "a", offset: 7)
+        decided.outputs[0].partition = 2
+        decided.outputs[0].offset = 99
+        let valid = try AuditEntry(record: decided, produced: [ProducedOutput(idempotencyKey: "evt-1/k", topic: "t", partition: 2, offset: 99)]).encoded()
+        let tokens = Array(#"{}[]",:0-1e9.\u0000"null true"#.utf8)
+        let offset = Counter()
+        await propertyCheck(input: Gen<Int>.int(in: 0...Int(Int32.max)).array(of: 1...12)) { edits in
+            var bytes = valid
+            for edit in edits where !bytes.isEmpty {
+                let at = edit % bytes.count
+                switch edit / bytes.count % 3 {
+                case 0: bytes[at] = tokens[edit / 7 % tokens.count]
+                case 1: bytes.removeSubrange(at...)
+                default: bytes.insert(tokens[edit / 11 % tokens.count], at: at)
+                }
+            }
+            guard let entry = try? AuditEntry.decode(bytes, maxBytes: 1 << 20) else { return }
+            #expect(try AuditEntry.decode(entry.encoded(), maxBytes: 1 << 20) == entry)
+            try ledger.applyAudit([.init(partition: 0, offset: offset.next(), entry: entry)], positions: [:], topic: Self.topic)
+        }
+        print("mutated audit entries: \(offset.next() - 1) of the mutants decoded and were indexed")
+    }
+}
+
+/// Offsets for entries applied from a property check's closure.
+private final class Counter: Sendable {
+    private let value = Mutex<Int64>(0)
+
+    func next() -> Int64 {
+        value.withLock { value in
+            value += 1
+            return value
+        }
     }
 }

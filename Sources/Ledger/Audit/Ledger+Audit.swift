@@ -104,7 +104,8 @@ extension Ledger {
             policyVersion: row["policy_version"],
             outcome: outcome,
             reason: row["reason"],
-            recordedAt: row["recorded_at"],
+            // Times are text in the file: one that does not parse throws instead of trapping.
+            recordedAt: try row.decode(forColumn: "recorded_at"),
             outputs: []
         )
     }

@@ -43,9 +43,17 @@ public struct AuditEntry: Sendable, Hashable, Codable {
             throw .malformed("\(error)")
         }
         guard entry.version <= currentVersion else { throw .newerVersion(entry.version) }
+        for time in [entry.record?.recordedAt].compactMap(\.self) + entry.produced.map(\.producedAt)
+        where !timeRange.contains(time.timeIntervalSince1970) {
+            throw .malformed("time \(time.timeIntervalSince1970 * 1000) ms is outside years 1970…9999")
+        }
         if let record = entry.record, (record.recordID ?? "").isEmpty { throw .malformed("a decision without recordID") }
         return entry
     }
+
+    /// Times an entry may carry, in seconds since the epoch (years 1970 through 9999): the ledger
+    /// stores times as text, which holds no other years.
+    public static let timeRange: ClosedRange<Double> = 0...253_402_300_799
 
     // Dates as milliseconds since the epoch: the precision the ledger stores.
     private static let encoder: JSONEncoder = {

@@ -86,7 +86,8 @@ extension Ledger {
             if let row = try Row.fetchOne(select, arguments: [key]) {
                 found[key] = ProducedOutput(
                     idempotencyKey: key, topic: row["target_topic"], partition: row["target_partition"],
-                    offset: row["target_offset"], producedAt: row["produced_at"]
+                    // Times are text in the file: one that does not parse throws instead of trapping.
+                    offset: row["target_offset"], producedAt: try row.decode(forColumn: "produced_at")
                 )
             }
         }
