@@ -199,6 +199,7 @@ let package = Package(
                 "PlantSimulation",
                 "Ledger",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
                 // Only to hold the ledger's write lock the way another process would.
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]

@@ -34,6 +34,8 @@ public struct AuditEntry: Sendable, Hashable, Codable {
         Array(try Self.encoder.encode(self))
     }
 
+    /// Decodes with Foundation's `JSONDecoder`: the reference for the indexer's faster decoder
+    /// (Routing's `AuditEntryDecoder`), which must agree with it.
     public static func decode(_ bytes: [UInt8], maxBytes: Int) throws(AuditEntryError) -> AuditEntry {
         guard bytes.count <= maxBytes else { throw .tooLarge(bytes.count, limit: maxBytes) }
         let entry: AuditEntry
@@ -42,13 +44,19 @@ public struct AuditEntry: Sendable, Hashable, Codable {
         } catch {
             throw .malformed("\(error)")
         }
-        guard entry.version <= currentVersion else { throw .newerVersion(entry.version) }
-        for time in [entry.record?.recordedAt].compactMap(\.self) + entry.produced.map(\.producedAt)
-        where !timeRange.contains(time.timeIntervalSince1970) {
+        try entry.validate()
+        return entry
+    }
+
+    /// What a decoded entry must hold beyond its shape: a format this release reads, times the
+    /// ledger can store, and a `recordID` on every decision.
+    public func validate() throws(AuditEntryError) {
+        guard version <= Self.currentVersion else { throw .newerVersion(version) }
+        for time in [record?.recordedAt].compactMap(\.self) + produced.map(\.producedAt)
+        where !Self.timeRange.contains(time.timeIntervalSince1970) {
             throw .malformed("time \(time.timeIntervalSince1970 * 1000) ms is outside years 1970…9999")
         }
-        if let record = entry.record, (record.recordID ?? "").isEmpty { throw .malformed("a decision without recordID") }
-        return entry
+        if let record, (record.recordID ?? "").isEmpty { throw .malformed("a decision without recordID") }
     }
 
     /// Times an entry may carry, in seconds since the epoch (years 1970 through 9999): the ledger

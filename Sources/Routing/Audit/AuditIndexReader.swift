@@ -20,6 +20,7 @@ public final class AuditIndexReader {
     public private(set) var positions: [Int32: Int64]
     /// Records that were not audit entries (skipped, counted, logged).
     public private(set) var skipped = 0
+    private var decoder = AuditEntryDecoder()
 
     public init(topic: String, partitions: Int, cluster: KafkaConfiguration, ledger: Ledger, logger: Logger) throws {
         var configuration = ConsumerConfiguration(client: cluster, groupID: "plantrouter-audit-index-unused")
@@ -48,7 +49,7 @@ public final class AuditIndexReader {
         for record in batch.records where record.topic == topic {
             var entry: AuditEntry?
             do {
-                entry = try AuditEntry.decode(record.value ?? [], maxBytes: InputLimits.maxAuditEntryBytes)
+                entry = try decoder.decode(record.value ?? [], maxBytes: InputLimits.maxAuditEntryBytes)
             } catch {
                 skipped += 1
                 logger.warning("skipping \(topic)[\(record.partition)]@\(record.offset): \(error)")
