@@ -74,7 +74,7 @@ struct AuditIndexBenchmark: AsyncParsableCommand {
         var bytes = 0
         let started = ContinuousClock.now
         for index in 0..<count {
-            let record = try auditTopic.record(entry(index))
+            let record = auditTopic.record(entry(index))
             bytes += record.value?.count ?? 0
             try producer.produceWaitingForRoom(record)
         }

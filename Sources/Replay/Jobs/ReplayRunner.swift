@@ -404,7 +404,7 @@ final class ReplayRunner {
     private func publish(_ entries: [AuditEntry], to topic: AuditTopic, producer: Producer, deliveries: DeliveryCollector) throws {
         deliveries.reset()
         for (index, entry) in entries.enumerated() {
-            try producer.produceWaitingForRoom(try topic.record(entry), token: UInt64(index + 1))
+            try producer.produceWaitingForRoom(topic.record(entry), token: UInt64(index + 1))
         }
         try producer.flush(timeout: .seconds(60))
         let reports = deliveries.reports

@@ -10,11 +10,10 @@ public struct AuditTopic: Sendable {
         self.name = name
     }
 
-    /// The record for `entry`. An entry is plain values and always encodes; were it ever to
-    /// fail, the caller's transaction or delivery fails with it and is retried, not dropped.
-    public func record(_ entry: AuditEntry) throws -> ProducerRecord {
+    /// The record for `entry`.
+    public func record(_ entry: AuditEntry) -> ProducerRecord {
         ProducerRecord(
-            topic: name, key: Array(entry.key.utf8), value: try entry.encoded(),
+            topic: name, key: Array(entry.key.utf8), value: AuditEntryEncoder.encode(entry),
             headers: [
                 KafkaHeader(name: HeaderNames.type, string: AuditEntry.eventType),
                 KafkaHeader(name: HeaderNames.contentType, string: "application/json"),

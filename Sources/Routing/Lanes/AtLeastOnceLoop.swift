@@ -181,16 +181,10 @@ final class AtLeastOnceLoop: LaneLoop {
     /// Sends the event's audit entry; its acknowledgement finishes the event.
     private func publish(_ entry: AuditEntry, source: SourcePosition) {
         guard let auditTopic = context.auditTopic else { return }
-        do {
-            let record = try auditTopic.record(entry)
-            var item = InFlight(
-                .init(record: record, idempotencyKeyBytes: [], isDeadLetter: false), source: source, decision: nil)
-            item.isAuditEntry = true
-            send(item)
-        } catch {
-            // Plain values always encode; if one ever did not, the event stays uncommitted and is read again.
-            context.logger.error("lane \(context.lane.name): audit entry for \(source.description) not encoded: \(error)")
-        }
+        var item = InFlight(
+            .init(record: auditTopic.record(entry), idempotencyKeyBytes: [], isDeadLetter: false), source: source, decision: nil)
+        item.isAuditEntry = true
+        send(item)
     }
 
     /// One output of an event with a pending audit entry was acknowledged at `report`'s position.

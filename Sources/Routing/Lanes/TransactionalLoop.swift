@@ -164,7 +164,7 @@ final class TransactionalLoop: LaneLoop {
             try resumable { slice throws(KafkaError) in try producer.producer.flush(timeout: slice) }
             arrivals = inbox.drain()
             for entry in Self.auditEntries(batch, reports: arrivals.map(\.report), tokens: tokens) {
-                let record = try auditTopic.record(entry)
+                let record = auditTopic.record(entry)
                 try resumable { slice throws(KafkaError) in
                     try producer.producer.produceWaitingForRoom(record, token: 0, giveUpAfter: slice)
                 }

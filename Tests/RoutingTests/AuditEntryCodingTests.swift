@@ -1,13 +1,15 @@
 import Foundation
 import Ledger
+import Policy
 import PropertyBased
 import Testing
 @testable import Routing
 
-/// The indexer's decoder against `AuditEntry.decode` (Foundation's `JSONDecoder`), its reference:
-/// every entry the router writes reads back the same through both, and whatever the fast one
-/// accepts of a mutated entry, the reference accepts with the same value.
-@Suite struct AuditEntryDecoderTests {
+/// The lanes' encoder and the indexer's decoder against `AuditEntry`'s `Codable` form
+/// (Foundation's `JSONEncoder` and `JSONDecoder`), their reference: every entry reads back the
+/// same through both, and whatever the fast decoder accepts of a mutated entry, the reference
+/// accepts with the same value.
+@Suite struct AuditEntryCodingTests {
     static func entry(_ index: Int, correlated: Bool = true, delivered: Bool = true, produced: Bool = true) -> AuditEntry {
         let key = "evt-\(index)/rule-\(index % 3)/erp.production.confirmations"
         var output = AuditOutput(topic: "erp.production.confirmations", idempotencyKey: key)
@@ -29,7 +31,7 @@ import Testing
         return AuditEntry(record: index % 7 == 0 ? nil : record, produced: confirmed)
     }
 
-    @Test func entriesTheRouterWritesReadBackTheSameThroughBoth() throws {
+    @Test func entriesReadBackTheSameThroughBothCodecs() throws {
         var decoder = AuditEntryDecoder()
         for index in 0..<200 {
             for entry in [Self.entry(index), Self.entry(index, correlated: false, delivered: false, produced: false)] {
@@ -41,12 +43,38 @@ import Testing
                 #expect(fast.record?.outputs == entry.record?.outputs && fast.produced.map(\.offset) == entry.produced.map(\.offset))
             }
         }
+        // What the lanes write reads back through the reference as the reference's own JSON does.
+        for index in 0..<200 {
+            for entry in [Self.entry(index), Self.entry(index, correlated: false, delivered: false, produced: false)] {
+                let written = AuditEntryEncoder.encode(entry)
+                let reference = try AuditEntry.decode(entry.encoded(), maxBytes: 1 << 20)
+                #expect(try AuditEntry.decode(written, maxBytes: 1 << 20) == reference)
+                #expect(try decoder.decode(written, maxBytes: 1 << 20) == reference)
+            }
+        }
         // Offsets above 2^53 are read from their digits, not through a Double.
         var far = Self.entry(1)
         far.produced[0].offset = Int64.max
         far.record?.sourceOffset = (1 << 53) + 1
-        let read = try decoder.decode(far.encoded(), maxBytes: 1 << 20)
-        #expect(read.produced[0].offset == Int64.max && read.record?.sourceOffset == (1 << 53) + 1)
+        for bytes in [try far.encoded(), AuditEntryEncoder.encode(far)] {
+            let read = try decoder.decode(bytes, maxBytes: 1 << 20)
+            #expect(read.produced[0].offset == Int64.max && read.record?.sourceOffset == (1 << 53) + 1)
+        }
+    }
+
+    /// The governed contract: what the lanes write is valid against the audit topic's schema in Topics/.
+    @Test func writtenEntriesMatchTheCatalogSchema() throws {
+        let catalog = try PolicyHolder(loadingFrom: RepositoryPaths.topics).current.catalog
+        let schema = try #require(catalog.auditTopic?.event(type: Array(AuditEntry.eventType.utf8))?.schema)
+        for index in 0..<50 {
+            for entry in [Self.entry(index), Self.entry(index, correlated: false, delivered: false, produced: false)] {
+                let document = try JSONDocument(parsing: AuditEntryEncoder.encode(entry))
+                let violation = schema.validate(document, document.root)
+                #expect(violation == nil, "\(String(describing: violation))")
+            }
+        }
+        let incomplete = try JSONDocument(parsing: Array(#"{"version":1,"record":{"eventID":"e"}}"#.utf8))
+        #expect(schema.validate(incomplete, incomplete.root) != nil, "the schema should refuse an entry without produced")
     }
 
     @Test func refusalsSayWhatIsWrong() throws {
