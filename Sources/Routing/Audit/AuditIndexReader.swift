@@ -28,15 +28,12 @@ public final class AuditIndexReader {
         configuration.isolationLevel = .readCommitted
         configuration.autoOffsetReset = .earliest
         consumer = try Consumer(configuration: configuration, logger: logger)
-        let stored = try ledger.auditIndexPositions(topic: topic)
-        self.partitions = Array(0..<Int32(clamping: partitions))
-        positions = stored
-        try consumer.assign(self.partitions.map {
-            TopicPartitionOffset(topic: topic, partition: $0, offset: stored[$0] ?? TopicPartitionOffset.beginning)
-        })
         self.topic = topic
+        self.partitions = Array(0..<Int32(clamping: partitions))
         self.ledger = ledger
         self.logger = logger
+        positions = try ledger.auditIndexPositions(topic: topic)
+        try rewind()
     }
 
     /// Reads what one poll returns and applies it; returns how many entries it applied.
@@ -46,12 +43,13 @@ public final class AuditIndexReader {
         for error in batch.errors { logger.warning("reading \(topic): \(error)") }
         var entries: [Ledger.IndexedAuditEntry] = []
         entries.reserveCapacity(batch.records.count)
+        var refused = 0
         for record in batch.records where record.topic == topic {
             var entry: AuditEntry?
             do {
                 entry = try decoder.decode(record.value ?? [], maxBytes: InputLimits.maxAuditEntryBytes)
             } catch {
-                skipped += 1
+                refused += 1
                 logger.warning("skipping \(topic)[\(record.partition)]@\(record.offset): \(error)")
             }
             entries.append(.init(partition: record.partition, offset: record.offset, entry: entry))
@@ -61,10 +59,25 @@ public final class AuditIndexReader {
         var ends: [Int32: Int64] = [:]
         for end in batch.partitionsAtEnd where end.topic == topic && end.offset >= 0 { ends[end.partition] = end.offset }
         guard !entries.isEmpty || !ends.isEmpty else { return 0 }
-        try ledger.applyAudit(entries, positions: ends, topic: topic)
+        do {
+            try ledger.applyAudit(entries, positions: ends, topic: topic)
+        } catch {
+            // The consumer has moved past this batch: back to where the index stopped, or the
+            // entries would be missing from it for good once a later batch moves it on.
+            try rewind()
+            throw error
+        }
+        skipped += refused
         for indexed in entries { positions[indexed.partition] = max(positions[indexed.partition] ?? 0, indexed.offset + 1) }
         for (partition, end) in ends { positions[partition] = max(positions[partition] ?? 0, end) }
         return entries.count
+    }
+
+    /// Reads from `positions`, where the ledger's index stopped.
+    private func rewind() throws(KafkaError) {
+        try consumer.assign(partitions.map {
+            TopicPartitionOffset(topic: topic, partition: $0, offset: positions[$0] ?? TopicPartitionOffset.beginning)
+        })
     }
 
     /// The committed end (last stable offset) of each partition, asked of the cluster in one
