@@ -15,6 +15,9 @@ public final class AuditIndexer: Sendable {
     private let logger: Logger
     private let lagGauge = Gauge(label: MetricNames.auditIndexLag)
     private let skippedCounter = Counter(label: MetricNames.auditIndexSkipped)
+    /// With an audit topic the indexer is what writes the ledger, so it reports the ledger's
+    /// health (the `AuditWriter` does without one).
+    private let ledgerHealthy = Gauge(label: MetricNames.ledgerHealthy)
     private let state = Mutex(IndexState())
     private let pollThread = Mutex<PollThreadBox?>(nil)
 
@@ -23,6 +26,8 @@ public final class AuditIndexer: Sendable {
         var lastEnds = ContinuousClock.now - .seconds(60)
         var ends: [Int32: Int64] = [:]
         var lastError: String?
+        /// Set while the ledger refuses the index's writes (the cluster may be fine).
+        var ledgerFailure: String?
         var skipped = 0
     }
 
@@ -41,12 +46,29 @@ public final class AuditIndexer: Sendable {
         pollThread.withLock { $0 = box }
     }
 
-    public func stop() {
+    /// Stops reading. With `catchingUpWithin`, first indexes what is on the topic up to its end
+    /// (bounded), so a router that drained its lanes leaves its own last decisions in the ledger.
+    public func stop(catchingUpWithin timeout: Duration? = nil) {
         pollThread.withLock { $0 }?.thread.stop()
         reader.withLock { reader in
+            if let timeout, let current = reader {
+                // One look at the topic's end, so an unreachable cluster costs a second, not the budget.
+                let deadline = ContinuousClock.now + timeout
+                do {
+                    let ends = try current.ends(timeout: .seconds(1))
+                    while current.lag(behind: ends) > 0, ContinuousClock.now < deadline { try current.readOnce() }
+                } catch {
+                    logger.warning("audit index: not read to its end before stopping (\(error)); the rest is read at the next start")
+                }
+            }
             reader?.close()
             reader = nil
         }
+    }
+
+    /// Why the index cannot take entries, while the ledger refuses its writes; nil otherwise.
+    public var problem: String? {
+        state.withLock { $0.ledgerFailure }.map { "ledger writes failing: \($0)" }
     }
 
     /// Entries on the audit topic the index has not read, as of the last look at the topic's
@@ -77,12 +99,20 @@ public final class AuditIndexer: Sendable {
                         logger.notice("reading \(topic) into the audit index again after: \(error)")
                         state.lastError = nil
                     }
+                    if state.ledgerFailure != nil {
+                        state.ledgerFailure = nil
+                        ledgerHealthy.record(1)
+                    }
                     return reader.skipped - state.skipped
                 }
                 if newlySkipped > 0 { skippedCounter.increment(by: newlySkipped) }
             } catch {
                 let first = state.withLock { state in
                     defer { state.lastError = "\(error)" }
+                    if error is LedgerError {
+                        state.ledgerFailure = "\(error)"
+                        ledgerHealthy.record(0)
+                    }
                     return state.lastError == nil
                 }
                 if first { logger.error("audit index: reading \(topic) failed, retrying: \(error)") }

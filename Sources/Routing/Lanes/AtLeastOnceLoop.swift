@@ -130,7 +130,7 @@ final class AtLeastOnceLoop: LaneLoop {
                 send(InFlight(output, source: source, decision: decision))
             }
         }
-        context.audit.record(audits)
+        context.recordLocally(audits)
         flushTally()
         if ContinuousClock.now - lastCommit >= .milliseconds(settings.commitIntervalMs) {
             commitFinished(synchronously: false)
@@ -276,7 +276,7 @@ final class AtLeastOnceLoop: LaneLoop {
             offsets.outputFinished(item.source.topicPartition, offset: item.source.offset)
             if !pendingAudits.isEmpty { auditedOutputDelivered(item, report: report) }
         }
-        context.audit.produced(produced)
+        context.recordLocally([], produced: produced)
         flushTally()
     }
 
@@ -366,7 +366,7 @@ final class AtLeastOnceLoop: LaneLoop {
             context.statistics.producerHealth(true)
         }
         let outstanding = inFlight.count + waitingForRoom.count + retries.count
-        let ledgerHealthy = context.audit.isHealthy
+        let ledgerHealthy = context.trailWritable
         let shouldPause = circuitOpenUntil != nil || outstanding >= settings.maxInFlight || outstandingBytes >= settings.maxInFlightBytes
             || !waitingForRoom.isEmpty || !ledgerHealthy
         let canResume = circuitOpenUntil == nil && outstanding < settings.maxInFlight / 2 && outstandingBytes < settings.maxInFlightBytes / 2

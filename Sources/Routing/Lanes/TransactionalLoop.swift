@@ -42,7 +42,7 @@ final class TransactionalLoop: LaneLoop {
         }
         context.followPolicyReloads()
         // While the ledger cannot take the audit trail and idempotency keys, consume nothing new.
-        let ledgerHealthy = context.audit.isHealthy
+        let ledgerHealthy = context.trailWritable
         if ledgerHealthy == paused { setPaused(!ledgerHealthy) }
         let records = context.poll(timeout: .milliseconds(paused ? 20 : 50))
         if ContinuousClock.now - lastLagRefresh >= .seconds(1) {
@@ -239,8 +239,7 @@ final class TransactionalLoop: LaneLoop {
                 produced.append(ProducedOutput(idempotencyKey: output.idempotencyKey, topic: report.topic, partition: report.partition, offset: report.offset))
             }
         }
-        context.audit.record(batch.compactMap(\.audit))
-        context.audit.produced(produced)
+        context.recordLocally(batch.compactMap(\.audit), produced: produced)
     }
 
     /// Aborts after an abortable error. A fenced producer means another

@@ -89,8 +89,8 @@ public final class Router: Service, Sendable {
         }
         correlation?.stop()
         if let auditIndex {
-            // Waits for the indexer's current step (a poll, at most a second's lookup): not on the pool.
-            try? await BlockingThread.run(name: "stop-audit-index") { auditIndex.stop() }
+            // The lanes' last entries are on the topic: read them in, at most 5 s. Blocks: not on the pool.
+            try? await BlockingThread.run(name: "stop-audit-index") { auditIndex.stop(catchingUpWithin: .seconds(5)) }
         }
         let unwritten = audit.close()
         if unwritten > 0 {
@@ -109,11 +109,14 @@ public final class Router: Service, Sendable {
     /// that could not be written at all.
     public var unwrittenAuditRecords: Int { audit.backlog }
 
-    /// Why the ledger holds the lanes back, if it does (writes failing or far behind).
-    public var ledgerProblem: String? { audit.problem }
+    /// Why the ledger cannot take the trail, if it cannot (writes failing or far behind). Without
+    /// an audit topic this holds the lanes back; with one, routing goes on and the index catches
+    /// up from the topic once the ledger takes writes again.
+    public var ledgerProblem: String? { audit.problem ?? auditIndex?.problem }
 
     /// True when every lane has been assigned partitions and its producer is healthy
-    /// (circuit closed, no fatal producer error), and the ledger takes writes.
+    /// (circuit closed, no fatal producer error), and, without an audit topic, the ledger takes
+    /// writes.
     public var isReady: Bool {
         audit.isHealthy && lanes.allSatisfy { $0.isAssigned && $0.statistics.counters.producerHealthy }
     }
