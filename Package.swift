@@ -34,10 +34,13 @@ let package = Package(
             pkgConfig: "rdkafka",
             providers: [.apt(["librdkafka-dev"])]
         ),
+        // The record header type `Kafka` and `Policy` share (neither imports the other).
+        .target(name: "RecordHeaders"),
         .target(
             name: "Kafka",
             dependencies: [
                 "CRdKafka",
+                "RecordHeaders",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -45,6 +48,7 @@ let package = Package(
         .target(
             name: "Policy",
             dependencies: [
+                "RecordHeaders",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),

@@ -50,7 +50,7 @@ public final class EdgePolicy: Sendable {
         guard let id = event.id, !id.isEmpty else {
             return .refuse("event of type '\(type.prefix(128))' has no id; every CloudEvent needs id (ce-id header or \"id\")")
         }
-        let headers = event.headers.map { KafkaHeader(name: $0.name, value: $0.value) }
+        let headers = event.headers
         guard let topic = topicByType[type] else {
             // Not in any source topic's contract: a dead letter of the lane whose authority
             // covers (source, type), as the router would classify it; else nobody's.

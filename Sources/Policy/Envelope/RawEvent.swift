@@ -1,17 +1,7 @@
-/// One Kafka header, Kafka-free. A nil value is a header without a value.
-public struct EventHeader: Sendable, Equatable {
-    public var name: String
-    public var value: [UInt8]?
+import RecordHeaders
 
-    public init(name: String, value: [UInt8]?) {
-        self.name = name
-        self.value = value
-    }
-
-    public init(_ name: String, _ value: String) {
-        self.init(name: name, value: Array(value.utf8))
-    }
-}
+/// One header of a plant event (see `RecordHeader`, which `Kafka` calls `KafkaHeader`).
+public typealias EventHeader = RecordHeader
 
 /// A record as consumed from a topic, before any decoding. The router fills it from Kafka;
 /// tests, the simulator and `policy explain` build it directly.

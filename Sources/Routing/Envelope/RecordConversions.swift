@@ -2,12 +2,13 @@ import Kafka
 import Policy
 
 extension RawEvent {
-    /// The policy's Kafka-free view of a consumed record (buffers are shared, not copied).
+    /// The policy's Kafka-free view of a consumed record: the same buffers and the same header
+    /// array, nothing copied.
     public init(_ record: ConsumerRecord) {
         self.init(
             topic: record.topic, partition: record.partition, offset: record.offset, timestampMs: record.timestampMs,
             key: record.key, value: record.value ?? [],
-            headers: record.headers.map { EventHeader(name: $0.name, value: $0.value) })
+            headers: record.headers)
     }
 }
 
@@ -16,6 +17,6 @@ extension ProducerRecord {
     public init(_ event: RawEvent) {
         self.init(
             topic: event.topic, key: event.key, value: event.value,
-            headers: event.headers.map { KafkaHeader(name: $0.name, value: $0.value) })
+            headers: event.headers)
     }
 }

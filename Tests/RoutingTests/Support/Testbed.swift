@@ -84,7 +84,7 @@ final class Testbed: Sendable {
     static func record(_ event: RawEvent) -> ProducerRecord {
         ProducerRecord(
             topic: event.topic, key: event.key, value: event.value,
-            headers: event.headers.map { KafkaHeader(name: $0.name, value: $0.value) })
+            headers: event.headers)
     }
 
     /// Starts a router in this process and waits until every lane has joined its group.
