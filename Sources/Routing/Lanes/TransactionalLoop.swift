@@ -41,7 +41,7 @@ final class TransactionalLoop: LaneLoop {
             return
         }
         context.followPolicyReloads()
-        // While the ledger cannot take the audit trail and idempotency keys, consume nothing new.
+        // Without an audit topic, consume nothing new while the ledger (the only trail) refuses writes.
         let ledgerHealthy = context.trailWritable
         if ledgerHealthy == paused { setPaused(!ledgerHealthy) }
         let records = context.poll(timeout: .milliseconds(paused ? 20 : 50))
