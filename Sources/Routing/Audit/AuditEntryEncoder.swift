@@ -13,23 +13,17 @@ import Policy
 enum AuditEntryEncoder {
     static func encode(_ entry: AuditEntry) -> [UInt8] {
         var json = JSONWriter(capacity: 512)
-        json.raw(#"{"version":"#)
-        json.raw(String(entry.version))
+        json.field(#"{"version":"#, integer: entry.version)
         if let record = entry.record {
             json.raw(#","record":"#)
             write(record, to: &json)
         }
         json.raw(#","produced":["#)
         for (index, output) in entry.produced.enumerated() {
-            if index > 0 { json.raw(",") }
-            json.raw(#"{"idempotencyKey":"#)
-            json.string(output.idempotencyKey)
-            json.raw(#","topic":"#)
-            json.string(output.topic)
-            json.raw(#","partition":"#)
-            json.raw(String(output.partition))
-            json.raw(#","offset":"#)
-            json.raw(String(output.offset))
+            json.field(index == 0 ? #"{"idempotencyKey":"# : #",{"idempotencyKey":"#, output.idempotencyKey)
+            json.field(#","topic":"#, output.topic)
+            json.field(#","partition":"#, integer: output.partition)
+            json.field(#","offset":"#, integer: output.offset)
             json.raw(#","producedAt":"#)
             json.number(milliseconds(output.producedAt))
             json.raw("}")
@@ -41,62 +35,50 @@ enum AuditEntryEncoder {
     private static func write(_ record: AuditRecord, to json: inout JSONWriter) {
         json.raw("{")
         if let recordID = record.recordID {
-            json.raw(#""recordID":"#)
-            json.string(recordID)
+            json.field(#""recordID":"#, recordID)
             json.raw(",")
         }
-        json.raw(#""eventID":"#)
-        json.string(record.eventID)
-        json.raw(#","lane":"#)
-        json.string(record.lane)
-        json.raw(#","sourceTopic":"#)
-        json.string(record.sourceTopic)
-        json.raw(#","sourcePartition":"#)
-        json.raw(String(record.sourcePartition))
-        json.raw(#","sourceOffset":"#)
-        json.raw(String(record.sourceOffset))
-        json.raw(#","eventType":"#)
-        json.string(record.eventType)
-        json.raw(#","eventSource":"#)
-        json.string(record.eventSource)
-        optional(record.correlationID, #","correlationID":"#, to: &json)
-        optional(record.ruleID, #","ruleID":"#, to: &json)
-        json.raw(#","policyVersion":"#)
-        json.string(record.policyVersion)
-        json.raw(#","outcome":"#)
-        json.string(record.outcome.rawValue)
-        optional(record.reason, #","reason":"#, to: &json)
+        json.field(#""eventID":"#, record.eventID)
+        json.field(#","lane":"#, record.lane)
+        json.field(#","sourceTopic":"#, record.sourceTopic)
+        json.field(#","sourcePartition":"#, integer: record.sourcePartition)
+        json.field(#","sourceOffset":"#, integer: record.sourceOffset)
+        json.field(#","eventType":"#, record.eventType)
+        json.field(#","eventSource":"#, record.eventSource)
+        if let correlationID = record.correlationID { json.field(#","correlationID":"#, correlationID) }
+        if let ruleID = record.ruleID { json.field(#","ruleID":"#, ruleID) }
+        json.field(#","policyVersion":"#, record.policyVersion)
+        json.field(#","outcome":"#, record.outcome.rawValue)
+        if let reason = record.reason { json.field(#","reason":"#, reason) }
         json.raw(#","recordedAt":"#)
         json.number(milliseconds(record.recordedAt))
         json.raw(#","outputs":["#)
         for (index, output) in record.outputs.enumerated() {
-            if index > 0 { json.raw(",") }
-            json.raw(#"{"topic":"#)
-            json.string(output.topic)
-            if let partition = output.partition {
-                json.raw(#","partition":"#)
-                json.raw(String(partition))
-            }
-            if let offset = output.offset {
-                json.raw(#","offset":"#)
-                json.raw(String(offset))
-            }
-            json.raw(#","idempotencyKey":"#)
-            json.string(output.idempotencyKey)
+            json.field(index == 0 ? #"{"topic":"# : #",{"topic":"#, output.topic)
+            if let partition = output.partition { json.field(#","partition":"#, integer: partition) }
+            if let offset = output.offset { json.field(#","offset":"#, integer: offset) }
+            json.field(#","idempotencyKey":"#, output.idempotencyKey)
             json.raw("}")
         }
         json.raw("]}")
     }
 
-    /// `prefix` is the comma and the quoted key: a nil value writes neither.
-    private static func optional(_ value: String?, _ prefix: String, to json: inout JSONWriter) {
-        guard let value else { return }
-        json.raw(prefix)
-        json.string(value)
-    }
-
     /// As `JSONEncoder.DateEncodingStrategy.millisecondsSince1970` writes a date.
     private static func milliseconds(_ date: Date) -> Double {
         1000 * date.timeIntervalSince1970
+    }
+}
+
+extension JSONWriter {
+    /// `prefix` is what comes before the value: a separator and the quoted key.
+    fileprivate mutating func field(_ prefix: String, _ value: String) {
+        raw(prefix)
+        string(value)
+    }
+
+    /// Integers as their digits: a `Double` would round offsets above 2^53.
+    fileprivate mutating func field(_ prefix: String, integer value: some BinaryInteger) {
+        raw(prefix)
+        raw(String(value))
     }
 }
