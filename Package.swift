@@ -184,7 +184,6 @@ let package = Package(
                 "Ledger",
                 // Only to tamper with files the way a newer release or a disk fault would.
                 .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
         // Deploy/: alert rules and dashboards reference only metrics the router exports.

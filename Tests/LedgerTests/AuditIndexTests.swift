@@ -1,7 +1,5 @@
 import Foundation
 import GRDB
-import PropertyBased
-import Synchronization
 import Testing
 @testable import Ledger
 
@@ -110,45 +108,5 @@ import Testing
         }
         #expect(throws: (any Error).self) { try ledger.trail(for: "WO-1") }
         #expect(throws: (any Error).self) { try ledger.producedOutputs(among: ["evt-1/k"]) }
-    }
-
-    /// Mutated entries (bytes replaced, cut short) never trap the decoder or the index, and an
-    /// entry that decodes survives its own encoding.
-    @Test func mutatedEntriesNeverTrapTheIndex() async throws {
-        let folder = try TestFolder()
-        let ledger = try folder.openLedger()
-        var decided = Self.decision("evt-1", by: "a", offset: 7)
-        decided.outputs[0].partition = 2
-        decided.outputs[0].offset = 99
-        let valid = try AuditEntry(record: decided, produced: [ProducedOutput(idempotencyKey: "evt-1/k", topic: "t", partition: 2, offset: 99)]).encoded()
-        let tokens = Array(#"{}[]",:0-1e9.\u0000"null true"#.utf8)
-        let offset = Counter()
-        await propertyCheck(input: Gen<Int>.int(in: 0...Int(Int32.max)).array(of: 1...12)) { edits in
-            var bytes = valid
-            for edit in edits where !bytes.isEmpty {
-                let at = edit % bytes.count
-                switch edit / bytes.count % 3 {
-                case 0: bytes[at] = tokens[edit / 7 % tokens.count]
-                case 1: bytes.removeSubrange(at...)
-                default: bytes.insert(tokens[edit / 11 % tokens.count], at: at)
-                }
-            }
-            guard let entry = try? AuditEntry.decode(bytes, maxBytes: 1 << 20) else { return }
-            #expect(try AuditEntry.decode(entry.encoded(), maxBytes: 1 << 20) == entry)
-            try ledger.applyAudit([.init(partition: 0, offset: offset.next(), entry: entry)], positions: [:], topic: Self.topic)
-        }
-        print("mutated audit entries: \(offset.next() - 1) of the mutants decoded and were indexed")
-    }
-}
-
-/// Offsets for entries applied from a property check's closure.
-private final class Counter: Sendable {
-    private let value = Mutex<Int64>(0)
-
-    func next() -> Int64 {
-        value.withLock { value in
-            value += 1
-            return value
-        }
     }
 }

@@ -107,9 +107,11 @@ import Testing
         #expect(refusal(valid.replacingOccurrences(of: #""outcome":""#, with: #""outcome":"x"#))?.contains("record.outcome") == true)
     }
 
-    /// Bytes replaced, cut short or inserted: the fast decoder never traps, and never accepts
-    /// what the reference refuses or reads it differently.
+    /// Bytes replaced, cut short or inserted: the fast decoder never traps, never accepts what
+    /// the reference refuses or reads it differently, and what it accepts survives its own
+    /// encoding and goes into a ledger's index without trapping.
     @Test func onMutatedEntriesTheFastDecoderAgreesWithTheReference() async throws {
+        let ledger = try Ledger.temporary()
         let valid = try Self.entry(5).encoded()
         let tokens = Array(#"{}[]",:0-1e9.\u0000"null true"#.utf8)
         var accepted = 0
@@ -127,8 +129,10 @@ import Testing
             guard let fast = try? decoder.decode(bytes, maxBytes: 1 << 20) else { return }
             accepted += 1
             #expect(fast == (try? AuditEntry.decode(bytes, maxBytes: 1 << 20)), "\(String(decoding: bytes, as: UTF8.self))")
+            #expect(try decoder.decode(AuditEntryEncoder.encode(fast), maxBytes: 1 << 20) == fast)
+            try ledger.applyAudit([.init(partition: 0, offset: Int64(accepted), entry: fast)], positions: [:], topic: "plantrouter.audit")
         }
-        print("mutated audit entries: the fast decoder accepted \(accepted) of 2,000, each as the reference did")
+        print("mutated audit entries: the fast decoder accepted \(accepted) of 2,000, each as the reference did, and indexed them")
         #expect(accepted > 0, "the mutations should leave some entries readable, or the check compares nothing")
     }
 }
