@@ -259,6 +259,28 @@ extension SpoolTests {
         #expect(try spool.acknowledge(claimed.map(\.delivered)) == 4)
         #expect(try spool.statistics().events == 0)
     }
+
+    /// Another connection holding the file's lock for a moment (a reader recovering the WAL after
+    /// a crash, `edge status`) delays opening the spool; it does not fail the edge's start.
+    @Test func aSpoolOpensWhileAnotherConnectionBrieflyHoldsTheLock() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(UUID().uuidString).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let quota: [PriorityClass: Int64] = [.business: 1 << 20, .telemetry: 1 << 20]
+        _ = try Spool(path: path, quota: quota)  // the file and its tables
+        var configuration = Configuration()
+        configuration.allowsUnsafeTransactions = true  // the lock outlives one database access on purpose
+        let holder = try DatabaseQueue(path: path, configuration: configuration)
+        try holder.inDatabase { db in try db.execute(sql: "BEGIN EXCLUSIVE") }
+        let release = Task.detached {
+            try await Task.sleep(for: .milliseconds(500))
+            try holder.inDatabase { db in try db.execute(sql: "ROLLBACK") }
+        }
+        let started = ContinuousClock.now
+        let spool = try Spool(path: path, quota: quota)
+        try await release.value
+        #expect(ContinuousClock.now - started >= .milliseconds(400), "opening waited for the lock")
+        #expect(try spool.statistics().events == 0)
+    }
 }
 
 @Suite("Edge alert rules")

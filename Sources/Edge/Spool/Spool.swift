@@ -97,8 +97,14 @@ public final class Spool: Sendable {
         case full(PriorityClass)
     }
 
+    /// How long opening or writing waits for another connection's lock instead of failing: a
+    /// reader recovering the WAL after a crash (`plantrouter edge status`, a restart's first
+    /// look) locks the file briefly, and an edge starting then failed with "database is locked".
+    static let busyTimeout: TimeInterval = 5
+
     public init(path: String, quota: [PriorityClass: Int64], synchronousFull: Bool = true) throws {
         var configuration = Configuration()
+        configuration.busyMode = .timeout(Self.busyTimeout)
         let synchronous = synchronousFull ? "FULL" : "NORMAL"
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
@@ -755,6 +761,7 @@ public final class Spool: Sendable {
     public static func readStatistics(path: String, quota: [PriorityClass: Int64]) throws -> SpoolStatistics {
         var configuration = Configuration()
         configuration.readonly = true
+        configuration.busyMode = .timeout(busyTimeout)
         let queue = try DatabaseQueue(path: path, configuration: configuration)
         return try queue.read { db in try statistics(db, quota: quota) }
     }
