@@ -262,7 +262,7 @@ extension SpoolTests {
 
     /// Another connection holding the file's lock for a moment (a reader recovering the WAL after
     /// a crash, `edge status`) delays opening the spool; it does not fail the edge's start.
-    @Test func aSpoolOpensWhileAnotherConnectionBrieflyHoldsTheLock() async throws {
+    @Test func aSpoolOpensWhileAnotherConnectionBrieflyHoldsTheLock() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(UUID().uuidString).sqlite").path
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         let quota: [PriorityClass: Int64] = [.business: 1 << 20, .telemetry: 1 << 20]
@@ -271,13 +271,17 @@ extension SpoolTests {
         configuration.allowsUnsafeTransactions = true  // the lock outlives one database access on purpose
         let holder = try DatabaseQueue(path: path, configuration: configuration)
         try holder.inDatabase { db in try db.execute(sql: "BEGIN EXCLUSIVE") }
-        let release = Task.detached {
-            try await Task.sleep(for: .milliseconds(500))
-            try holder.inDatabase { db in try db.execute(sql: "ROLLBACK") }
-        }
+        // Released from a thread of its own: opening the spool blocks this one, and on 2 cores
+        // with other suites running no task of the cooperative pool may get to run meanwhile.
+        let released = DispatchSemaphore(value: 0)
+        Thread {
+            Thread.sleep(forTimeInterval: 0.5)
+            try? holder.inDatabase { db in try db.execute(sql: "ROLLBACK") }
+            released.signal()
+        }.start()
         let started = ContinuousClock.now
         let spool = try Spool(path: path, quota: quota)
-        try await release.value
+        released.wait()
         #expect(ContinuousClock.now - started >= .milliseconds(400), "opening waited for the lock")
         #expect(try spool.statistics().events == 0)
     }
