@@ -30,6 +30,8 @@ public struct AuditEntry: Sendable, Hashable, Codable {
         record?.correlationID ?? record?.eventID ?? produced.first?.idempotencyKey ?? ""
     }
 
+    /// Encodes with Foundation's `JSONEncoder`: the reference for the lanes' faster encoder
+    /// (Routing's `AuditEntryEncoder`), which must write what this decodes the same.
     public func encoded() throws -> [UInt8] {
         Array(try Self.encoder.encode(self))
     }

@@ -110,7 +110,7 @@ final class AtLeastOnceLoop: LaneLoop {
             let publishesAudit = context.auditTopic != nil && prepared.audit != nil
             offsets.consumed(record.topicPartition, offset: record.offset, outputs: prepared.outputs.count + (publishesAudit ? 1 : 0))
             if let audit = prepared.audit {
-                audits.append(audit)
+                if context.writesLocalTrail { audits.append(audit) }
                 if publishesAudit {
                     if prepared.outputs.isEmpty {
                         publish(AuditEntry(record: audit, produced: []), source: source)
@@ -269,7 +269,7 @@ final class AtLeastOnceLoop: LaneLoop {
             tally.produced(
                 topic: report.topic, latencyMicros: LaneContext.latencyMicros(from: item.source.timestampMs, to: arrival.receivedAtMicros))
             if item.isDeadLetter { tally.deadLettered(reason: item.decision?.deadLetterReason ?? .target) }
-            if item.isAudited {
+            if item.isAudited, context.writesLocalTrail {
                 produced.append(ProducedOutput(
                     idempotencyKey: item.idempotencyKey, topic: report.topic, partition: report.partition, offset: report.offset))
             }

@@ -47,6 +47,10 @@ final class LaneContext {
     /// lanes then consume nothing new rather than route without a trail.
     var trailWritable: Bool { localTrail?.isHealthy ?? true }
 
+    /// True when lanes hand their decisions and confirmed outputs to `recordLocally` (no audit
+    /// topic); otherwise they need not collect them at all.
+    var writesLocalTrail: Bool { localTrail != nil }
+
     /// Decisions and confirmed outputs for the local trail; with an audit topic they are already
     /// on their way to it (see `localTrail`).
     func recordLocally(_ records: [AuditRecord], produced: [ProducedOutput] = []) {

@@ -235,11 +235,11 @@ final class TransactionalLoop: LaneLoop {
             tally.produced(
                 topic: report.topic, latencyMicros: LaneContext.latencyMicros(from: event.source.timestampMs, to: committedAt))
             if output.isDeadLetter { tally.deadLettered(reason: event.decision.deadLetterReason ?? .target) }
-            if output.isAudited(decision: event.decision) {
+            if context.writesLocalTrail, output.isAudited(decision: event.decision) {
                 produced.append(ProducedOutput(idempotencyKey: output.idempotencyKey, topic: report.topic, partition: report.partition, offset: report.offset))
             }
         }
-        context.recordLocally(batch.compactMap(\.audit), produced: produced)
+        if context.writesLocalTrail { context.recordLocally(batch.compactMap(\.audit), produced: produced) }
     }
 
     /// Aborts after an abortable error. A fenced producer means another
