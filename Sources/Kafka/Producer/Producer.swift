@@ -207,18 +207,33 @@ extension ProducerRecord {
 }
 
 extension ProducerRecord {
+    /// The header list `rd_kafka_produceva` takes over. Names go with their length: passing a
+    /// `String` where C wants a `char *` copies a short (inline) string to the heap first, one
+    /// allocation per header of every output.
     func makeNativeHeaders() -> OpaquePointer {
         let list = rd_kafka_headers_new(headers.count)!
         for header in headers {
-            if let value = header.value {
-                value.withUnsafeBytes { bytes in
-                    _ = rd_kafka_header_add(list, header.name, -1, bytes.baseAddress ?? emptyBytes, bytes.count)
+            header.name.utf8.withContiguousBytes { name in
+                let nameBytes = (name.baseAddress ?? emptyBytes).assumingMemoryBound(to: CChar.self)
+                if let value = header.value {
+                    value.withUnsafeBytes { bytes in
+                        _ = rd_kafka_header_add(list, nameBytes, name.count, bytes.baseAddress ?? emptyBytes, bytes.count)
+                    }
+                } else {
+                    _ = rd_kafka_header_add(list, nameBytes, name.count, nil, 0)
                 }
-            } else {
-                _ = rd_kafka_header_add(list, header.name, -1, nil, 0)
             }
         }
         return list
+    }
+}
+
+extension String.UTF8View {
+    /// The bytes in place: native strings keep them contiguous (short ones on the stack), so
+    /// the copy into an array below happens only for a bridged string.
+    func withContiguousBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        if let result = withContiguousStorageIfAvailable({ body(UnsafeRawBufferPointer($0)) }) { return result }
+        return Array(self).withUnsafeBytes(body)
     }
 }
 
