@@ -38,7 +38,7 @@ public final class LaneStatistics: Sendable {
     private let state: Mutex<(snapshot: Snapshot, latency: SlidingLatency, producedCounters: [String: Counter])>
     private let consumedCounter, retryCounter, errorCounter: Counter
     // Made once: asking the metrics backend for a labelled counter on every event costs a lookup.
-    private let outcomeCounters: [String: Counter]
+    private let outcomeCounters: [Counter]
     private let deadLetterCounters: [DeadLetterReason: Counter]
     private let transactionCounters: (committed: Counter, aborted: Counter)
     private let latencyTimer: Metrics.Timer
@@ -48,9 +48,9 @@ public final class LaneStatistics: Sendable {
         self.lane = lane
         let dimensions = [("lane", lane)]
         state = Mutex((Snapshot(lane: lane), SlidingLatency(), [:]))
-        outcomeCounters = Dictionary(uniqueKeysWithValues: ["workflow", "analytics", "drop", "dead_letter"].map {
-            ($0, Counter(label: MetricNames.classified, dimensions: [("lane", lane), ("outcome", $0)]))
-        })
+        outcomeCounters = OutcomeKind.allCases.map {
+            Counter(label: MetricNames.classified, dimensions: [("lane", lane), ("outcome", $0.label)])
+        }
         deadLetterCounters = Dictionary(uniqueKeysWithValues: DeadLetterReason.allCases.map {
             ($0, Counter(label: MetricNames.deadLettered, dimensions: [("lane", lane), ("reason", $0.rawValue)]))
         })
@@ -92,13 +92,13 @@ public final class LaneStatistics: Sendable {
     /// Applies what the lane thread counted since its last flush, under one lock.
     func add(_ tally: Tally) {
         guard !tally.isEmpty else { return }
-        for (label, count) in tally.outcomes where count > 0 { outcomeCounters[label]?.increment(by: count) }
+        for kind in OutcomeKind.allCases where tally[kind] > 0 { outcomeCounters[kind.rawValue].increment(by: tally[kind]) }
         for (reason, count) in tally.deadLetters { deadLetterCounters[reason]?.increment(by: count) }
         for latency in tally.latenciesMicros { latencyTimer.recordMicroseconds(latency) }
         state.withLock { state in
-            state.snapshot.workflow += tally.outcomes["workflow", default: 0]
-            state.snapshot.analytics += tally.outcomes["analytics", default: 0]
-            state.snapshot.dropped += tally.outcomes["drop", default: 0]
+            state.snapshot.workflow += tally[.workflow]
+            state.snapshot.analytics += tally[.analytics]
+            state.snapshot.dropped += tally[.drop]
             state.snapshot.deadLettered += tally.deadLetters.values.reduce(0, +)
             for (topic, count) in tally.produced {
                 if state.producedCounters[topic] == nil {
@@ -152,21 +152,30 @@ public final class LaneStatistics: Sendable {
 /// Counts one lane thread gathers between flushes, so the hot path takes the
 /// statistics lock once per batch instead of once per event.
 struct Tally {
-    var outcomes: [String: Int] = [:]
+    /// Events per outcome, counted per event: plain fields, so neither hashing nor an allocation.
+    private var workflow = 0, analytics = 0, dropped = 0, deadLettered = 0
     var deadLetters: [DeadLetterReason: Int] = [:]
     var produced: [String: Int] = [:]
     var latenciesMicros: [Int64] = []
 
-    var isEmpty: Bool { outcomes.isEmpty && deadLetters.isEmpty && produced.isEmpty }
+    var isEmpty: Bool { workflow + analytics + dropped + deadLettered == 0 && deadLetters.isEmpty && produced.isEmpty }
+
+    subscript(_ kind: OutcomeKind) -> Int {
+        switch kind {
+        case .workflow: workflow
+        case .analytics: analytics
+        case .drop: dropped
+        case .deadLetter: deadLettered
+        }
+    }
 
     mutating func classified(_ outcome: Outcome) {
-        let label = switch outcome {
-        case .workflow: "workflow"
-        case .analytics: "analytics"
-        case .drop: "drop"
-        case .deadLetter: "dead_letter"
+        switch outcome {
+        case .workflow: workflow += 1
+        case .analytics: analytics += 1
+        case .drop: dropped += 1
+        case .deadLetter: deadLettered += 1
         }
-        outcomes[label, default: 0] += 1
     }
 
     mutating func deadLettered(reason: DeadLetterReason) { deadLetters[reason, default: 0] += 1 }
@@ -175,5 +184,19 @@ struct Tally {
     mutating func produced(topic: String, latencyMicros: Int64?) {
         produced[topic, default: 0] += 1
         if let latencyMicros, latencyMicros >= 0 { latenciesMicros.append(latencyMicros) }
+    }
+}
+
+/// The outcomes the classified counter tells apart, with their metric labels.
+enum OutcomeKind: Int, CaseIterable {
+    case workflow, analytics, drop, deadLetter
+
+    var label: String {
+        switch self {
+        case .workflow: "workflow"
+        case .analytics: "analytics"
+        case .drop: "drop"
+        case .deadLetter: "dead_letter"
+        }
     }
 }
