@@ -209,7 +209,9 @@ final class AtLeastOnceLoop: LaneLoop {
     }
 
     /// A new output (or one to try again): counted, then produced, or queued behind those waiting for room.
-    private func send(_ item: InFlight) {
+    /// Items are consumed, not copied, on their way into `inFlight`: a copy would retain and then
+    /// release every reference the record and its bookkeeping hold, once per output.
+    private func send(_ item: consuming InFlight) {
         let token = nextToken
         nextToken += 1
         outstandingBytes += item.bytes
@@ -221,14 +223,14 @@ final class AtLeastOnceLoop: LaneLoop {
     }
 
     /// Hands `item` to librdkafka and keeps its bookkeeping only; returns it when the local queue is full.
-    private func produce(token: UInt64, _ item: InFlight) -> InFlight? {
-        guard let record = item.record else { return nil }
+    private func produce(token: UInt64, _ item: consuming InFlight) -> InFlight? {
+        var item = item
+        guard let record = item.record.take() else { return nil }
         do {
             try producer.produce(record, token: token)
-            var held = item
-            held.record = nil
-            inFlight[token] = held
+            inFlight[token] = item
         } catch where error.code == .queueFull {
+            item.record = record
             return item
         } catch {
             outstandingBytes -= item.bytes
