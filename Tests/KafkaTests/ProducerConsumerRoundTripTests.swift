@@ -40,6 +40,32 @@ struct ProducerConsumerRoundTripTests {
         #expect(received[3].timestampMs == 1_700_000_000_123)
     }
 
+    /// The consumer shares a header with the previous record's when name and value are the same
+    /// bytes at the same position; every near miss must still read as what was sent.
+    @Test func headersThatRepeatOrNearlyRepeatReadAsSent() async throws {
+        let test = try TestCluster(topics: [TopicSpec(name: "repeats", partitions: 1)])
+        let headerLists: [[KafkaHeader]] = [
+            [KafkaHeader("ce_type", "reading"), KafkaHeader("ce_source", "line-1"), KafkaHeader(name: "opt", value: nil)],
+            [KafkaHeader("ce_type", "reading"), KafkaHeader("ce_source", "line-1"), KafkaHeader(name: "opt", value: nil)],
+            [KafkaHeader("ce_type", "readinG"), KafkaHeader("ce_sourcE", "line-1"), KafkaHeader(name: "opt", value: [])],
+            [KafkaHeader("ce_type", "reading"), KafkaHeader("ce_source", "line-12"), KafkaHeader(name: "opt", value: nil)],
+            [KafkaHeader("ce_source", "line-1"), KafkaHeader("ce_type", "reading")],
+            [KafkaHeader("ce_source", "line-1"), KafkaHeader("ce_type", "reading"), KafkaHeader("ünïcode", "värde")],
+            [KafkaHeader("ce_source", "line-1"), KafkaHeader("ce_type", "reading"), KafkaHeader("ünïcode", "värde")],
+            [],
+            [KafkaHeader("ce_source", "")],
+            [KafkaHeader(name: "ce_source", value: nil)],
+        ]
+        let producer = try test.producer()
+        for headers in headerLists {
+            try await producer.send(ProducerRecord(topic: "repeats", value: [1], headers: headers))
+        }
+        let consumer = try test.consumer()
+        try consumer.assign([TopicPartitionOffset(topic: "repeats", partition: 0, offset: TopicPartitionOffset.beginning)])
+        let received = try await consume(consumer) { $0.count >= headerLists.count }
+        #expect(received.map(\.headers) == headerLists)
+    }
+
     @Test func producedRecordsKeepPerKeyOrder() async throws {
         let test = try TestCluster(topics: [TopicSpec(name: "ordered", partitions: 4)])
         try test.produceNumbered(2000, to: "ordered")

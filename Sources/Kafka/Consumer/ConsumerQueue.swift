@@ -1,4 +1,5 @@
 import CRdKafka
+import Foundation
 
 /// The consumer's queue, read in batches and copied into Swift records.
 /// Polled from one thread at a time (see `Consumer`).
@@ -11,6 +12,9 @@ import CRdKafka
 /// records that way.
 final class ConsumerQueue: @unchecked Sendable {
     private let pointer: OpaquePointer
+    /// The last record's headers, which the next record's equal headers share (see
+    /// `RepeatedHeaders`). Touched only inside `poll`, which one thread calls at a time.
+    private var repeatedHeaders = RepeatedHeaders()
 
     init(_ pointer: OpaquePointer) { self.pointer = pointer }
     deinit { rd_kafka_queue_destroy(pointer) }
@@ -37,7 +41,7 @@ final class ConsumerQueue: @unchecked Sendable {
             let native = message.pointee
             switch native.err {
             case RD_KAFKA_RESP_ERR_NO_ERROR:
-                batch.records.append(ConsumerRecord(message, topic: topicName(native.rkt)))
+                batch.records.append(ConsumerRecord(message, topic: topicName(native.rkt), sharing: &repeatedHeaders))
             case RD_KAFKA_RESP_ERR__PARTITION_EOF:
                 batch.partitionsAtEnd.append(
                     TopicPartitionOffset(topic: topicName(native.rkt), partition: native.partition, offset: native.offset))
@@ -53,6 +57,13 @@ final class ConsumerQueue: @unchecked Sendable {
 
 extension ConsumerRecord {
     init(_ message: UnsafeMutablePointer<rd_kafka_message_t>, topic: String) {
+        var unshared = RepeatedHeaders()
+        self.init(message, topic: topic, sharing: &unshared)
+    }
+
+    /// Copies the message out of librdkafka's buffers; headers equal to the previous record's at
+    /// the same position share its arrays.
+    init(_ message: UnsafeMutablePointer<rd_kafka_message_t>, topic: String, sharing repeated: inout RepeatedHeaders) {
         let native = message.pointee
         var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
         self.init(
@@ -62,11 +73,19 @@ extension ConsumerRecord {
             timestampMs: rd_kafka_message_timestamp(message, &timestampType),
             key: native.key.map { copyBytes($0, native.key_len) },
             value: native.payload.map { copyBytes($0, native.len) },
-            headers: Self.headers(of: message)
+            headers: repeated.headers(of: message)
         )
     }
+}
 
-    private static func headers(of message: UnsafeMutablePointer<rd_kafka_message_t>) -> [KafkaHeader] {
+/// Reads a message's headers, reusing the previous record's header where name and value are the
+/// same bytes at the same position. Plant events repeat most of their headers from record to
+/// record (spec version, content type, source, type): sharing the array is a compare where a
+/// copy would be an allocation now and a free later, per header of every record.
+struct RepeatedHeaders {
+    private var previous: [KafkaHeader] = []
+
+    mutating func headers(of message: UnsafeMutablePointer<rd_kafka_message_t>) -> [KafkaHeader] {
         var list: OpaquePointer?
         guard rd_kafka_message_headers(message, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return [] }
         var headers: [KafkaHeader] = []
@@ -76,13 +95,40 @@ extension ConsumerRecord {
         var value: UnsafeRawPointer?
         var size = 0
         while rd_kafka_header_get_all(list, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
-            headers.append(KafkaHeader(
-                name: name.map { String(cString: $0) } ?? "",
-                value: value.map { copyBytes($0, size) }))
+            let nameBytes = name.map { UnsafeRawBufferPointer(start: $0, count: strlen($0)) }
+            let valueBytes = value.map { UnsafeRawBufferPointer(start: $0, count: size) }
+            if index < previous.count, previous[index].has(name: nameBytes, value: valueBytes) {
+                headers.append(previous[index])
+            } else {
+                headers.append(KafkaHeader(
+                    name: nameBytes.map { String(decoding: $0, as: UTF8.self) } ?? "",
+                    value: valueBytes.map { Array($0) }))
+            }
             index += 1
         }
+        previous = headers
         return headers
     }
+}
+
+extension KafkaHeader {
+    /// Whether this header is byte for byte `name` and `value` (a nil name reads as "").
+    fileprivate func has(name other: UnsafeRawBufferPointer?, value otherValue: UnsafeRawBufferPointer?) -> Bool {
+        guard name.utf8.withContiguousBytes({ sameBytes($0, other) }) else { return false }
+        switch (value, otherValue) {
+        case (nil, nil): return true
+        case (let mine?, let theirs?): return mine.withUnsafeBytes { sameBytes($0, theirs) }
+        default: return false
+        }
+    }
+}
+
+/// Equal length and equal bytes; a missing buffer is an empty one.
+private func sameBytes(_ one: UnsafeRawBufferPointer, _ other: UnsafeRawBufferPointer?) -> Bool {
+    let other = other ?? UnsafeRawBufferPointer(start: nil, count: 0)
+    guard one.count == other.count else { return false }
+    guard let first = one.baseAddress, let second = other.baseAddress else { return true }
+    return memcmp(first, second, one.count) == 0
 }
 
 /// Copies bytes librdkafka owns into a Swift array. `Array(UnsafeBufferPointer<UInt8>)`
