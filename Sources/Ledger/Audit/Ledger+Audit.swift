@@ -72,7 +72,7 @@ extension Ledger {
             try insertEvent.execute(arguments: [
                 record.recordID, record.eventID, record.lane, record.sourceTopic, record.sourcePartition, record.sourceOffset,
                 record.eventType, record.eventSource, record.correlationID, record.ruleID, record.policyVersion,
-                record.outcome.rawValue, record.reason, record.recordedAt,
+                record.outcome.rawValue, record.reason, StoredTime.databaseValue(record.recordedAt),
             ])
             // Already stored under its record id (written here, then read back from the audit topic).
             guard db.changesCount > 0 else { continue }

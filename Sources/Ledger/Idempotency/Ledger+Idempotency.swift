@@ -68,7 +68,7 @@ extension Ledger {
             """)
         for output in outputs {
             try insert.execute(arguments: [
-                output.idempotencyKey, output.topic, output.partition, output.offset, output.producedAt,
+                output.idempotencyKey, output.topic, output.partition, output.offset, StoredTime.databaseValue(output.producedAt),
             ])
             try deliver.execute(arguments: [output.partition, output.offset, output.idempotencyKey, output.topic])
         }
