@@ -2,28 +2,41 @@ import CRdKafka
 import Foundation
 import Logging
 
-/// A Kafka producer. Idempotent by default; delivery reports arrive on a
-/// dedicated poll thread and go to `onDelivery` (for `produce`) or resume the
-/// awaiting caller (for `send`).
+/// A Kafka producer. Idempotent by default; delivery reports go to `onDelivery` (for
+/// `produce`) or resume the awaiting caller (for `send`), served by a dedicated poll thread or
+/// by the producing thread (`DeliveryReports`).
 ///
 /// Thread-safe: `produce` may be called from any thread.
 public final class Producer: Sendable {
+    /// Which thread serves delivery reports.
+    public enum DeliveryReports: Sendable {
+        /// A dedicated poll thread: reports arrive however busy the producing thread is.
+        case pollThread
+        /// The thread that produces, when it calls `serveDeliveryReports()`. librdkafka frees
+        /// each delivered record while serving its report: served by the thread that allocated
+        /// the record, the memory goes back to that thread's own malloc arena and cache, instead
+        /// of a second thread contending for the arena's lock once per header. For one thread
+        /// producing at a high rate; `send` needs `.pollThread`.
+        case producingThread
+    }
+
     let handle: KafkaHandle
     private let pending: PendingSends
-    private let pollThread: PollThread
+    private let pollThread: PollThread?
 
     /// - Parameter onDelivery: called on the producer's poll thread for every record
     ///   produced with `produce(_:token:)`; keep it short.
     public convenience init(
         configuration: ProducerConfiguration,
         logger: Logger = Logger(label: "plantrouter.kafka.producer"),
+        deliveryReports: DeliveryReports = .pollThread,
         onDelivery: (@Sendable (DeliveryReport) -> Void)? = nil
     ) throws {
-        try self.init(configuration: configuration, transactionalID: nil, logger: logger, onDelivery: onDelivery)
+        try self.init(configuration: configuration, transactionalID: nil, logger: logger, deliveryReports: deliveryReports, onDelivery: onDelivery)
     }
 
     init(
-        configuration: ProducerConfiguration, transactionalID: String?, logger: Logger,
+        configuration: ProducerConfiguration, transactionalID: String?, logger: Logger, deliveryReports: DeliveryReports = .pollThread,
         onDelivery: (@Sendable (DeliveryReport) -> Void)?
     ) throws {
         let pending = PendingSends()
@@ -43,10 +56,19 @@ public final class Producer: Sendable {
             kind: RD_KAFKA_PRODUCER, conf: conf, callbacks: callbacks, topicProperties: configuration.nativeTopicProperties)
         self.handle = handle
         self.pending = pending
-        self.pollThread = PollThread(name: "kafka-producer-poll") { _ = rd_kafka_poll(handle.pointer, 100) }
+        switch deliveryReports {
+        case .pollThread: pollThread = PollThread(name: "kafka-producer-poll") { _ = rd_kafka_poll(handle.pointer, 100) }
+        case .producingThread: pollThread = nil
+        }
     }
 
-    deinit { pollThread.stop() }
+    deinit { pollThread?.stop() }
+
+    /// Serves the delivery reports that have arrived, on this thread, without waiting: for a
+    /// producer made with `.producingThread`, whose owner calls it between batches.
+    public func serveDeliveryReports() {
+        _ = rd_kafka_poll(handle.pointer, 0)
+    }
 
     /// Enqueues `record` without waiting; its delivery report, carrying `token`,
     /// goes to `onDelivery`. Throws `_QUEUE_FULL` when the local queue is full:
@@ -68,6 +90,7 @@ public final class Producer: Sendable {
                 if error.code != .queueFull { throw error }
                 if let deadline, ContinuousClock.now >= deadline { throw error }
             }
+            if pollThread == nil { serveDeliveryReports() }
             usleep(1000)
         }
     }
@@ -76,6 +99,7 @@ public final class Producer: Sendable {
     /// error if librdkafka gives up on the record.
     @discardableResult
     public func send(_ record: ProducerRecord) async throws -> DeliveryReport {
+        precondition(pollThread != nil, "send awaits a report only a poll thread serves; this producer's owner serves them")
         while true {
             do {
                 return try await withCheckedThrowingContinuation { continuation in
@@ -118,7 +142,7 @@ public final class Producer: Sendable {
 
     /// Flushes, then stops the poll thread. The producer cannot be used afterwards.
     public func close(timeout: Duration = .seconds(30)) throws(KafkaError) {
-        defer { pollThread.stop() }
+        defer { pollThread?.stop() }
         try flush(timeout: timeout)
     }
 

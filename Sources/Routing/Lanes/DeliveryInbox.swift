@@ -2,10 +2,10 @@ import Foundation
 import Kafka
 import Synchronization
 
-/// Delivery reports handed from the producer's poll thread to the lane thread,
-/// which drains them between batches. Each report is stamped on arrival, so
-/// latency ends when the cluster acknowledged the output, not when the lane
-/// got round to it.
+/// Delivery reports handed to the lane's loop, which drains them between batches. Each report is
+/// stamped on arrival. A transactional lane's reports arrive on its producer's poll thread, so
+/// latency ends when the cluster acknowledged the output, not when the lane got round to it; an
+/// at-least-once lane serves its reports itself, at least every `AtLeastOnceLoop.reportWait`.
 final class DeliveryInbox: Sendable {
     struct Arrival {
         var report: DeliveryReport

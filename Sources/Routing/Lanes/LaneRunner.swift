@@ -70,9 +70,11 @@ public final class LaneRunner: Sendable {
             readerConfiguration.prefetchKilobytes = 1024
             readerConfiguration.fetchMaxBytes = 1 << 20
             readerConfiguration.prefetchMessagesPerPartition = 1000
+            // The lane thread serves its producer's delivery reports (see `AtLeastOnceLoop`).
+            let producer = try Producer(
+                configuration: producerConfiguration, logger: logger, deliveryReports: .producingThread, onDelivery: inbox.add)
             loop.value = AtLeastOnceLoop(
-                context: context, producer: try Producer(configuration: producerConfiguration, logger: logger, onDelivery: inbox.add),
-                inbox: inbox, sourceReader: SourceReader(configuration: readerConfiguration, logger: logger))
+                context: context, producer: producer, inbox: inbox, sourceReader: SourceReader(configuration: readerConfiguration, logger: logger))
         }
         try consumer.subscribe(sources)
     }
