@@ -136,6 +136,7 @@ struct TopicCompressionTests {
         for topic in ["zipped", "plain"] {
             let report = try await producer.send(ProducerRecord(topic: topic, key: Array(topic.utf8), value: value))
             #expect(report.error == nil && report.offset == 0, "\(topic): \(report)")
+            #expect(report.topic == topic, "each report names its own topic (names are remembered by topic handle)")
         }
         let consumer = try test.consumer()
         try consumer.assign(["zipped", "plain"].map { TopicPartitionOffset(topic: $0, partition: 0, offset: TopicPartitionOffset.beginning) })

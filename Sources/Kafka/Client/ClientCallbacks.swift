@@ -16,6 +16,8 @@ final class ClientCallbacks: Sendable {
     /// Connection errors of every client of this cluster, logged once per outage and then
     /// as a periodic count.
     let connectionErrors: ConnectionErrorLog
+    /// Delivery reports' topic names, copied out of C once per topic.
+    let topicNames = TopicNames()
 
     init(
         logger: Logger,

@@ -123,13 +123,6 @@ extension KafkaHeader {
     }
 }
 
-/// Equal length and equal bytes; a missing buffer is an empty one.
-private func sameBytes(_ one: UnsafeRawBufferPointer, _ other: UnsafeRawBufferPointer?) -> Bool {
-    let other = other ?? UnsafeRawBufferPointer(start: nil, count: 0)
-    guard one.count == other.count else { return false }
-    guard let first = one.baseAddress, let second = other.baseAddress else { return true }
-    return memcmp(first, second, one.count) == 0
-}
 
 /// Copies bytes librdkafka owns into a Swift array. `Array(UnsafeBufferPointer<UInt8>)`
 /// measured fastest here (54 ns for 200 bytes, against 62 ns through

@@ -50,7 +50,8 @@ public final class Producer: Sendable {
         let conf = try NativeConfiguration.make(configuration.nativeProperties(transactionalID: transactionalID))
         rd_kafka_conf_set_dr_msg_cb(conf) { _, message, opaque in
             guard let message else { return }
-            ClientCallbacks.from(opaque).onDelivery?(DeliveryReport(UnsafeMutablePointer(mutating: message)))
+            let callbacks = ClientCallbacks.from(opaque)
+            callbacks.onDelivery?(DeliveryReport(UnsafeMutablePointer(mutating: message), topicNames: callbacks.topicNames))
         }
         let handle = try KafkaHandle(
             kind: RD_KAFKA_PRODUCER, conf: conf, callbacks: callbacks, topicProperties: configuration.nativeTopicProperties)
@@ -203,9 +204,9 @@ public final class Producer: Sendable {
 extension DeliveryReport {
     /// Only a failed report copies the record's bytes (`failedRecord`); a successful one copies
     /// nothing but the topic name.
-    init(_ message: UnsafeMutablePointer<rd_kafka_message_t>) {
+    init(_ message: UnsafeMutablePointer<rd_kafka_message_t>, topicNames: TopicNames) {
         let native = message.pointee
-        let topic = native.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
+        let topic = native.rkt.map { topicNames.name(of: $0) } ?? ""
         let failed = native.err != RD_KAFKA_RESP_ERR_NO_ERROR
         self.init(
             token: UInt64(UInt(bitPattern: native._private)),
@@ -249,15 +250,6 @@ extension ProducerRecord {
             }
         }
         return list
-    }
-}
-
-extension String.UTF8View {
-    /// The bytes in place: native strings keep them contiguous (short ones on the stack), so
-    /// the copy into an array below happens only for a bridged string.
-    func withContiguousBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
-        if let result = withContiguousStorageIfAvailable({ body(UnsafeRawBufferPointer($0)) }) { return result }
-        return Array(self).withUnsafeBytes(body)
     }
 }
 
