@@ -36,23 +36,10 @@ public final class AuditIndexReader {
         try rewind()
     }
 
-    /// Most entries one ledger transaction applies.
-    static let maxBatch = 2_000
-
-    /// Reads what one poll returns and applies it; returns how many entries it applied. With
-    /// `gathering`, polls on for that long after the first poll (or until `maxBatch` entries):
-    /// one transaction per gathering instead of one per fetch, for the live indexer, whose
-    /// transactions' page writes otherwise cost more than their rows.
+    /// Reads what one poll returns and applies it; returns how many entries it applied.
     @discardableResult
-    public func readOnce(timeout: Duration = .milliseconds(100), gathering: Duration = .zero) throws -> Int {
-        var batch = try consumer.poll(maxRecords: Self.maxBatch, timeout: timeout)
-        let gatherUntil = ContinuousClock.now + gathering
-        while batch.records.count < Self.maxBatch, case let left = gatherUntil - ContinuousClock.now, left > .zero {
-            let more = try consumer.poll(maxRecords: Self.maxBatch - batch.records.count, timeout: left)
-            batch.records += more.records
-            batch.partitionsAtEnd += more.partitionsAtEnd
-            batch.errors += more.errors
-        }
+    public func readOnce(timeout: Duration = .milliseconds(100)) throws -> Int {
+        let batch = try consumer.poll(maxRecords: 2_000, timeout: timeout)
         for error in batch.errors { logger.warning("reading \(topic): \(error)") }
         var entries: [Ledger.IndexedAuditEntry] = []
         entries.reserveCapacity(batch.records.count)

@@ -33,10 +33,6 @@ public final class AuditIndexer: Sendable {
 
     /// How often the indexer asks the cluster for the topic's end, for its lag.
     static let lagInterval: Duration = .seconds(5)
-    /// How long the indexer gathers entries into one ledger transaction. `trace` sees an entry up
-    /// to this much later; replays read the topic to its end themselves. Per-fetch transactions
-    /// (~100 a second on a busy cluster) spent more on SQLite's page writes than on the rows.
-    static let gathering: Duration = .milliseconds(250)
 
     public init(topic: String, partitions: Int, cluster: KafkaConfiguration, ledger: Ledger, logger: Logger) throws {
         self.topic = topic
@@ -83,7 +79,7 @@ public final class AuditIndexer: Sendable {
         reader.withLock { reader in
             guard let reader else { return }
             do {
-                try reader.readOnce(gathering: Self.gathering)
+                try reader.readOnce()
                 // Stamped before asking, so an unreachable cluster is asked every 5 s, not every step.
                 let refresh = state.withLock { state in
                     guard ContinuousClock.now - state.lastEnds >= Self.lagInterval else { return false }
