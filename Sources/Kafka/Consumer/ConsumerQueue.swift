@@ -123,7 +123,6 @@ extension KafkaHeader {
     }
 }
 
-
 /// Copies bytes librdkafka owns into a Swift array. `Array(UnsafeBufferPointer<UInt8>)`
 /// measured fastest here (54 ns for 200 bytes, against 62 ns through
 /// `UnsafeRawBufferPointer` and 122 ns through `init(unsafeUninitializedCapacity:)`).
