@@ -22,18 +22,12 @@ enum StoredTime {
         // Rounded to the nearest millisecond, as the formatter does.
         let milliseconds = Int((seconds * 1000).rounded(.toNearestOrAwayFromZero))
         guard milliseconds < Int(end) * 1000 else { return nil }
-        let days = milliseconds / 86_400_000
-        let rest = milliseconds % 86_400_000
-        // Days to a civil date (H. Hinnant's algorithm; days ≥ 0 here).
-        let z = days + 719_468
-        let era = z / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        // The C library's calendar arithmetic: no locale, no allocation.
+        var wholeSeconds = time_t(milliseconds / 1000)
+        var fields = tm()
+        guard gmtime_r(&wholeSeconds, &fields) != nil else { return nil }
+        let year = Int(fields.tm_year) + 1900, month = Int(fields.tm_mon) + 1, day = Int(fields.tm_mday)
+        let hour = Int(fields.tm_hour), minute = Int(fields.tm_min), second = Int(fields.tm_sec)
         return String(unsafeUninitializedCapacity: 23) { buffer in
             var index = 0
             func put(_ value: Int, digits: Int) {
@@ -50,8 +44,8 @@ enum StoredTime {
                 index += 1
             }
             put(year, digits: 4); put("-"); put(month, digits: 2); put("-"); put(day, digits: 2); put(" ")
-            put(rest / 3_600_000, digits: 2); put(":"); put(rest / 60_000 % 60, digits: 2); put(":")
-            put(rest / 1000 % 60, digits: 2); put("."); put(rest % 1000, digits: 3)
+            put(hour, digits: 2); put(":"); put(minute, digits: 2); put(":")
+            put(second, digits: 2); put("."); put(milliseconds % 1000, digits: 3)
             return index
         }
     }
