@@ -19,11 +19,12 @@ import Policy
 /// (`Producer.DeliveryReports.producingThread`): librdkafka frees each delivered record and its
 /// headers while serving the report, and freed on the thread that allocated them they go back to
 /// its own malloc arena. A separate poll thread freeing them contended for that arena's lock with
-/// the lane, once per header of every output (10% of the process's CPU on a 300k drain). While
-/// outputs are outstanding the lane waits at most `reportWait` for new records, so an idle
-/// lane's reports (and the latency they stamp) are served within that.
+/// the lane, once per header of every output (10% of the process's CPU on a 300k drain). An idle
+/// lane serves them after its poll for records times out (at most 50 ms), so at low rates the
+/// latency metric's end stamp can lag the acknowledgement by that much. A 10 ms poll while outputs
+/// were outstanding bounded that lag, but made the telemetry lane's p99 at 5,000 events/s worse in
+/// interleaved runs (Benchmarks/NOTES.md).
 final class AtLeastOnceLoop: LaneLoop {
-    static let reportWait: Duration = .milliseconds(10)
 
     private struct InFlight {
         /// The record to produce; nil once librdkafka holds its copy.
@@ -111,8 +112,7 @@ final class AtLeastOnceLoop: LaneLoop {
         sendWaiting()
         applyBackpressure()
         context.followPolicyReloads()
-        let idleWait: Duration = paused ? .milliseconds(20) : .milliseconds(50)
-        let records = context.poll(timeout: inFlight.isEmpty ? idleWait : min(idleWait, Self.reportWait))
+        let records = context.poll(timeout: paused ? .milliseconds(20) : .milliseconds(50))
         var audits: [AuditRecord] = []
         for record in records {
             let prepared = context.preparer.prepare(record)

@@ -5,7 +5,7 @@ import Synchronization
 /// Delivery reports handed to the lane's loop, which drains them between batches. Each report is
 /// stamped on arrival. A transactional lane's reports arrive on its producer's poll thread, so
 /// latency ends when the cluster acknowledged the output, not when the lane got round to it; an
-/// at-least-once lane serves its reports itself, at least every `AtLeastOnceLoop.reportWait`.
+/// at-least-once lane serves its reports itself, between batches (see `AtLeastOnceLoop`).
 final class DeliveryInbox: Sendable {
     struct Arrival {
         var report: DeliveryReport
