@@ -25,7 +25,6 @@ import Policy
 /// were outstanding bounded that lag, but made the telemetry lane's p99 at 5,000 events/s worse in
 /// interleaved runs (Benchmarks/NOTES.md).
 final class AtLeastOnceLoop: LaneLoop {
-
     private struct InFlight {
         /// The record to produce; nil once librdkafka holds its copy.
         var record: ProducerRecord?
