@@ -15,6 +15,28 @@ import Testing
         }
     }
 
+    /// One parser reused across documents of every size gives each the same value a fresh parser
+    /// does, while earlier documents stay alive beside it (they share its node buffer until the
+    /// next parse), and a dense array needs as many nodes as it has bytes.
+    @Test func reusedParserKeepsEveryDocumentIntact() async {
+        await propertyCheck(input: Gen<Int>.int(in: -100_000...100_000).array(of: 1...40).array(of: 1...8)) { seedLists in
+            var parser = JSONParser()
+            var kept: [(JSONDocument, JSONValue)] = []
+            for seeds in seedLists {
+                var rest = seeds[...]
+                let value = buildValue(&rest, depth: 0)
+                guard let document = try? parser.parse(value.jsonBytes) else { Issue.record("did not parse: \(value)"); return }
+                kept.append((document, value))
+                // A failed parse in between leaves the parser ready for the next one.
+                #expect(throws: JSONParseError.self) { try parser.parse(Array(#"{"a":[1,2"#.utf8)) }
+            }
+            for (document, value) in kept { #expect(document.value(0) == value) }
+            let dense = Array("[\(String(repeating: "0,", count: 4_999))0]".utf8)
+            #expect((try? parser.parse(dense))?.count(0) == 5_000)
+            #expect((try? parser.parse(Array("7".utf8)))?.value(0) == .number(7))
+        }
+    }
+
     /// Expression arithmetic agrees with Swift's on integers (kept small so doubles are exact).
     @Test func expressionArithmeticMatchesSwift() async {
         let small = Gen<Int>.int(in: -1000...1000)

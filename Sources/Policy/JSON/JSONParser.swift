@@ -24,13 +24,20 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
 /// (RFC 8259): UTF-8 in strings, no control characters, no trailing commas, one root value.
 /// It also refuses what downstream parsers disagree on (I-JSON, RFC 7493): numbers that are not
 /// finite doubles, duplicate object keys and unpaired surrogates in `\u` escapes.
-/// Reuse one parser per thread: it keeps its node buffer's capacity between documents.
+/// Reuse one parser per thread: it keeps its node buffer between documents.
 public struct JSONParser {
     /// Nesting deeper than this is rejected (protects the recursion).
     public var maxDepth: Int
     /// Numbers of larger magnitude are rejected; non-finite ones always are.
     public var maxNumberMagnitude: Double
+    /// The node buffer, written through a pointer while parsing: every slot is initialised, and
+    /// only the first `Cursor.nodeCount` of them belong to the document. A document shares it
+    /// until the next parse, which writes in place when the document is gone.
     private var nodes: [JSONNode] = []
+
+    /// A node buffer larger than this many nodes (128 KiB) is left to its document instead of
+    /// kept for the next one, so one huge event does not pin its tape for the parser's life.
+    static let retainedNodeCapacity = 4_096
 
     public init(maxDepth: Int = InputLimits().maxJSONDepth, maxNumberMagnitude: Double = .greatestFiniteMagnitude) {
         self.maxDepth = maxDepth
@@ -38,24 +45,43 @@ public struct JSONParser {
     }
 
     public mutating func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONDocument {
-        nodes.removeAll(keepingCapacity: true)
         let count = bytes.count
         // Node offsets are Int32.
-        guard count < Int(Int32.max) else { throw JSONParseError(offset: 0, message: "JSON text of \(count) bytes is over 2 GiB") }
-        let result: JSONParseError? = bytes.withUnsafeBufferPointer { (buffer) -> JSONParseError? in
-            var cursor = Cursor(base: buffer.baseAddress, count: count, maxDepth: maxDepth, maxNumberMagnitude: maxNumberMagnitude)
-            do throws(JSONParseError) {
-                cursor.skipWhitespace()
-                try cursor.parseValue(into: &nodes, depth: 0)
-                cursor.skipWhitespace()
-                if cursor.position != count { throw cursor.error("unexpected data after the JSON value") }
-                return nil
-            } catch {
-                return error
+        guard count < Int(Int32.max) - 2 else { throw JSONParseError(offset: 0, message: "JSON text of \(count) bytes is over 2 GiB") }
+        while true {
+            var bufferFull = false
+            let result: JSONParseError? = nodes.withUnsafeMutableBufferPointer { tape in
+                bytes.withUnsafeBufferPointer { (buffer) -> JSONParseError? in
+                    var cursor = Cursor(base: buffer.baseAddress, count: count, tape: tape, maxDepth: maxDepth, maxNumberMagnitude: maxNumberMagnitude)
+                    do throws(JSONParseError) {
+                        cursor.skipWhitespace()
+                        try cursor.parseValue(depth: 0)
+                        cursor.skipWhitespace()
+                        if cursor.position != count { throw cursor.error("unexpected data after the JSON value") }
+                        return nil
+                    } catch {
+                        bufferFull = cursor.bufferFull
+                        return error
+                    }
+                }
             }
+            // A text of n bytes has at most n nodes (each takes at least one byte), so the buffer
+            // reaches a size that holds the document within a few doublings.
+            if bufferFull, growNodes(toHoldTextOf: count) { continue }
+            if let result { throw result }
+            let document = JSONDocument(bytes: bytes, nodes: nodes)
+            if nodes.count > Self.retainedNodeCapacity { nodes = [] }
+            return document
         }
-        if let result { throw result }
-        return JSONDocument(bytes: bytes, nodes: nodes)
+    }
+
+    /// Replaces the node buffer with one twice as large, at most one node per byte of the text
+    /// (plus one); false when it is that large already.
+    private mutating func growNodes(toHoldTextOf byteCount: Int) -> Bool {
+        let wanted = min(max(64, nodes.count * 2), byteCount + 1)
+        guard wanted > nodes.count else { return false }
+        nodes = [JSONNode](repeating: JSONNode(kind: .null, escaped: false, start: 0, end: 0, next: 0, count: 0, number: 0), count: wanted)
+        return true
     }
 
     static func hexValue(_ b: UInt8) -> UInt8? {
@@ -68,11 +94,44 @@ public struct JSONParser {
     }
 }
 
-private let exactPowersOfTen: [Double] = (0...22).map { pow(10.0, Double($0)) }
+/// 10^e for 0 ≤ e ≤ 22, the powers a `Double` holds exactly. A switch over literals, not a
+/// global table: a global is checked for initialisation and retained at every read.
+@inline(__always) private func exactPowerOfTen(_ e: Int) -> Double {
+    switch e {
+    case 0: 1e0
+    case 1: 1e1
+    case 2: 1e2
+    case 3: 1e3
+    case 4: 1e4
+    case 5: 1e5
+    case 6: 1e6
+    case 7: 1e7
+    case 8: 1e8
+    case 9: 1e9
+    case 10: 1e10
+    case 11: 1e11
+    case 12: 1e12
+    case 13: 1e13
+    case 14: 1e14
+    case 15: 1e15
+    case 16: 1e16
+    case 17: 1e17
+    case 18: 1e18
+    case 19: 1e19
+    case 20: 1e20
+    case 21: 1e21
+    default: 1e22
+    }
+}
 
 private struct Cursor {
     let base: UnsafePointer<UInt8>?
     let count: Int
+    /// The parser's node buffer; `nodeCount` of its slots are this document's so far.
+    let tape: UnsafeMutableBufferPointer<JSONNode>
+    var nodeCount = 0
+    /// Set when the document needs more nodes than `tape` holds: the parser grows it and parses again.
+    var bufferFull = false
     let maxDepth: Int
     let maxNumberMagnitude: Double
     var position = 0
@@ -81,14 +140,28 @@ private struct Cursor {
     /// larger ones (and any with an escaped key) through a set, once the object is parsed.
     static let pairwiseKeyLimit: Int32 = 16
 
-    init(base: UnsafePointer<UInt8>?, count: Int, maxDepth: Int, maxNumberMagnitude: Double) {
+    init(base: UnsafePointer<UInt8>?, count: Int, tape: UnsafeMutableBufferPointer<JSONNode>, maxDepth: Int, maxNumberMagnitude: Double) {
         self.base = base
         self.count = count
+        self.tape = tape
         self.maxDepth = maxDepth
         self.maxNumberMagnitude = maxNumberMagnitude
     }
 
     @inline(__always) func byte(_ i: Int) -> UInt8 { base.unsafelyUnwrapped[i] }
+
+    /// Node `i`, one this parse has appended (`i < nodeCount`): no bounds or uniqueness checks,
+    /// which an array would make at every write.
+    @inline(__always) func node(_ i: Int) -> UnsafeMutablePointer<JSONNode> { tape.baseAddress.unsafelyUnwrapped + i }
+
+    @inline(__always) mutating func append(_ node: JSONNode) throws(JSONParseError) {
+        guard nodeCount < tape.count else {
+            bufferFull = true
+            throw error("node buffer full")
+        }
+        self.node(nodeCount).pointee = node
+        nodeCount += 1
+    }
 
     func error(_ message: String) -> JSONParseError { JSONParseError(offset: position, message: message) }
 
@@ -100,39 +173,39 @@ private struct Cursor {
         }
     }
 
-    mutating func parseValue(into nodes: inout [JSONNode], depth: Int) throws(JSONParseError) {
+    mutating func parseValue(depth: Int) throws(JSONParseError) {
         guard position < count else { throw error("unexpected end of JSON") }
         switch byte(position) {
-        case UInt8(ascii: "{"): try parseObject(into: &nodes, depth: depth)
-        case UInt8(ascii: "["): try parseArray(into: &nodes, depth: depth)
-        case UInt8(ascii: "\""): try parseString(into: &nodes)
-        case UInt8(ascii: "t"): try literal("true", .true, into: &nodes)
-        case UInt8(ascii: "f"): try literal("false", .false, into: &nodes)
-        case UInt8(ascii: "n"): try literal("null", .null, into: &nodes)
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try parseNumber(into: &nodes)
+        case UInt8(ascii: "{"): try parseObject(depth: depth)
+        case UInt8(ascii: "["): try parseArray(depth: depth)
+        case UInt8(ascii: "\""): try parseString()
+        case UInt8(ascii: "t"): try literal("true", .true)
+        case UInt8(ascii: "f"): try literal("false", .false)
+        case UInt8(ascii: "n"): try literal("null", .null)
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try parseNumber()
         default: throw error("unexpected character '\(Character(Unicode.Scalar(byte(position))))'")
         }
     }
 
-    mutating func literal(_ text: StaticString, _ kind: JSONNode.Kind, into nodes: inout [JSONNode]) throws(JSONParseError) {
+    mutating func literal(_ text: StaticString, _ kind: JSONNode.Kind) throws(JSONParseError) {
         let length = text.utf8CodeUnitCount
         guard position + length <= count, memcmp(base.unsafelyUnwrapped + position, text.utf8Start, length) == 0 else {
             throw error("invalid literal, expected '\(text)'")
         }
         let start = Int32(position)
         position += length
-        nodes.append(JSONNode(kind: kind, escaped: false, start: start, end: Int32(position), next: Int32(nodes.count + 1), count: 0, number: 0))
+        try append(JSONNode(kind: kind, escaped: false, start: start, end: Int32(position), next: Int32(nodeCount + 1), count: 0, number: 0))
     }
 
     func depthError() -> JSONParseError {
         JSONParseError(offset: position, message: "nesting deeper than \(maxDepth) levels", limit: "maxJSONDepth")
     }
 
-    mutating func parseObject(into nodes: inout [JSONNode], depth: Int) throws(JSONParseError) {
+    mutating func parseObject(depth: Int) throws(JSONParseError) {
         guard depth < maxDepth else { throw depthError() }
-        let index = nodes.count
+        let index = nodeCount
         let start = Int32(position)
-        nodes.append(JSONNode(kind: .object, escaped: false, start: start, end: 0, next: 0, count: 0, number: 0))
+        try append(JSONNode(kind: .object, escaped: false, start: start, end: 0, next: 0, count: 0, number: 0))
         position += 1
         skipWhitespace()
         var fields: Int32 = 0
@@ -142,20 +215,20 @@ private struct Cursor {
         } else {
             while true {
                 guard position < count, byte(position) == UInt8(ascii: "\"") else { throw error("expected a string key") }
-                try parseString(into: &nodes)
+                try parseString()
                 if !checkKeysAtEnd {
-                    let key = nodes.count - 1
-                    if nodes[key].escaped || fields >= Self.pairwiseKeyLimit {
+                    let key = nodeCount - 1
+                    if node(key).pointee.escaped || fields >= Self.pairwiseKeyLimit {
                         checkKeysAtEnd = true
                     } else {
-                        try checkKeyIsNew(key, object: index, fields: fields, nodes)
+                        try checkKeyIsNew(key, object: index, fields: fields)
                     }
                 }
                 skipWhitespace()
                 guard position < count, byte(position) == UInt8(ascii: ":") else { throw error("expected ':' after key") }
                 position += 1
                 skipWhitespace()
-                try parseValue(into: &nodes, depth: depth + 1)
+                try parseValue(depth: depth + 1)
                 fields += 1
                 skipWhitespace()
                 guard position < count else { throw error("unterminated object") }
@@ -166,37 +239,38 @@ private struct Cursor {
                 skipWhitespace()
             }
         }
-        nodes[index].end = Int32(position)
-        nodes[index].count = fields
-        nodes[index].next = Int32(nodes.count)
-        if checkKeysAtEnd { try checkKeysAreUnique(object: index, nodes) }
+        node(index).pointee.end = Int32(position)
+        node(index).pointee.count = fields
+        node(index).pointee.next = Int32(nodeCount)
+        if checkKeysAtEnd { try checkKeysAreUnique(object: index) }
     }
 
     /// Throws when plain key `key` equals one of the object's first `fields` keys (all plain).
-    @inline(__always) func checkKeyIsNew(_ key: Int, object: Int, fields: Int32, _ nodes: [JSONNode]) throws(JSONParseError) {
-        let new = nodes[key]
+    @inline(__always) func checkKeyIsNew(_ key: Int, object: Int, fields: Int32) throws(JSONParseError) {
+        let new = node(key).pointee
         let length = new.end &- new.start
         var i = object + 1
         for _ in 0..<fields {
-            let old = nodes[i]
+            let old = node(i).pointee
             // Keys are short: one or two overlapping word compares, not a call to memcmp.
             if old.end &- old.start == length,
                ShortBytes.equal(base.unsafelyUnwrapped + Int(old.start), base.unsafelyUnwrapped + Int(new.start), count: Int(length)) {
                 throw duplicateKey(new)
             }
-            i = Int(nodes[i + 1].next)
+            i = Int(node(i + 1).pointee.next)
         }
     }
 
     /// The slow path for large objects and escaped keys: compares unescaped keys through a set.
-    func checkKeysAreUnique(object: Int, _ nodes: [JSONNode]) throws(JSONParseError) {
-        var seen = Set<[UInt8]>(minimumCapacity: Int(nodes[object].count))
+    func checkKeysAreUnique(object: Int) throws(JSONParseError) {
+        let fields = node(object).pointee.count
+        var seen = Set<[UInt8]>(minimumCapacity: Int(fields))
         var i = object + 1
-        for _ in 0..<nodes[object].count {
-            let key = nodes[i]
+        for _ in 0..<fields {
+            let key = node(i).pointee
             let raw = UnsafeBufferPointer(start: base.unsafelyUnwrapped + Int(key.start), count: Int(key.end &- key.start))
             guard seen.insert(key.escaped ? JSONEscapes.unescape(raw) : Array(raw)).inserted else { throw duplicateKey(key) }
-            i = Int(nodes[i + 1].next)
+            i = Int(node(i + 1).pointee.next)
         }
     }
 
@@ -205,10 +279,10 @@ private struct Cursor {
         return JSONParseError(offset: Int(key.start) - 1, message: "duplicate object key \"\(name)\"")
     }
 
-    mutating func parseArray(into nodes: inout [JSONNode], depth: Int) throws(JSONParseError) {
+    mutating func parseArray(depth: Int) throws(JSONParseError) {
         guard depth < maxDepth else { throw depthError() }
-        let index = nodes.count
-        nodes.append(JSONNode(kind: .array, escaped: false, start: Int32(position), end: 0, next: 0, count: 0, number: 0))
+        let index = nodeCount
+        try append(JSONNode(kind: .array, escaped: false, start: Int32(position), end: 0, next: 0, count: 0, number: 0))
         position += 1
         skipWhitespace()
         var elements: Int32 = 0
@@ -216,7 +290,7 @@ private struct Cursor {
             position += 1
         } else {
             while true {
-                try parseValue(into: &nodes, depth: depth + 1)
+                try parseValue(depth: depth + 1)
                 elements += 1
                 skipWhitespace()
                 guard position < count else { throw error("unterminated array") }
@@ -227,12 +301,12 @@ private struct Cursor {
                 skipWhitespace()
             }
         }
-        nodes[index].end = Int32(position)
-        nodes[index].count = elements
-        nodes[index].next = Int32(nodes.count)
+        node(index).pointee.end = Int32(position)
+        node(index).pointee.count = elements
+        node(index).pointee.next = Int32(nodeCount)
     }
 
-    mutating func parseString(into nodes: inout [JSONNode]) throws(JSONParseError) {
+    mutating func parseString() throws(JSONParseError) {
         position += 1
         let start = position
         var escaped = false
@@ -275,7 +349,7 @@ private struct Cursor {
                 try skipUTF8Sequence(b)
             }
         }
-        nodes.append(JSONNode(kind: .string, escaped: escaped, start: Int32(start), end: Int32(position), next: Int32(nodes.count + 1), count: 0, number: 0))
+        try append(JSONNode(kind: .string, escaped: escaped, start: Int32(start), end: Int32(position), next: Int32(nodeCount + 1), count: 0, number: 0))
         position += 1
     }
 
@@ -335,7 +409,7 @@ private struct Cursor {
         position += length
     }
 
-    mutating func parseNumber(into nodes: inout [JSONNode]) throws(JSONParseError) {
+    mutating func parseNumber() throws(JSONParseError) {
         let start = position
         var negative = false
         if byte(position) == UInt8(ascii: "-") { negative = true; position += 1 }
@@ -379,13 +453,13 @@ private struct Cursor {
         // Fast path: exact when the mantissa fits in 53 bits and 10^|e| is exactly representable.
         if mantissa < (1 << 53), exponent >= -22, exponent <= 22 {
             let m = Double(mantissa)
-            value = exponent >= 0 ? m * exactPowersOfTen[exponent] : m / exactPowersOfTen[-exponent]
+            value = exponent >= 0 ? m * exactPowerOfTen(exponent) : m / exactPowerOfTen(-exponent)
         } else {
             value = slowParse(start: negative ? start + 1 : start)
         }
         // One compare for both limits: infinity and NaN fail it too.
         guard value.magnitude <= maxNumberMagnitude else { throw numberError(value, start: start) }
-        nodes.append(JSONNode(kind: .number, escaped: false, start: Int32(start), end: Int32(position), next: Int32(nodes.count + 1), count: 0, number: negative ? -value : value))
+        try append(JSONNode(kind: .number, escaped: false, start: Int32(start), end: Int32(position), next: Int32(nodeCount + 1), count: 0, number: negative ? -value : value))
     }
 
     /// Correctly rounded fallback for long or extreme numbers. The text is valid JSON number
