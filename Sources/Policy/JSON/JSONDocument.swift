@@ -9,7 +9,8 @@ public struct JSONDocument: Sendable {
     /// The JSON text the nodes point into.
     public let bytes: [UInt8]
     /// Nodes in document order. Containers are followed by their children; object children
-    /// come in (key, value) pairs. `next` skips a whole subtree.
+    /// come in (key, value) pairs. `next` skips a whole subtree. The array is the parser's buffer:
+    /// slots past the root's `next` are not this document's, so nothing here reads by `count`.
     @usableFromInline var nodes: [JSONNode]
 
     init(bytes: [UInt8], nodes: [JSONNode]) {

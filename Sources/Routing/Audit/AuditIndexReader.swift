@@ -36,10 +36,13 @@ public final class AuditIndexReader {
         try rewind()
     }
 
+    /// Most entries one poll reads, and so one ledger transaction applies.
+    static let maxBatch = 2_000
+
     /// Reads what one poll returns and applies it; returns how many entries it applied.
     @discardableResult
     public func readOnce(timeout: Duration = .milliseconds(100)) throws -> Int {
-        let batch = try consumer.poll(maxRecords: 2_000, timeout: timeout)
+        let batch = try consumer.poll(maxRecords: Self.maxBatch, timeout: timeout)
         for error in batch.errors { logger.warning("reading \(topic): \(error)") }
         var entries: [Ledger.IndexedAuditEntry] = []
         entries.reserveCapacity(batch.records.count)
