@@ -10,7 +10,7 @@ import Policy
 ///
 /// Memory: once librdkafka holds an output (it copies key and value and takes the header
 /// list), the lane keeps only its bookkeeping: the source record's position, the audit key
-/// when the output is audited, the decision without its parsed event or emissions. A failed
+/// when the output is audited, what a dead letter needs of the decision (`DecisionContext`). A failed
 /// delivery report hands the record back for a retry; a dead letter for an output that failed
 /// every attempt reads its source record again from Kafka (`SourceReader`). What librdkafka
 /// holds is bounded by `maxInFlight` outputs and `maxInFlightBytes`.
@@ -32,7 +32,7 @@ final class AtLeastOnceLoop: LaneLoop {
         var idempotencyKeyBytes: [UInt8]
         var isDeadLetter: Bool
         var source: SourcePosition
-        var decision: Decision?
+        var decision: DecisionContext?
         var attempts: Int
         var firstFailedAt: Date?
         /// What the output weighs in librdkafka's queue (key, value, headers): counted against `maxInFlightBytes`.
@@ -44,10 +44,15 @@ final class AtLeastOnceLoop: LaneLoop {
         /// letter it is retried until it lands, and its report finishes the event.
         var isAuditEntry = false
 
-        init(_ output: PreparedEvent.Output, source: SourcePosition, decision: Decision?, attempts: Int = 1, firstFailedAt: Date? = nil) {
+        /// `audited`: whether the output goes to the trail with its position (see
+        /// `PreparedEvent.Output.isAudited`); only then is its idempotency key kept.
+        init(
+            _ output: PreparedEvent.Output, source: SourcePosition, decision: DecisionContext?, audited: Bool,
+            attempts: Int = 1, firstFailedAt: Date? = nil
+        ) {
             record = output.record
             isDeadLetter = output.isDeadLetter
-            idempotencyKeyBytes = output.isAudited(decision: decision) ? output.idempotencyKeyBytes : []
+            idempotencyKeyBytes = audited ? output.idempotencyKeyBytes : []
             self.source = source
             self.decision = decision
             self.attempts = attempts
@@ -131,13 +136,9 @@ final class AtLeastOnceLoop: LaneLoop {
                 }
             }
             guard !prepared.outputs.isEmpty else { continue }
-            // In-flight outputs keep the decision for a possible dead letter, not the parsed event
-            // nor the emissions' bodies (librdkafka has its own copy of those).
-            var decision = prepared.decision
-            decision.event = nil
-            if case .workflow = decision.outcome { decision.outcome = .workflow([]) }
+            let decision = DecisionContext(prepared.decision)
             for output in prepared.outputs {
-                send(InFlight(output, source: source, decision: decision))
+                send(InFlight(output, source: source, decision: decision, audited: output.isAudited(decision: prepared.decision)))
             }
         }
         context.recordLocally(audits)
@@ -192,7 +193,8 @@ final class AtLeastOnceLoop: LaneLoop {
     private func publish(_ entry: AuditEntry, source: SourcePosition) {
         guard let auditTopic = context.auditTopic else { return }
         var item = InFlight(
-            .init(record: auditTopic.record(entry), idempotencyKeyBytes: [], isDeadLetter: false), source: source, decision: nil)
+            .init(record: auditTopic.record(entry), idempotencyKeyBytes: [], isDeadLetter: false), source: source, decision: nil,
+            audited: false)
         item.isAuditEntry = true
         send(item)
     }
@@ -351,7 +353,7 @@ final class AtLeastOnceLoop: LaneLoop {
         let letter = context.preparer.deadLetterOutput(
             for: source, reason: .target, error: error,
             decision: item.decision, attempts: item.attempts, firstFailedAt: item.firstFailedAt ?? Date())
-        send(InFlight(letter, source: item.source, decision: nil, firstFailedAt: item.firstFailedAt))
+        send(InFlight(letter, source: item.source, decision: nil, audited: true, firstFailedAt: item.firstFailedAt))
     }
 
     private func sendDueRetries() {

@@ -47,14 +47,14 @@ public final class EventPreparer {
         case .drop:
             break
         case .deadLetter(let reason, let message):
-            outputs.append(deadLetterOutput(for: record, reason: reason, error: message, decision: decision, attempts: 1))
+            outputs.append(deadLetterOutput(for: record, reason: reason, error: message, decision: DecisionContext(decision), attempts: 1))
         }
         return PreparedEvent(source: record, decision: decision, outputs: outputs, audit: audit(record, decision, outputs))
     }
 
     /// A dead letter for `record`, e.g. when its outputs could not be delivered.
     func deadLetterOutput(
-        for record: ConsumerRecord, reason: DeadLetterReason, error: String, decision: Decision?, attempts: Int,
+        for record: ConsumerRecord, reason: DeadLetterReason, error: String, decision: DecisionContext?, attempts: Int,
         firstFailedAt: Date = Date()
     ) -> PreparedEvent.Output {
         let letter = DeadLetter(

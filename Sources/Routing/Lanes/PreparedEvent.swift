@@ -17,12 +17,12 @@ public struct PreparedEvent {
 
         /// Workflow outputs and dead letters go to the idempotency ledger and the
         /// audit trail; analytics copies do not.
-        public func isAudited(decision: Decision?) -> Bool {
+        public func isAudited(decision: Decision) -> Bool {
             if isDeadLetter { return true }
-            switch decision?.outcome {
+            switch decision.outcome {
             case .workflow: return true
             // Correlated analytics are in the work order's trail, with their positions.
-            case .analytics: return decision?.workOrderID != nil
+            case .analytics: return decision.workOrderID != nil
             default: return false
             }
         }
@@ -33,6 +33,23 @@ public struct PreparedEvent {
     public var outputs: [Output]
     /// Written for every event that is not plain analytics.
     public var audit: AuditRecord?
+}
+
+/// What an output still in flight keeps of its event's decision: what a dead letter written for
+/// it later names (rule, policy version) and counts under (reason). Not the decision itself, which
+/// holds the parsed event and the outcome's payload: an at-least-once lane moves each output's
+/// bookkeeping into and out of its in-flight table, and a decision there made every move copy,
+/// retain and release all of it.
+struct DecisionContext {
+    var ruleID: String?
+    var policyVersion: String
+    var deadLetterReason: DeadLetterReason?
+
+    init(_ decision: Decision) {
+        ruleID = decision.ruleID
+        policyVersion = decision.policyVersion
+        deadLetterReason = decision.deadLetterReason
+    }
 }
 
 extension Decision {

@@ -101,7 +101,7 @@ final class TransactionalLoop: LaneLoop {
         let letter = context.preparer.deadLetterOutput(
             for: event.source, reason: .target,
             error: "transaction failed \(settings.maxAttempts) times: \(context.statistics.snapshot.lastError ?? "unknown")",
-            decision: event.decision, attempts: settings.maxAttempts)
+            decision: DecisionContext(event.decision), attempts: settings.maxAttempts)
         var deadLettered = event
         deadLettered.outputs = [letter]
         deadLettered.audit?.outcome = .deadLetter
