@@ -169,9 +169,11 @@ struct BenchSettings {
         ]
     }
 
-    /// Exactly what the Swift layer's `ConsumerConfiguration` sets, repeated for the raw consumer.
+    /// Exactly what the Swift layer's `ConsumerConfiguration` sets, repeated for the raw consumer:
+    /// its prefetch bounds too, read from its defaults, so both sides fetch alike.
     var sharedConsumerProperties: [(String, String)] {
-        [
+        let swift = ConsumerConfiguration(client: KafkaConfiguration(bootstrapServers: "unused"), groupID: "unused")
+        var properties = [
             ("client.id", "plantrouter"),
             ("auto.offset.reset", "earliest"),
             ("isolation.level", "read_committed"),
@@ -180,7 +182,14 @@ struct BenchSettings {
             ("enable.auto.commit", "false"),
             ("enable.auto.offset.store", "false"),
             ("enable.partition.eof", "false"),
+            ("queued.max.messages.kbytes", String(swift.prefetchKilobytes)),
+            ("queued.min.messages", String(swift.prefetchMessagesPerPartition)),
+            ("fetch.max.bytes", String(swift.fetchMaxBytes)),
+            ("max.partition.fetch.bytes", String(swift.partitionFetchMaxBytes)),
         ]
+        // Set by the Swift layer only where the loaded librdkafka knows it (2.2.0 on).
+        if rd_kafka_version() >= 0x0202_0000 { properties.append(("fetch.queue.backoff.ms", String(swift.prefetchBackoffMs))) }
+        return properties
     }
 
     /// Set on both sides when the broker needs it (tansu does not answer a waiting fetch early).

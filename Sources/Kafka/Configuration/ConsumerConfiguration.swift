@@ -51,10 +51,13 @@ public struct ConsumerConfiguration: Sendable {
     /// only where the loaded librdkafka knows it (2.2.0 on; Debian bookworm ships 2.0.2).
     public var prefetchBackoffMs = 20
     /// `queued.min.messages`: records per partition librdkafka tries to keep prefetched.
-    /// Default 100 000, librdkafka's own; `prefetchKilobytes` bounds the memory. A few
-    /// fetches' worth (2 000) starved the consumer: it read 0.12× the rate of the same loop
-    /// with this default on tansu (`plantrouter-bench kafka --bootstrap`, Benchmarks/NOTES.md).
-    public var prefetchMessagesPerPartition = 100_000
+    /// Default 5,000 (librdkafka's is 100,000). At plant-event sizes it is this count, not
+    /// `prefetchKilobytes`, that bounds a backlogged consumer: lowering it from 100,000 took the
+    /// peak of a 1M-event drain from ~168 to ~147 MB with no loss of throughput or CPU per event
+    /// (Benchmarks/NOTES.md, 2026-12-07). Far fewer starves the consumer: at 2,000, before
+    /// `fetch.queue.backoff.ms` was set, a consume loop read 0.12× the rate of the same loop at
+    /// 100,000 (`plantrouter-bench kafka --bootstrap`).
+    public var prefetchMessagesPerPartition = 5_000
 
     /// `allow.auto.create.topics`. Default `false` (librdkafka's consumer default too, stated
     /// so no broker creates a topic because a consumer subscribed to it).
