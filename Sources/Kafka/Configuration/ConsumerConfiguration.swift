@@ -53,7 +53,8 @@ public struct ConsumerConfiguration: Sendable {
     /// `queued.min.messages`: records per partition librdkafka tries to keep prefetched.
     /// Default 5,000 (librdkafka's is 100,000). At plant-event sizes it is this count, not
     /// `prefetchKilobytes`, that bounds a backlogged consumer: lowering it from 100,000 took the
-    /// peak of a 1M-event drain from ~168 to ~147 MB with no loss of throughput or CPU per event
+    /// router's peak RSS on 1M-event drains from 166–178 to 140–163 MB (medians 168 and 153), on
+    /// 300k drains from 147–159 to 124–135 MB, with no loss of throughput or CPU per event
     /// (Benchmarks/NOTES.md, 2026-12-07). Far fewer starves the consumer: at 2,000, before
     /// `fetch.queue.backoff.ms` was set, a consume loop read 0.12× the rate of the same loop at
     /// 100,000 (`plantrouter-bench kafka --bootstrap`).

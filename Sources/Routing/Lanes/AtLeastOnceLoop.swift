@@ -10,9 +10,9 @@ import Policy
 ///
 /// Memory: once librdkafka holds an output (it copies key and value and takes the header
 /// list), the lane keeps only its bookkeeping: the source record's position, the audit key
-/// when the output is audited, what a dead letter needs of the decision (`DecisionContext`). A failed
-/// delivery report hands the record back for a retry; a dead letter for an output that failed
-/// every attempt reads its source record again from Kafka (`SourceReader`). What librdkafka
+/// when the output is audited, what a dead letter needs of the decision (`DecisionContext`).
+/// A failed delivery report hands the record back for a retry; a dead letter for an output that
+/// failed every attempt reads its source record again from Kafka (`SourceReader`). What librdkafka
 /// holds is bounded by `maxInFlight` outputs and `maxInFlightBytes`.
 ///
 /// The lane thread serves its producer's delivery reports itself, between batches

@@ -36,10 +36,8 @@ public struct PreparedEvent {
 }
 
 /// What an output still in flight keeps of its event's decision: what a dead letter written for
-/// it later names (rule, policy version) and counts under (reason). Not the decision itself, which
-/// holds the parsed event and the outcome's payload: an at-least-once lane moves each output's
-/// bookkeeping into and out of its in-flight table, and a decision there made every move copy,
-/// retain and release all of it.
+/// it later names (rule, policy version) and counts under (reason). Nothing else of the decision
+/// (its parsed event, its outcome's emissions) is needed once librdkafka holds the output.
 struct DecisionContext {
     var ruleID: String?
     var policyVersion: String
