@@ -94,6 +94,30 @@ import Testing
         #expect(try ledger.trail(for: "e-20").map(\.eventID) == ["e-20"], "one dated 1.5 ms after it too")
     }
 
+    /// Outputs indexed from the topic are stored for replays' lookups; an audit row written here
+    /// before its delivery report waits for its position until a later batch names its key, even
+    /// a batch whose entry carries no decision.
+    @Test func indexedOutputsAreStoredAndFillInRowsThatWait() throws {
+        let folder = try TestFolder()
+        let ledger = try folder.openLedger()
+        var indexed = Self.decision("evt-1", by: "b", offset: 1)
+        indexed.outputs[0].partition = 1
+        indexed.outputs[0].offset = 10
+        try ledger.applyAudit([.init(partition: 0, offset: 0, entry: AuditEntry(record: indexed, produced: [
+            ProducedOutput(idempotencyKey: "evt-1/k", topic: "erp.production.confirmations", partition: 1, offset: 10),
+        ]))], positions: [:], topic: Self.topic)
+        #expect(try ledger.producedOutputs(among: ["evt-1/k"])["evt-1/k"]?.offset == 10)
+        #expect(try ledger.trail(for: "evt-1")[0].outputs == indexed.outputs)
+
+        try ledger.append([Self.decision("evt-2", by: "a", offset: 2)])
+        #expect(try ledger.trail(for: "evt-2")[0].outputs.allSatisfy { !$0.isDelivered })
+        try ledger.applyAudit([.init(partition: 0, offset: 1, entry: AuditEntry(record: nil, produced: [
+            ProducedOutput(idempotencyKey: "evt-2/k", topic: "erp.production.confirmations", partition: 0, offset: 20),
+        ]))], positions: [:], topic: Self.topic)
+        #expect(try ledger.trail(for: "evt-2")[0].outputs
+            == [AuditOutput(topic: "erp.production.confirmations", partition: 0, offset: 20, idempotencyKey: "evt-2/k")])
+    }
+
     /// A time the file holds but cannot parse (a disk fault, another tool's write) makes the
     /// reader throw, not trap.
     @Test func anUnreadableStoredTimeThrows() throws {
