@@ -36,7 +36,8 @@ public struct ConsumerConfiguration: Sendable {
     /// `fetch.queue.backoff.ms` (2.2.0 on), 16 MiB before: there a consumer that reaches the bound
     /// waits a whole second before it fetches again, so the bound must hold a second of records.
     /// librdkafka's own default is 64 MiB; a router runs a consumer per lane, and on a backlog
-    /// each holds its full prefetch. Docs/Memory.md has the arithmetic.
+    /// each holds its full prefetch. Docs/Memory.md has the arithmetic, and why on a backlog of
+    /// small records `prefetchMessagesPerPartition` is the bound that holds, not this one.
     public var prefetchKilobytes = Self.hasFetchQueueBackoff ? 4_096 : 16_384
     /// `fetch.max.bytes`: the most one fetch response may carry (a larger first batch still comes
     /// whole, so large records are never stuck). It lands on top of the prefetch, compressed:
