@@ -11,7 +11,7 @@ public enum BlockingThread {
                 ThreadName.setCurrent(name)
                 continuation.resume(with: Swift.Result { try body() })
             }
-                thread.start()
+            thread.start()
         }
     }
 }

@@ -46,6 +46,15 @@ public final class AuditIndexer: Sendable {
         pollThread.withLock { $0 = box }
     }
 
+    /// How long a stopping router lets the index read what its lanes produced last.
+    public static let stopCatchUpBudget: Duration = .seconds(5)
+
+    /// Asks the background reader to stop after its current step, without waiting, so that
+    /// step's wait overlaps other work; `stop` then joins it.
+    public func stopReadingInBackground() {
+        pollThread.withLock { $0 }?.thread.requestStop()
+    }
+
     /// Stops reading. With `catchingUpWithin`, first indexes what is on the topic up to its end
     /// (bounded), so a router that drained its lanes leaves its own last decisions in the ledger.
     public func stop(catchingUpWithin timeout: Duration? = nil) {

@@ -66,16 +66,26 @@ public final class Router: Service, Sendable {
     }
 
     /// Stops every lane in parallel (each drains and commits), then the reader and the audit
-    /// writer, and logs what each lane finished while draining and how long it took.
-    public func stop() async {
+    /// writer, and logs what each lane finished while draining and how long it took. Each
+    /// duration is measured on the thread that did the work, so a busy cooperative pool does
+    /// not stretch what is reported.
+    @discardableResult
+    public func stop() async -> RouterStopDurations {
         let started = ContinuousClock.now
         let before = Dictionary(uniqueKeysWithValues: lanes.map { ($0.name, $0.statistics.counters) })
-        let took = await withTaskGroup(of: (String, Duration).self) { group in
+        // The index's background step (up to a second when the cluster is unreachable) ends
+        // while the lanes drain; the catch-up below reads what they produced last.
+        auditIndex?.stopReadingInBackground()
+        var durations = RouterStopDurations()
+        durations.lanes = await withTaskGroup(of: (String, Duration).self) { group in
             for lane in lanes {
                 group.addTask {
-                    let laneStart = ContinuousClock.now
-                    try? await BlockingThread.run(name: "stop-\(lane.name)") { lane.stop() }
-                    return (lane.name, ContinuousClock.now - laneStart)
+                    let took = try? await BlockingThread.run(name: "stop-\(lane.name)") {
+                        let laneStart = ContinuousClock.now
+                        lane.stop()
+                        return ContinuousClock.now - laneStart
+                    }
+                    return (lane.name, took ?? .zero)
                 }
             }
             var took: [String: Duration] = [:]
@@ -85,19 +95,27 @@ public final class Router: Service, Sendable {
         for lane in lanes {
             let after = lane.statistics.counters
             let earlier = before[lane.name] ?? after
-            logger.notice("lane \(lane.name) drained in \(Self.seconds(took[lane.name] ?? .zero)): \(after.produced - earlier.produced) outputs acknowledged, \(after.deadLettered - earlier.deadLettered) dead-lettered during the drain")
+            logger.notice("lane \(lane.name) drained in \(Self.seconds(durations.lanes[lane.name] ?? .zero)): \(after.produced - earlier.produced) outputs acknowledged, \(after.deadLettered - earlier.deadLettered) dead-lettered during the drain")
         }
-        correlation?.stop()
-        if let auditIndex {
-            // The lanes' last entries are on the topic: read them in, at most 5 s. Blocks: not on the pool.
-            try? await BlockingThread.run(name: "stop-audit-index") { auditIndex.stop(catchingUpWithin: .seconds(5)) }
-        }
-        let unwritten = audit.close()
+        // Joining the reader threads and the ledger writer blocks: not on the pool.
+        let (catchUp, unwritten) = (try? await BlockingThread.run(name: "stop-readers") { [correlation, auditIndex, audit] in
+            correlation?.stop()
+            var catchUp: Duration?
+            if let auditIndex {
+                // The lanes' last entries are on the topic: read them in, bounded.
+                let catchUpStart = ContinuousClock.now
+                auditIndex.stop(catchingUpWithin: AuditIndexer.stopCatchUpBudget)
+                catchUp = ContinuousClock.now - catchUpStart
+            }
+            return (catchUp, audit.close())
+        }) ?? (nil, audit.backlog)
+        durations.auditIndexCatchUp = catchUp
         if unwritten > 0 {
             logger.error("router stopped with \(unwritten) audit records and produced outputs not written to the ledger (\(audit.problem ?? "ledger failing")); the outputs are in Kafka, the trail and replay dedup lack them")
         } else {
             logger.notice("router stopped in \(Self.seconds(ContinuousClock.now - started)) (\(lanes.count) lanes)")
         }
+        return durations
     }
 
     static func seconds(_ duration: Duration) -> String {
