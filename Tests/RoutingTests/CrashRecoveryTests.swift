@@ -15,7 +15,7 @@ struct CrashRecoveryTests {
     func killedRouterRecovers() async throws {
         let testbed = try Testbed()
         let support = try ExactlyOnceSupport.probe(testbed.cluster)
-        try testbed.publishWorkOrders()
+        try await testbed.publishWorkOrders()
         let topics = ["erp.production.confirmations", "erp.inventory.movements"]
         let collector = try OutputCollector(testbed: testbed, topics: topics + ["analytics.telemetry"])
         defer { collector.stop() }
@@ -25,7 +25,7 @@ struct CrashRecoveryTests {
         // The first process: wait until its production lane routes, then feed it a steady stream.
         let first = try RouterProcess(configuration: configuration, log: log)
         defer { first.terminate() }
-        try testbed.publish([testbed.confirmation(id: "warm-up", workOrder: "WO-1001")])
+        try await testbed.publish([testbed.confirmation(id: "warm-up", workOrder: "WO-1001")])
         let running = await collector.wait(timeout: .seconds(60)) { $0.contains { $0.header("source-event-id") == "warm-up" } }
         try #require(running, "the router process did not route within 60 s:\n\(first.logTail())")
 
@@ -88,7 +88,7 @@ struct CrashRecoveryTests {
     )
     func gracefulShutdownCommits() async throws {
         let testbed = try Testbed()
-        try testbed.publishWorkOrders()
+        try await testbed.publishWorkOrders()
         let telemetry = "plant.telemetry.readings"
         let collector = try OutputCollector(testbed: testbed, topics: ["analytics.telemetry", "erp.production.confirmations"])
         defer { collector.stop() }
@@ -98,7 +98,7 @@ struct CrashRecoveryTests {
         let first = try RouterProcess(configuration: configuration, log: log)
         defer { first.terminate() }
         let batch1 = (0..<3000).map { testbed.reading(id: "before-\($0)", asset: "A-\($0 % 40)") }
-        try testbed.publish(batch1)
+        try await testbed.publish(batch1)
         let routed = await collector.wait(timeout: .seconds(60)) { Self.sources(in: $0, topic: "analytics.telemetry").count >= batch1.count }
         try #require(routed, "the router process did not route the readings within 60 s:\n\(first.logTail())")
 
@@ -120,7 +120,7 @@ struct CrashRecoveryTests {
         let second = try RouterProcess(configuration: configuration, log: log)
         defer { second.terminate() }
         let batch2 = (0..<500).map { testbed.reading(id: "after-\($0)", asset: "A-\($0 % 40)") }
-        try testbed.publish(batch2)
+        try await testbed.publish(batch2)
         let routedAgain = await collector.wait(timeout: .seconds(60)) { records in
             Self.sources(in: records, topic: "analytics.telemetry").filter { $0.hasPrefix("after-") }.count >= batch2.count
         }

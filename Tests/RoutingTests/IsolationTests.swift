@@ -17,7 +17,7 @@ struct IsolationTests {
         // Only the telemetry lane's target fails: the brokers report an authorization error for
         // analytics.telemetry (see EmbeddedClusterAssumptionsTests for proof it fails only that topic).
         testbed.cluster.setTopicError("analytics.telemetry", FailingTarget.error)
-        try testbed.publishWorkOrders()
+        try await testbed.publishWorkOrders()
         let collector = try OutputCollector(
             testbed: testbed, topics: ["erp.production.confirmations", "erp.inventory.movements", "analytics.telemetry"])
         defer { collector.stop() }
@@ -35,7 +35,7 @@ struct IsolationTests {
 
             // Warm-up: the first transactions register partitions with the coordinator.
             let warmUp = (0..<20).map { testbed.confirmation(id: "warm-up-\($0)", workOrder: "WO-\(2000 + $0)") }
-            try testbed.publish(warmUp)
+            try await testbed.publish(warmUp)
             #expect(await collector.wait(timeout: .seconds(30)) { Self.routed(warmUp.map { String(decoding: $0.header("ce_id")!, as: UTF8.self) }, in: $0) })
 
             // Phase 1: confirmations alone.
@@ -44,7 +44,7 @@ struct IsolationTests {
 
             // Phase 2: the same confirmation stream while telemetry floods in and its target fails.
             let flood = Task.detached {
-                try testbed.publish((0..<Self.floodSize).map { testbed.reading(id: "flood-\($0)", asset: "L\($0 % 3 + 1)-FILL1") })
+                try await testbed.publish((0..<Self.floodSize).map { testbed.reading(id: "flood-\($0)", asset: "L\($0 % 3 + 1)-FILL1") })
             }
             try await Task.sleep(for: .milliseconds(300)) // the flood is under way before confirmations start
             let floodIDs = try await publishConfirmations(testbed, phase: "flood", published: published)

@@ -16,7 +16,7 @@ struct LedgerFailureTests {
     @Test("a locked ledger is reported and routing goes on; after the lock is released nothing is missing from the trail")
     func lockedLedgerIsReportedAndLosesNothing() async throws {
         let testbed = try Testbed()
-        try testbed.publishWorkOrders()
+        try await testbed.publishWorkOrders()
         let configuration = testbed.configuration()
         let router = try await testbed.startRouter(configuration)
         let production = try #require(router.lanes.first { $0.name == "production" })
@@ -24,7 +24,7 @@ struct LedgerFailureTests {
 
         let holder = try Self.lock(configuration.database)
         let confirmations = (0..<10).map { testbed.confirmation(id: "locked-\($0)", workOrder: "WO-1001") }
-        try testbed.publish(confirmations)
+        try await testbed.publish(confirmations)
 
         // Each confirmation goes to ERP twice (confirmation and inventory movement).
         let routed = await eventually(timeout: .seconds(30)) { production.statistics.counters.produced >= producedBefore + 20 }
@@ -46,7 +46,7 @@ struct LedgerFailureTests {
     @Test("without an audit topic a locked ledger pauses the lanes and fails readiness; after the lock is released nothing is missing")
     func withoutAnAuditTopicALockedLedgerPausesTheLanes() async throws {
         let testbed = try Testbed()
-        try testbed.publishWorkOrders()
+        try await testbed.publishWorkOrders()
         // The shipped Topics/ without the audit topic, the last entry of catalog.yaml.
         let topics = testbed.folder.appendingPathComponent("Topics")
         try FileManager.default.copyItem(at: RepositoryPaths.topics, to: topics)
@@ -65,7 +65,7 @@ struct LedgerFailureTests {
 
         let holder = try Self.lock(configuration.database)
         let confirmations = (0..<10).map { testbed.confirmation(id: "locked-\($0)", workOrder: "WO-1001") }
-        try testbed.publish(confirmations)
+        try await testbed.publish(confirmations)
         let noticed = await eventually(timeout: .seconds(30)) { router.ledgerProblem != nil }
         #expect(noticed, "the router should notice that ledger writes fail")
         #expect(!router.isReady, "readiness must fail while the only trail takes no writes")

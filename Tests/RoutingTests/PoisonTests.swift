@@ -11,7 +11,7 @@ struct PoisonTests {
     @Test("every poison kind lands in its lane's dead-letter topic, original bytes intact, and the lanes keep flowing")
     func poisonIsDeadLetteredAndLanesKeepFlowing() async throws {
         let testbed = try Testbed()
-        try testbed.publishWorkOrders()
+        try await testbed.publishWorkOrders()
         // The source topics too: dead letters are compared with the records as consumed.
         let collector = try OutputCollector(
             testbed: testbed,
@@ -30,8 +30,8 @@ struct PoisonTests {
 
         let configuration = testbed.configuration()
         try await testbed.withRouter(configuration) { _ in
-            let tokens = try testbed.publish(poison.map(\.1))
-            try testbed.publish(good)
+            let tokens = try await testbed.publish(poison.map(\.1))
+            try await testbed.publish(good)
             let arrived = await collector.wait(timeout: .seconds(30)) { records in
                 records.filter { $0.topic.hasPrefix("dlq.") }.count >= poison.count
                     && records.filter { $0.topic == "analytics.telemetry" }.count >= 20

@@ -23,7 +23,7 @@ struct SlowdownTests {
     @Test("one ERP exception, one QMS inspection, one maintenance request and one TMS replan, correlated and governed")
     func slowdownRaisesOneEventPerTarget() async throws {
         let testbed = try Testbed()
-        try testbed.publishWorkOrders()
+        try await testbed.publishWorkOrders()
         let order = try #require(testbed.simulator.plant.workOrder(for: PlantModel.slowdownAssetID))
         // Each reading carries its gateway's trace context; outputs must continue that trace.
         let scenario = testbed.simulator.slowdownScenario().enumerated().map { index, event in
@@ -42,7 +42,7 @@ struct SlowdownTests {
 
         let configuration = testbed.configuration()
         try await testbed.withRouter(configuration) { router in
-            try testbed.publish(scenario)
+            try await testbed.publish(scenario)
             let raised = await collector.wait(timeout: .seconds(30)) { records in
                 Set(records.map(\.topic)).isSuperset(of: Self.targets.map(\.topic))
             }

@@ -27,7 +27,7 @@ struct TargetFailureTests {
         let readings = (0..<12).map { testbed.reading(id: "failing-\($0)", asset: "L\($0 % 3 + 1)-FILL1", value: Double($0)) }
 
         try await testbed.withRouter(configuration) { _ in
-            let tokens = try testbed.publish(readings)
+            let tokens = try await testbed.publish(readings)
             let arrived = await collector.wait(timeout: .seconds(60)) { records in
                 records.filter { $0.topic == "dlq.telemetry" }.count >= readings.count
             }

@@ -19,7 +19,7 @@ struct TwoInstancesTests {
     func twoInstancesShareTheWork() async throws {
         let testbed = try Testbed()
         let support = try ExactlyOnceSupport.probe(testbed.cluster)
-        try testbed.publishWorkOrders()
+        try await testbed.publishWorkOrders()
         let collector = try OutputCollector(testbed: testbed, topics: Self.outputs.map(\.topic))
         defer { collector.stop() }
         let sourcePartitions = testbed.partitions(of: "plant.production.counts") + testbed.partitions(of: "plant.production.confirmations")
@@ -44,7 +44,7 @@ struct TwoInstancesTests {
 
         // Phase 1, both running: each event is routed once, by one of them.
         let phase1 = Self.events(testbed, phase: "phase1", count: 1000)
-        try testbed.publish(phase1)
+        try await testbed.publish(phase1)
         #expect(await collector.wait(timeout: .seconds(60)) { Self.missing(phase1, in: $0).isEmpty }, "phase 1 routed")
         await collector.waitForQuiet()
         let phase1Counts = Self.counts(collector.records)

@@ -62,7 +62,7 @@ struct WorkOrderTrailTests {
     @Test("slowdown, confirmations, a quality result and a dead-lettered confirmation: one trail, in order, every output")
     func trailHoldsEveryEventOfTheOrder() async throws {
         let testbed = try Testbed()
-        try testbed.publishWorkOrders()
+        try await testbed.publishWorkOrders()
         let order = try #require(testbed.simulator.plant.workOrder(for: PlantModel.slowdownAssetID))
         let scenario = testbed.simulator.slowdownScenario()
         let confirmations = (1...3).map { testbed.confirmation(id: "conf-\($0)", workOrder: order.id) }
@@ -75,7 +75,7 @@ struct WorkOrderTrailTests {
         let ledger = try Ledger(path: configuration.database)
         func trail() throws -> [AuditRecord] { try ledger.trail(for: order.id) }
         try await testbed.withRouter(configuration) { _ in
-            try testbed.publish(scenario + confirmations + others)
+            try await testbed.publish(scenario + confirmations + others)
             let complete = await eventually(timeout: .seconds(60)) {
                 guard let records = try? trail() else { return false }
                 return records.count == 6 && records.allSatisfy { $0.outputs.allSatisfy(\.isDelivered) }

@@ -57,12 +57,15 @@ final class Testbed: Sendable {
         return configuration
     }
 
-    /// Publishes `events` and waits until every one is acknowledged; returns their tokens in order.
+    /// Publishes `events` and waits until every one is acknowledged, on a thread of its own so
+    /// the wait never holds a thread of the cooperative pool; returns their tokens in order.
     @discardableResult
-    func publish(_ events: [RawEvent]) throws -> [UInt64] {
-        let tokens = try events.map { try publisher.send(Self.record($0)) }
-        try publisher.flush()
-        return tokens
+    func publish(_ events: [RawEvent]) async throws -> [UInt64] {
+        try await onDedicatedThread { [self] in
+            let tokens = try events.map { try publisher.send(Self.record($0)) }
+            try publisher.flush()
+            return tokens
+        }
     }
 
     /// Publishes `events` at a steady `rate` per second from a thread of its own, then flushes.
@@ -79,7 +82,7 @@ final class Testbed: Sendable {
     }
 
     /// The MES work orders, so the correlation reader can load them.
-    func publishWorkOrders() throws { try publish(simulator.workOrderEvents()) }
+    func publishWorkOrders() async throws { try await publish(simulator.workOrderEvents()) }
 
     static func record(_ event: RawEvent) -> ProducerRecord {
         ProducerRecord(
