@@ -1,0 +1,35 @@
+import Foundation
+import Kafka
+import Testing
+
+/// A poll takes up to `maxRecords` of what is queued: one message at a time with librdkafka
+/// before 2.1.0, in batch calls of at most 1,024 from 2.1.0 (`.ci/run` runs these tests with both).
+/// Either way nothing may be skipped, repeated or reordered, and no poll may return more.
+@Suite("Consumer batches")
+struct ConsumerBatchTests {
+    @Test(arguments: [1, 7, 1_023, 1_025, 2_500])
+    func pollsReturnAtMostMaxRecordsAndEveryOffsetOnceInOrder(maxRecords: Int) async throws {
+        let topic = "batches-\(maxRecords)"
+        let test = try TestCluster(topics: [TopicSpec(name: topic, partitions: 1)])
+        let count = 3_000
+        try await onDedicatedThread { try test.produceNumbered(count, to: topic, partition: 0) }
+
+        let consumer = try test.consumer()
+        try consumer.assign([TopicPartitionOffset(topic: topic, partition: 0, offset: TopicPartitionOffset.beginning)])
+        let (offsets, largest) = try await onDedicatedThread { () throws -> ([Int64], Int) in
+            var offsets: [Int64] = []
+            var largest = 0
+            let deadline = ContinuousClock.now + .seconds(30)
+            while offsets.count < count, ContinuousClock.now < deadline {
+                let batch = try consumer.poll(maxRecords: maxRecords, timeout: .milliseconds(100))
+                largest = max(largest, batch.records.count)
+                offsets += batch.records.map(\.offset)
+                #expect(batch.records.allSatisfy { String(decoding: $0.value ?? [], as: UTF8.self) == String($0.offset) })
+            }
+            return (offsets, largest)
+        }
+        #expect(largest <= maxRecords, "a poll returned \(largest) records with maxRecords \(maxRecords)")
+        #expect(offsets == (0..<Int64(count)).map { $0 }, "offsets read: \(offsets.count), first gap or repeat near \(offsets.indices.first { offsets[$0] != Int64($0) } ?? -1)")
+        try consumer.close()
+    }
+}
