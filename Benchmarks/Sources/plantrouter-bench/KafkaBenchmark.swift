@@ -33,8 +33,8 @@ struct KafkaBenchmark: AsyncParsableCommand {
     @Option(help: "compression.codec for both producers.")
     var compression = "none"
 
-    @Option(help: "How the raw side reads: 'poll' (rd_kafka_consume_queue per message, what the Swift layer calls) or 'batch' (rd_kafka_consume_batch_queue, which skips offsets across pause/resume and cooperative rebalances before librdkafka 2.1.0).")
-    var rawConsume = "poll"
+    @Option(help: "How the raw side reads after waiting for a first message: 'poll' (rd_kafka_consume_queue per message) or 'batch' (one rd_kafka_consume_batch_queue call, which skips offsets across pause/resume and cooperative rebalances before librdkafka 2.1.0). Default: what the Swift layer does with the loaded librdkafka, batch from 2.1.0.")
+    var rawConsume: String?
 
     @Option(help: "Which side to run: both, raw or swift (one side alone is for profilers).")
     var side = "both"
@@ -47,7 +47,8 @@ struct KafkaBenchmark: AsyncParsableCommand {
 
     func run() async throws {
         var settings = BenchSettings(
-            messages: messages, size: size, partitions: partitions, compression: compression, rawBatchConsume: rawConsume == "batch")
+            messages: messages, size: size, partitions: partitions, compression: compression,
+            rawBatchConsume: rawConsume.map { $0 == "batch" } ?? (rd_kafka_version() >= 0x0201_0000))
         if let fetchWaitMs { settings.extraConsumerProperties = [("fetch.wait.max.ms", String(fetchWaitMs))] }
         let perPartition = Double(messages) * Double(size + 30) / Double(partitions)
         if perPartition > 4.5 * 1024 * 1024 {
@@ -58,7 +59,7 @@ struct KafkaBenchmark: AsyncParsableCommand {
             + "\(runs) runs, librdkafka \(String(cString: rd_kafka_version_str()))")
         let producerSettings: String = settings.sharedProducerProperties.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
         let consumerSettings: String = settings.sharedConsumerProperties.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
-        let rawRead = settings.rawBatchConsume ? "rd_kafka_consume_batch_queue" : "rd_kafka_consume_queue"
+        let rawRead = "rd_kafka_consume_queue for the first message, then " + (settings.rawBatchConsume ? "rd_kafka_consume_batch_queue" : "rd_kafka_consume_queue per message")
         print("client settings (both sides): \(producerSettings) | consumer: \(consumerSettings) | raw reads with \(rawRead)")
 
         var raw: [Rates] = []
@@ -371,15 +372,19 @@ enum RawLibrdkafka {
         let deadline = ContinuousClock.now + .seconds(120)
         while received < settings.messages, ContinuousClock.now < deadline {
             var count = 0
-            if settings.rawBatchConsume {
-                count = rd_kafka_consume_batch_queue(queue, 100, messages, settings.batchSize)
-            } else {
-                // The Swift layer's pattern: wait for one, then take what is queued.
-                var next = rd_kafka_consume_queue(queue, 100)
-                while let message = next {
-                    messages[count] = message
-                    count += 1
-                    next = count < settings.batchSize ? rd_kafka_consume_queue(queue, 0) : nil
+            // The Swift layer's pattern: wait for one, then take what is queued without waiting.
+            if let first = rd_kafka_consume_queue(queue, 100) {
+                messages[0] = first
+                count = 1
+                if settings.rawBatchConsume {
+                    count += max(0, rd_kafka_consume_batch_queue(queue, 0, messages + 1, settings.batchSize - 1))
+                } else {
+                    var next = count < settings.batchSize ? rd_kafka_consume_queue(queue, 0) : nil
+                    while let message = next {
+                        messages[count] = message
+                        count += 1
+                        next = count < settings.batchSize ? rd_kafka_consume_queue(queue, 0) : nil
+                    }
                 }
             }
             guard count > 0 else { continue }
