@@ -16,19 +16,22 @@ struct ConsumerBatchTests {
 
         let consumer = try test.consumer()
         try consumer.assign([TopicPartitionOffset(topic: topic, partition: 0, offset: TopicPartitionOffset.beginning)])
-        let (offsets, largest) = try await onDedicatedThread { () throws -> ([Int64], Int) in
+        // Expectations are checked here, in the test's task: the polling thread only collects.
+        let (offsets, largest, valuesMatch) = try await onDedicatedThread { () throws -> ([Int64], Int, Bool) in
             var offsets: [Int64] = []
             var largest = 0
+            var valuesMatch = true
             let deadline = ContinuousClock.now + .seconds(30)
             while offsets.count < count, ContinuousClock.now < deadline {
                 let batch = try consumer.poll(maxRecords: maxRecords, timeout: .milliseconds(100))
                 largest = max(largest, batch.records.count)
                 offsets += batch.records.map(\.offset)
-                #expect(batch.records.allSatisfy { String(decoding: $0.value ?? [], as: UTF8.self) == String($0.offset) })
+                valuesMatch = valuesMatch && batch.records.allSatisfy { String(decoding: $0.value ?? [], as: UTF8.self) == String($0.offset) }
             }
-            return (offsets, largest)
+            return (offsets, largest, valuesMatch)
         }
         #expect(largest <= maxRecords, "a poll returned \(largest) records with maxRecords \(maxRecords)")
+        #expect(valuesMatch, "every record's value is its offset, as produced")
         #expect(offsets == (0..<Int64(count)).map { $0 }, "offsets read: \(offsets.count), first gap or repeat near \(offsets.indices.first { offsets[$0] != Int64($0) } ?? -1)")
         try consumer.close()
     }
