@@ -191,11 +191,18 @@ let package = Package(
             name: "DeployTests",
             dependencies: ["Routing"]
         ),
+        // Child processes for the suites that run built programs (Foundation's `Process` can
+        // crash the test process on Linux: Tests/TestProcesses/ChildProcess.swift says why).
+        .target(
+            name: "TestProcesses",
+            path: "Tests/TestProcesses"
+        ),
         // End to end on EmbeddedCluster: the router in process, and the built `plantrouter`
         // binary as a child process for the crash test (build it first: `swift build`).
         .testTarget(
             name: "RoutingTests",
             dependencies: [
+                "TestProcesses",
                 "Routing",
                 "Kafka",
                 "Policy",
@@ -212,7 +219,7 @@ let package = Package(
         // `swift build --build-tests` builds it).
         .testTarget(
             name: "CommandLineTests",
-            dependencies: ["Kafka", "Policy", "Ledger", "Routing"]
+            dependencies: ["TestProcesses", "Kafka", "Policy", "Ledger", "Routing"]
         ),
         // On tansu, a real Kafka-protocol broker that writes transaction markers: the built
         // `plantrouter` binary killed and scaled as child processes, exactly-once checked by a
@@ -220,7 +227,7 @@ let package = Package(
         // PLANTROUTER_BROKER_PYTHON.
         .testTarget(
             name: "BrokerIntegrationTests",
-            dependencies: []
+            dependencies: ["TestProcesses"]
         ),
         .testTarget(
             name: "ReplayTests",
@@ -244,6 +251,7 @@ let package = Package(
         .testTarget(
             name: "EdgeTests",
             dependencies: [
+                "TestProcesses",
                 "Edge",
                 "Kafka",
                 "Policy",

@@ -1,4 +1,5 @@
 import Foundation
+import TestProcesses
 
 /// Tests/broker/brokercheck.py: produces source events and reads what is committed on output
 /// topics by applying transaction markers itself (tansu leaves them to the reader; see the
@@ -53,10 +54,6 @@ enum BrokerCheck {
 /// Runs a program to its end (SIGKILL after `timeout`); its standard output, or an error
 /// naming the exit status and standard error.
 func runToEnd(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil, timeout: Duration) async throws -> String {
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    if let environment { process.environment = environment }
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("broker-run-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
@@ -64,25 +61,23 @@ func runToEnd(_ executable: URL, _ arguments: [String], environment: [String: St
     let out = folder.appendingPathComponent("stdout"), err = folder.appendingPathComponent("stderr")
     _ = FileManager.default.createFile(atPath: out.path, contents: nil)
     _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-    process.standardOutput = try FileHandle(forWritingTo: out)
-    process.standardError = try FileHandle(forWritingTo: err)
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
+    let outHandle = try FileHandle(forWritingTo: out), errHandle = try FileHandle(forWritingTo: err)
+    defer { try? outHandle.close(); try? errHandle.close() }
+    let process = try ChildProcess(
+        executable, arguments: arguments, environment: environment, standardOutput: .file(outHandle), standardError: .file(errHandle))
     let deadline = ContinuousClock.now + timeout
     do {
         while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
     } catch {
         // Cancelled (the test ended early): the child must not outlive it.
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        process.kill()
         throw error
     }
-    if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-    process.waitUntilExit()
+    let ended = process.isRunning ? process.kill() : process.waitUntilExit()
     let stdout = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
     let stderr = (try? String(contentsOf: err, encoding: .utf8)) ?? ""
-    guard process.terminationReason == .exit, process.terminationStatus == 0 else {
-        throw BrokerTestError("\(executable.lastPathComponent) \(arguments.prefix(2).joined(separator: " ")) ended with status \(process.terminationStatus): \(stderr.suffix(2000))")
+    guard ended == .exited(0) else {
+        throw BrokerTestError("\(executable.lastPathComponent) \(arguments.prefix(2).joined(separator: " ")) ended: \(ended): \(stderr.suffix(2000))")
     }
     return stdout
 }

@@ -28,7 +28,7 @@ extension BrokerIntegrationTests {
                 let routed = (phase + 1) * Self.perPhase
                 let done = try await BrokerCheck.read(broker, topics: Self.outputs, until: Self.outputs.map { ($0, sources, routed) }, timeout: .seconds(60))
                 try #require(done.complete, "phase \(phase + 1): not routed within 60 s:\n\(instance.logTail())")
-                #expect(instance.terminate(timeout: 30) == 0, "\(instance.instanceID) exits 0 on SIGTERM")
+                #expect(instance.terminate(timeout: 30) == .exited(0), "\(instance.instanceID) exits 0 on SIGTERM")
             }
 
             // a's ledger holds only a's decisions, b's only b's, c's is new: each must learn the
@@ -73,7 +73,7 @@ extension BrokerIntegrationTests {
             }
 
             // Deleting a ledger and restarting rebuilds it from the topic.
-            #expect(c.terminate(timeout: 30) == 0)
+            #expect(c.terminate(timeout: 30) == .exited(0))
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: c.database.path + suffix) }
             try c.start()
             let rebuilt = try await KilledRouterTests.waitFor(timeout: .seconds(30)) { () -> Bool? in

@@ -55,7 +55,7 @@ extension BrokerIntegrationTests {
                                                   until: Self.outputs.map { ($0, sources, Self.confirmations) }, timeout: .seconds(120))
             let status = router.terminate(timeout: 30)
             #expect(done.complete, "not every confirmation was routed within 120 s of the last restart:\n\(router.logTail())")
-            #expect(status == 0, "the last run exits 0 on SIGTERM")
+            #expect(status == .exited(0), "the last run exits 0 on SIGTERM")
 
             // Read again from the start, with nothing running: the committed view downstream sees.
             let view = try await BrokerCheck.read(broker, topics: Self.outputs)

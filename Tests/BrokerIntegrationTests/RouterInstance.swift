@@ -2,16 +2,20 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import Synchronization
+import TestProcesses
 
 /// One `plantrouter run` child process on tansu, with its own ledger and admin port. Killing
 /// it with SIGKILL is a real crash: no drain, no commit, no leaving the group.
-final class RouterInstance: @unchecked Sendable {
+final class RouterInstance: Sendable {
     let instanceID: String
     let adminPort: Int
     let log: URL
     let configuration: URL
     let database: URL
-    private var process: Process?
+    /// The current run; `start()` replaces it.
+    private let current = Mutex<ChildProcess?>(nil)
+    private var process: ChildProcess? { current.withLock { $0 } }
 
     init(broker: TansuBroker, instanceID: String, groupPrefix: String) throws {
         self.instanceID = instanceID
@@ -43,16 +47,12 @@ final class RouterInstance: @unchecked Sendable {
         guard let binary = BrokerEnvironment.plantrouter else { throw BrokerTestError("plantrouter is not built") }
         if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
         let handle = try FileHandle(forWritingTo: log)
+        defer { try? handle.close() }
         handle.seekToEndOfFile()
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = ["run", "--config", configuration.path, "--log-level", "info"]
-        process.environment = BrokerEnvironment.childEnvironment
-        process.standardOutput = handle
-        process.standardError = handle
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        self.process = process
+        let process = try ChildProcess(
+            binary, arguments: ["run", "--config", configuration.path, "--log-level", "info"], environment: BrokerEnvironment.childEnvironment,
+            standardOutput: .file(handle), standardError: .file(handle))
+        current.withLock { $0 = process }
     }
 
     var isRunning: Bool { process?.isRunning ?? false }
@@ -63,29 +63,21 @@ final class RouterInstance: @unchecked Sendable {
         guard let process else { return false }
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-        guard !process.isRunning else { return false }
-        return process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL
+        return process.terminated == .signalled(SIGKILL)
     }
 
     /// SIGKILL; true when the process died of it.
     @discardableResult
     func kill() -> Bool {
         guard let process, process.isRunning else { return false }
-        Foundation.kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        return process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL
+        return process.kill() == .signalled(SIGKILL)
     }
 
-    /// SIGTERM (drain, commit, leave the group), SIGKILL after `timeout`; the exit status.
+    /// SIGTERM (drain, commit, leave the group), SIGKILL after `timeout`; how it ended.
     @discardableResult
-    func terminate(timeout: TimeInterval = 30) -> Int32? {
+    func terminate(timeout: TimeInterval = 30) -> ChildProcess.Termination? {
         guard let process, process.isRunning else { return nil }
-        process.terminate()
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        if process.isRunning { kill() }
-        process.waitUntilExit()
-        return process.terminationStatus
+        return process.terminate(timeout: .milliseconds(Int(timeout * 1000)))
     }
 
     /// A counter of this process's /metrics for `lane`, nil while the admin API does not answer.
@@ -118,21 +110,13 @@ final class RouterInstance: @unchecked Sendable {
     /// and ledger), like an operator on the same pod; its standard output.
     func command(_ arguments: [String], timeout: TimeInterval = 120) throws -> String {
         guard let binary = BrokerEnvironment.plantrouter else { throw BrokerTestError("plantrouter is not built") }
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.environment = BrokerEnvironment.childEnvironment
         let output = broker_temporaryFile()
         let handle = try FileHandle(forWritingTo: output)
         defer { try? handle.close(); try? FileManager.default.removeItem(at: output) }
-        process.standardOutput = handle
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        let process = try ChildProcess(binary, arguments: arguments, environment: BrokerEnvironment.childEnvironment, standardOutput: .file(handle))
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
+        process.terminate()
         return (try? String(contentsOf: output, encoding: .utf8)) ?? ""
     }
 

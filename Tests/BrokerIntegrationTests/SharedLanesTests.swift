@@ -55,7 +55,7 @@ extension BrokerIntegrationTests {
             var consumedBy = ["b (killed)": consumedByB]
             for instance in [a, c, d] {
                 consumedBy[instance.instanceID] = await Self.consumed(instance)
-                #expect(instance.terminate(timeout: 30) == 0, "\(instance.instanceID) exits 0 on SIGTERM")
+                #expect(instance.terminate(timeout: 30) == .exited(0), "\(instance.instanceID) exits 0 on SIGTERM")
             }
             print("events consumed per instance: \(consumedBy.sorted { $0.key < $1.key })")
             for instance in [a, c, d] {

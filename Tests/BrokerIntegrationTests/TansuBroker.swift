@@ -1,11 +1,12 @@
 import Foundation
+import TestProcesses
 
 /// A tansu broker with in-memory storage on a free loopback port, one per test, stopped
 /// (SIGKILL: its state is thrown away anyway) when the test ends.
-final class TansuBroker: @unchecked Sendable {
+final class TansuBroker: Sendable {
     let port: Int
     let folder: URL
-    private let process = Process()
+    private let process: ChildProcess
 
     var bootstrap: String { "127.0.0.1:\(port)" }
 
@@ -15,15 +16,13 @@ final class TansuBroker: @unchecked Sendable {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         port = try freePort()
         let url = "tcp://127.0.0.1:\(port)"
-        process.executableURL = tansu
-        process.arguments = ["broker", "--listener-url", url, "--advertised-listener-url", url, "--storage-engine", "memory://tansu/", "--silent"]
         let log = folder.appendingPathComponent("tansu.log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
-        process.standardOutput = handle
-        process.standardError = handle
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        defer { try? handle.close() }
+        process = try ChildProcess(
+            tansu, arguments: ["broker", "--listener-url", url, "--advertised-listener-url", url, "--storage-engine", "memory://tansu/", "--silent"],
+            standardOutput: .file(handle), standardError: .file(handle))
         let deadline = Date().addingTimeInterval(10)
         while !canConnect(port: port) {
             guard Date() < deadline, process.isRunning else { stop(); throw BrokerTestError("tansu did not listen on \(port)") }
@@ -45,11 +44,7 @@ final class TansuBroker: @unchecked Sendable {
                                environment: BrokerEnvironment.childEnvironment, timeout: .seconds(60))
     }
 
-    func stop() {
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-    }
+    func stop() { process.kill() }
 
     deinit { stop() }
 }

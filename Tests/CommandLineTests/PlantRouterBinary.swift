@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TestProcesses
 
 /// The built `plantrouter` executable, run as a child process with its standard output and
 /// standard error captured apart (a `--json` reader sees only standard output).
@@ -26,7 +27,10 @@ final class PlantRouterBinary: Sendable {
         var stderr: String
     }
 
-    private let process = Process()
+    private let process: ChildProcess
+    /// Held for the child's life: a pipe's handles close when it is freed, and the child's next
+    /// write would end it with SIGPIPE.
+    private let pipes: (stdout: Pipe, stderr: Pipe)
     /// What each stream wrote, and whether it reached its end.
     private let out = Mutex((data: Data(), closed: false))
     private let err = Mutex((data: Data(), closed: false))
@@ -36,14 +40,11 @@ final class PlantRouterBinary: Sendable {
     init(_ arguments: [String], environment: [String: String]? = nil) throws {
         guard let binary = Self.path else { throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: "plantrouter (run `swift build` first)"]) }
         self.arguments = arguments
-        process.executableURL = binary
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        process.currentDirectoryURL = FileManager.default.temporaryDirectory
         let stdout = Pipe(), stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        process.standardInput = FileHandle.nullDevice
+        pipes = (stdout, stderr)
+        process = try ChildProcess(
+            binary, arguments: arguments, environment: environment, currentDirectory: FileManager.default.temporaryDirectory,
+            standardOutput: .pipe(stdout), standardError: .pipe(stderr))
         stdout.fileHandleForReading.readabilityHandler = { [self] handle in
             let data = handle.availableData
             self.out.withLock { if data.isEmpty { $0.closed = true; handle.readabilityHandler = nil } else { $0.data.append(data) } }
@@ -52,7 +53,6 @@ final class PlantRouterBinary: Sendable {
             let data = handle.availableData
             self.err.withLock { if data.isEmpty { $0.closed = true; handle.readabilityHandler = nil } else { $0.data.append(data) } }
         }
-        try process.run()
     }
 
     var pid: Int32 { process.processIdentifier }
@@ -64,11 +64,15 @@ final class PlantRouterBinary: Sendable {
     func finish(timeout: Duration = .seconds(60)) async throws -> Output {
         let deadline = ContinuousClock.now + timeout
         while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        if process.isRunning { process.interrupt(); kill(pid, SIGKILL) }
-        process.waitUntilExit()
+        if process.isRunning { process.send(SIGINT); process.kill() }
+        // A signal ends it with 128 + the signal's number, as a shell reports it.
+        let status: Int32 = switch process.waitUntilExit() {
+        case .exited(let code): code
+        case .signalled(let signal): 128 + signal
+        }
         // The pipes' last bytes arrive on their handlers' queue after the exit: wait for both ends.
         _ = try await Self.eventually(timeout: .seconds(5)) { self.out.withLock { $0.closed } && self.err.withLock { $0.closed } }
-        return Output(status: process.terminationStatus, stdout: stdoutText, stderr: stderrText)
+        return Output(status: status, stdout: stdoutText, stderr: stderrText)
     }
 
     /// Runs `plantrouter arguments…` to its end.

@@ -5,9 +5,10 @@ import FoundationNetworking
 #if canImport(Glibc)
 import Glibc
 #endif
+import TestProcesses
 
 /// The built `plantrouter edge` as a child process (build it first: `swift build --build-tests`).
-final class EdgeProcess: @unchecked Sendable {
+final class EdgeProcess: Sendable {
     /// `PLANTROUTER_BINARY`, else `plantrouter` beside the test bundle, else `.build/debug/plantrouter`.
     static let binary: URL? = {
         var candidates: [URL] = []
@@ -21,7 +22,7 @@ final class EdgeProcess: @unchecked Sendable {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
     }()
 
-    let process = Process()
+    let process: ChildProcess
     let log: URL
 
     init(configuration: URL, log: URL, token: String) throws {
@@ -29,30 +30,19 @@ final class EdgeProcess: @unchecked Sendable {
         self.log = log
         if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
         let handle = try FileHandle(forWritingTo: log)
+        defer { try? handle.close() }
         handle.seekToEndOfFile()
-        process.executableURL = binary
-        process.arguments = ["edge", "--config", configuration.path, "--log-level", "notice"]
         var environment = ProcessInfo.processInfo.environment
         environment["PLANTROUTER_EDGE_TOKENS"] = "\(token)=line-1"
-        process.environment = environment
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
+        process = try ChildProcess(
+            binary, arguments: ["edge", "--config", configuration.path, "--log-level", "notice"], environment: environment,
+            standardOutput: .file(handle), standardError: .file(handle))
     }
 
     /// SIGKILL: no shutdown of any kind.
-    func kill() {
-        Glibc.kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-    }
+    func kill() { process.kill() }
 
-    func terminate() {
-        guard process.isRunning else { return }
-        process.terminate()
-        let deadline = Date().addingTimeInterval(20)
-        while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        if process.isRunning { kill() }
-    }
+    func terminate() { process.terminate(timeout: .seconds(20)) }
 
     func logTail(lines: Int = 20) -> String {
         let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""

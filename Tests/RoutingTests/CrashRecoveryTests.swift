@@ -41,10 +41,10 @@ struct CrashRecoveryTests {
             records.filter { $0.topic == topics[0] }.count >= Self.confirmations / 5
         }
         try #require(midway, "the router did not reach a fifth of the stream:\n\(first.logTail())")
-        first.kill()
+        let killed = first.kill()
         let killedAt = nowMs()
         let routedBeforeKill = Set(collector.records(in: topics[0]).compactMap { $0.header("source-event-id") }).count
-        #expect(first.process.terminationReason == .uncaughtSignal && first.process.terminationStatus == SIGKILL)
+        #expect(killed == .signalled(SIGKILL))
 
         // The same instance restarts (same instanceID, so it fences the killed one's transactions).
         let second = try RouterProcess(configuration: configuration, log: log)
@@ -104,10 +104,10 @@ struct CrashRecoveryTests {
 
         // SIGTERM: ServiceLifecycle's graceful shutdown; lanes drain, commit and close.
         let started = ContinuousClock.now
-        first.terminate(timeout: 40)
+        let ended = first.terminate(timeout: 40)
         let took = ContinuousClock.now - started
         print("graceful shutdown took \(took)")
-        #expect(first.process.terminationReason == .exit && first.process.terminationStatus == 0, "exit \(first.process.terminationStatus):\n\(first.logTail())")
+        #expect(ended == .exited(0), "\(ended):\n\(first.logTail())")
         #expect(took < .seconds(25), "shutdown is bounded by the drain timeout plus client close timeouts")
 
         // The telemetry lane committed everything it routed.

@@ -4,6 +4,7 @@ import Ledger
 import PlantSimulation
 import Policy
 import Routing
+import TestProcesses
 import Testing
 
 /// A work order's trail holds every event that names it, at any size.
@@ -29,14 +30,10 @@ struct WorkOrderTrailTests {
     /// and to the end, and its peak resident memory (VmHWM, sampled while it streams).
     static func runTrace(_ arguments: [String]) throws -> (lines: [Substring], first: Duration?, total: Duration, peakKB: Int) {
         let binary = try #require(RouterProcess.binary, "build plantrouter first (swift build)")
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = ["trace"] + arguments
         let pipe = Pipe()
-        process.standardOutput = pipe
         let clock = ContinuousClock()
         let start = clock.now
-        try process.run()
+        let process = try ChildProcess(binary, arguments: ["trace"] + arguments, standardOutput: .pipe(pipe), standardError: .file(.standardError))
         var output: [UInt8] = []
         var first: Duration?
         var peakKB = 0
@@ -53,9 +50,9 @@ struct WorkOrderTrailTests {
             if chunk.isEmpty { break }
             output += chunk
         }
-        process.waitUntilExit()
+        let ended = process.waitUntilExit()
         let total = clock.now - start
-        #expect(process.terminationStatus == 0, "plantrouter trace \(arguments) exited with \(process.terminationStatus)")
+        #expect(ended == .exited(0), "plantrouter trace \(arguments): \(ended)")
         return (String(decoding: output, as: UTF8.self).split(separator: "\n"), first, total, peakKB)
     }
 

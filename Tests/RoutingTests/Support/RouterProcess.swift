@@ -1,7 +1,8 @@
 import Foundation
+import TestProcesses
 
 /// The built `plantrouter` executable, run as a child process.
-final class RouterProcess: @unchecked Sendable {
+final class RouterProcess: Sendable {
     /// `PLANTROUTER_BINARY`, else `plantrouter` beside the test bundle (both live in
     /// `.build/<triple>/debug`), else `.build/debug/plantrouter` in the package.
     static let binary: URL? = {
@@ -16,7 +17,7 @@ final class RouterProcess: @unchecked Sendable {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
     }()
 
-    let process = Process()
+    let process: ChildProcess
     let log: URL
 
     /// Starts `plantrouter run --config <configuration>`, its output going to `log`.
@@ -25,30 +26,22 @@ final class RouterProcess: @unchecked Sendable {
         self.log = log
         if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
         let handle = try FileHandle(forWritingTo: log)
+        defer { try? handle.close() }
         handle.seekToEndOfFile()
-        process.executableURL = binary
-        process.arguments = ["run", "--config", configuration.path, "--log-level", "info"]
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
+        process = try ChildProcess(
+            binary, arguments: ["run", "--config", configuration.path, "--log-level", "info"],
+            standardOutput: .file(handle), standardError: .file(handle))
     }
 
     var pid: Int32 { process.processIdentifier }
 
     /// SIGKILL: no drain, no commit, no leaving the group.
-    func kill() {
-        Foundation.kill(pid, SIGKILL)
-        process.waitUntilExit()
-    }
+    @discardableResult
+    func kill() -> ChildProcess.Termination { process.kill() }
 
-    /// SIGTERM, then waits up to `timeout` for a graceful exit (SIGKILL after that).
-    func terminate(timeout: TimeInterval = 30) {
-        guard process.isRunning else { return }
-        process.terminate()
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        if process.isRunning { kill() }
-    }
+    /// SIGTERM, then waits up to `timeout` seconds for a graceful exit (SIGKILL after that).
+    @discardableResult
+    func terminate(timeout: Int = 30) -> ChildProcess.Termination { process.terminate(timeout: .seconds(timeout)) }
 
     /// The last lines the process wrote, for failure messages.
     func logTail(lines: Int = 30) -> String {
