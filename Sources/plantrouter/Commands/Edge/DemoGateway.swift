@@ -1,8 +1,8 @@
 import Edge
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import NIOCore
+import NIOHTTP1
+import NIOPosix
 import PlantSimulation
 import Policy
 import Synchronization
@@ -16,15 +16,15 @@ final class DemoGateway: Sendable {
         var refused = 0
     }
 
-    let url: URL
+    let port: Int
     let token: String
     let bodies: [(count: Int, body: Data)]
     let rate: Int
     private let state = Mutex(Progress())
     private let done = Atomic<Bool>(false)
 
-    init(url: URL, token: String, events: Int, batch: Int, rate: Int) {
-        self.url = url
+    init(port: Int, token: String, events: Int, batch: Int, rate: Int) {
+        self.port = port
         self.token = token
         self.rate = rate
         var configuration = PlantSimulator.Configuration()
@@ -49,15 +49,46 @@ final class DemoGateway: Sendable {
             let due = start + .milliseconds(sent * 1000 / rate)
             if due > ContinuousClock.now { try? await Task.sleep(until: due) }
             sent += count
-            var request = URLRequest(url: url)
-            request.httpMethod = "POST"
-            request.httpBody = body
-            request.setValue("application/cloudevents-batch+json", forHTTPHeaderField: "Content-Type")
-            request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
-            let status = (try? await URLSession.shared.data(for: request)).map { ($0.1 as? HTTPURLResponse)?.statusCode ?? 0 } ?? 0
+            let status = await post(body)
             state.withLock { progress in
                 if status == 202 { progress.accepted += count } else { progress.refused += count }
             }
+        }
+    }
+
+    /// POSTs one batch to the edge on loopback: its HTTP status, 0 when the request failed.
+    ///
+    /// On SwiftNIO, which Hummingbird already brings, rather than URLSession: that would link
+    /// FoundationNetworking, and with it libcurl, GnuTLS, Kerberos and LDAP, into every
+    /// `plantrouter` process (4 MB resident in `plantrouter run`) for this one loopback request.
+    private func post(_ body: Data) async -> Int {
+        do {
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connect(host: "127.0.0.1", port: port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                        return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
+                    }
+                }
+            return try await channel.executeThenClose { responses, requests in
+                var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/v1/events")
+                head.headers.add(name: "Host", value: "127.0.0.1:\(port)")
+                head.headers.add(name: "Content-Type", value: "application/cloudevents-batch+json")
+                head.headers.add(name: "Authorization", value: "Bearer \(token)")
+                head.headers.add(name: "Content-Length", value: String(body.count))
+                head.headers.add(name: "Connection", value: "close")
+                try await requests.write(.head(head))
+                try await requests.write(.body(.byteBuffer(ByteBuffer(bytes: body))))
+                try await requests.write(.end(nil))
+                var status = 0
+                for try await part in responses {
+                    if case .head(let response) = part { status = Int(response.status.code) }
+                    if case .end = part { break }
+                }
+                return status
+            }
+        } catch {
+            return 0
         }
     }
 }

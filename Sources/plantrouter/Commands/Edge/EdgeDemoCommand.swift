@@ -1,9 +1,6 @@
 import ArgumentParser
 import Edge
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Kafka
 import Logging
 import PlantSimulation
@@ -99,7 +96,7 @@ struct EdgeDemoCommand: AsyncParsableCommand {
         print("  edge on \(url), spool \(configuration.spool.path), drain \(Int(drainRate))/s, telemetry quota \(telemetryQuota) bytes")
         print("Gateway sends \(events) plant events at \(rate)/s; the WAN drops at \(outageAt) s for \(outage) s.\n")
 
-        let gateway = DemoGateway(url: url, token: token, events: events, batch: batch, rate: rate)
+        let gateway = DemoGateway(port: port, token: token, events: events, batch: batch, rate: rate)
         let sending = Task { await gateway.send() }
         let started = ContinuousClock.now
         var wanDown = false, wanRestored = false
