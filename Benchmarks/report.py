@@ -149,13 +149,18 @@ def main():
         ("throughput ≥ 0.8× the Python pipe", ratio(pr.get("eps"), pipe.get("eps")), 0.8, "≥"),
         ("throughput ≥ 0.8× the native pipe", ratio(pr.get("eps"), native.get("eps")), 0.8, "≥"),
         ("throughput ≥ 1.4× the Python router", ratio(pr.get("eps"), peer.get("eps")), 1.4, "≥"),
-        ("peak RSS ≤ 120 MB", pr.get("rss"), 120, "≤"),
     ]
+    # The memory target is for draining a 1M-event backlog; a shorter run's peak is shown, not judged.
+    rss_target = f"peak RSS ≤ 120 MB (draining {a['events']:,} events; the target is for 1,000,000)"
+
     lines += ["", "## Targets (issue 14)", "", "| Target | Measured | Met |", "|---|---:|---|"]
     for label, value, bound, op in targets:
         met = value is not None and (value <= bound if op == "≤" else value >= bound)
-        unit = " MB" if "RSS" in label else "×"
-        lines.append(f"| {label} | {fmt(value, 2 if unit == '×' else 0)}{unit if value is not None else ''} | {'yes' if met else 'NO'} |")
+        lines.append(f"| {label} | {fmt(value, 2)}{'×' if value is not None else ''} | {'yes' if met else 'NO'} |")
+    rss = pr.get("rss")
+    judged = "yes" if rss is not None and rss <= 120 else "NO"
+    lines.append(f"| {rss_target} | {fmt(rss, 0)}{' MB' if rss is not None else ''} | "
+                 f"{judged if a['events'] >= 1_000_000 else 'not judged: run memory.py --events 1000000'} |")
     if pr.get("lanes"):
         lines.append(f"| p99 end to end at {a['rate']:,} events/s: telemetry lane (at least once) | {fmt(pr['lanes']['telemetry'], 1)} ms "
                      f"(pipe {fmt(pipe.get('lanes', {}).get('telemetry'), 1)} ms) | reported |")
