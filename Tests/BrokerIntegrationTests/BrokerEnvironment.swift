@@ -1,4 +1,5 @@
 import Foundation
+import TestProcesses
 import Testing
 
 /// What Tests/broker/run.sh provides: tansu, the Python that checks outputs, and the folder
@@ -18,17 +19,7 @@ enum BrokerEnvironment {
     static let topics = repository.appendingPathComponent("Topics")
     static let checker = repository.appendingPathComponent("Tests/broker/brokercheck.py")
 
-    /// `PLANTROUTER_BINARY`, else `plantrouter` beside the test bundle, else `.build/debug/plantrouter`.
-    static let plantrouter: URL? = {
-        var candidates: [URL] = []
-        if let path = environment["PLANTROUTER_BINARY"] { candidates.append(URL(fileURLWithPath: path)) }
-        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        candidates.append(bundle.deletingLastPathComponent().appendingPathComponent("plantrouter"))
-        candidates.append(repository.appendingPathComponent(".build/debug/plantrouter"))
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
-    }()
-
-    static var isAvailable: Bool { tansu != nil && python != nil && plantrouter != nil }
+    static var isAvailable: Bool { tansu != nil && python != nil && BuiltPrograms.plantrouter != nil }
     static let skipReason: Comment =
         "needs tansu and the broker venv: run Tests/broker/run.sh (sets PLANTROUTER_TANSU, PLANTROUTER_BROKER_PYTHON, PLANTROUTER_BROKER_LIBRARY_PATH)"
 

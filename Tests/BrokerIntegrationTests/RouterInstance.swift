@@ -44,7 +44,7 @@ final class RouterInstance: Sendable {
 
     /// Starts (or restarts) the process; the same instanceID fences the previous run's transactions.
     func start() throws {
-        guard let binary = BrokerEnvironment.plantrouter else { throw BrokerTestError("plantrouter is not built") }
+        guard let binary = BuiltPrograms.plantrouter else { throw BrokerTestError("plantrouter is not built") }
         if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
         let handle = try FileHandle(forWritingTo: log)
         defer { try? handle.close() }
@@ -60,10 +60,7 @@ final class RouterInstance: Sendable {
 
     /// Waits up to `timeout` for an exit caused elsewhere; true when SIGKILL ended the process.
     func reapKilled(timeout: TimeInterval = 10) -> Bool {
-        guard let process else { return false }
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-        return process.terminated == .signalled(SIGKILL)
+        process?.waitUntilExit(timeout: .milliseconds(Int(timeout * 1000))) == .signalled(SIGKILL)
     }
 
     /// SIGKILL; true when the process died of it.
@@ -109,14 +106,12 @@ final class RouterInstance: Sendable {
     /// Runs `plantrouter <arguments>` as a separate process beside this instance (its config
     /// and ledger), like an operator on the same pod; its standard output.
     func command(_ arguments: [String], timeout: TimeInterval = 120) throws -> String {
-        guard let binary = BrokerEnvironment.plantrouter else { throw BrokerTestError("plantrouter is not built") }
+        guard let binary = BuiltPrograms.plantrouter else { throw BrokerTestError("plantrouter is not built") }
         let output = broker_temporaryFile()
         let handle = try FileHandle(forWritingTo: output)
         defer { try? handle.close(); try? FileManager.default.removeItem(at: output) }
         let process = try ChildProcess(binary, arguments: arguments, environment: BrokerEnvironment.childEnvironment, standardOutput: .file(handle))
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        process.terminate()
+        if process.waitUntilExit(timeout: .milliseconds(Int(timeout * 1000))) == nil { process.terminate() }
         return (try? String(contentsOf: output, encoding: .utf8)) ?? ""
     }
 

@@ -32,7 +32,7 @@ final class TansuBroker: Sendable {
 
     /// `plantrouter topics apply`: the catalog's topics, replication 1 (one broker).
     func createCatalogTopics() async throws {
-        guard let binary = BrokerEnvironment.plantrouter else { throw BrokerTestError("plantrouter is not built") }
+        guard let binary = BuiltPrograms.plantrouter else { throw BrokerTestError("plantrouter is not built") }
         let configuration = folder.appendingPathComponent("topics.yaml")
         try """
             cluster: { bootstrapServers: "\(bootstrap)" }

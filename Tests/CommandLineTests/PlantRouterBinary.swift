@@ -8,19 +8,6 @@ final class PlantRouterBinary: Sendable {
     static let repository = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// `PLANTROUTER_BINARY`, else `plantrouter` beside the test bundle, else `.build/debug/plantrouter`.
-    static let path: URL? = {
-        var candidates: [URL] = []
-        if let path = ProcessInfo.processInfo.environment["PLANTROUTER_BINARY"] { candidates.append(URL(fileURLWithPath: path)) }
-        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        candidates.append(bundle.deletingLastPathComponent().appendingPathComponent("plantrouter"))
-        if let executable = Bundle.main.executableURL {
-            candidates.append(executable.deletingLastPathComponent().appendingPathComponent("plantrouter"))
-        }
-        candidates.append(repository.appendingPathComponent(".build/debug/plantrouter"))
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
-    }()
-
     struct Output: Sendable {
         var status: Int32
         var stdout: String
@@ -28,9 +15,6 @@ final class PlantRouterBinary: Sendable {
     }
 
     private let process: ChildProcess
-    /// Held for the child's life: a pipe's handles close when it is freed, and the child's next
-    /// write would end it with SIGPIPE.
-    private let pipes: (stdout: Pipe, stderr: Pipe)
     /// What each stream wrote, and whether it reached its end.
     private let out = Mutex((data: Data(), closed: false))
     private let err = Mutex((data: Data(), closed: false))
@@ -38,10 +22,9 @@ final class PlantRouterBinary: Sendable {
 
     /// Starts `plantrouter arguments…`, with `environment` instead of this process's when given.
     init(_ arguments: [String], environment: [String: String]? = nil) throws {
-        guard let binary = Self.path else { throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: "plantrouter (run `swift build` first)"]) }
+        guard let binary = BuiltPrograms.plantrouter else { throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: "plantrouter (run `swift build` first)"]) }
         self.arguments = arguments
         let stdout = Pipe(), stderr = Pipe()
-        pipes = (stdout, stderr)
         process = try ChildProcess(
             binary, arguments: arguments, environment: environment, currentDirectory: FileManager.default.temporaryDirectory,
             standardOutput: .pipe(stdout), standardError: .pipe(stderr))

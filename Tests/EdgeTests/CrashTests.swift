@@ -5,6 +5,7 @@ import FoundationNetworking
 #endif
 import Kafka
 import Policy
+import TestProcesses
 import Testing
 
 /// The built binary, SIGKILLed while gateways are being answered and again mid-drain: nothing
@@ -12,7 +13,7 @@ import Testing
 @Suite("Edge crash safety", .serialized)
 struct CrashTests {
     @Test func sigkillDuringSpoolingAndMidDrainLosesNothingAcknowledged() async throws {
-        guard EdgeProcess.binary != nil else {
+        guard BuiltPrograms.plantrouter != nil else {
             Issue.record("build the plantrouter binary first: swift build --build-tests")
             return
         }

@@ -9,24 +9,11 @@ import TestProcesses
 
 /// The built `plantrouter edge` as a child process (build it first: `swift build --build-tests`).
 final class EdgeProcess: Sendable {
-    /// `PLANTROUTER_BINARY`, else `plantrouter` beside the test bundle, else `.build/debug/plantrouter`.
-    static let binary: URL? = {
-        var candidates: [URL] = []
-        if let path = ProcessInfo.processInfo.environment["PLANTROUTER_BINARY"] { candidates.append(URL(fileURLWithPath: path)) }
-        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        candidates.append(bundle.deletingLastPathComponent().appendingPathComponent("plantrouter"))
-        if let executable = Bundle.main.executableURL {
-            candidates.append(executable.deletingLastPathComponent().appendingPathComponent("plantrouter"))
-        }
-        candidates.append(topicsFolder.deletingLastPathComponent().appendingPathComponent(".build/debug/plantrouter"))
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
-    }()
-
     let process: ChildProcess
     let log: URL
 
     init(configuration: URL, log: URL, token: String) throws {
-        guard let binary = Self.binary else { throw CocoaError(.fileNoSuchFile) }
+        guard let binary = BuiltPrograms.plantrouter else { throw CocoaError(.fileNoSuchFile) }
         self.log = log
         if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
         let handle = try FileHandle(forWritingTo: log)

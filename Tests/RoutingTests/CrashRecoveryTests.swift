@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import Routing
+import TestProcesses
 import Testing
 
 @Suite("Crash recovery, end to end")
@@ -10,7 +11,7 @@ struct CrashRecoveryTests {
 
     @Test(
         "a router killed with SIGKILL mid-transaction and restarted: every confirmation output arrives, exactly once",
-        .enabled(if: RouterProcess.binary != nil, "the plantrouter binary is not built: run `swift build` before `swift test`, or set PLANTROUTER_BINARY")
+        .enabled(if: BuiltPrograms.plantrouter != nil, "the plantrouter binary is not built: run `swift build` before `swift test`, or set PLANTROUTER_BINARY")
     )
     func killedRouterRecovers() async throws {
         let testbed = try Testbed()
@@ -84,7 +85,7 @@ struct CrashRecoveryTests {
 
     @Test(
         "SIGTERM drains, commits and exits in bounded time; the restarted router re-routes nothing on its at-least-once lanes",
-        .enabled(if: RouterProcess.binary != nil, "the plantrouter binary is not built: run `swift build` before `swift test`, or set PLANTROUTER_BINARY")
+        .enabled(if: BuiltPrograms.plantrouter != nil, "the plantrouter binary is not built: run `swift build` before `swift test`, or set PLANTROUTER_BINARY")
     )
     func gracefulShutdownCommits() async throws {
         let testbed = try Testbed()

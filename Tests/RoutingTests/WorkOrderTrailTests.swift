@@ -29,7 +29,7 @@ struct WorkOrderTrailTests {
     /// Runs `plantrouter trace ARGS`; returns its stdout lines, the time to the first line
     /// and to the end, and its peak resident memory (VmHWM, sampled while it streams).
     static func runTrace(_ arguments: [String]) throws -> (lines: [Substring], first: Duration?, total: Duration, peakKB: Int) {
-        let binary = try #require(RouterProcess.binary, "build plantrouter first (swift build)")
+        let binary = try #require(BuiltPrograms.plantrouter, "build plantrouter first (swift build)")
         let pipe = Pipe()
         let clock = ContinuousClock()
         let start = clock.now

@@ -23,7 +23,7 @@ public final class ChildProcess: Sendable {
         /// An open file (the caller's handle stays open).
         case file(FileHandle)
         /// The write end of a pipe the caller reads; the parent's copy is closed once the child runs,
-        /// so the reader sees the end when the child exits.
+        /// so the reader sees the end when the child exits. The child process keeps the pipe.
         case pipe(Pipe)
     }
 
@@ -35,6 +35,9 @@ public final class ChildProcess: Sendable {
 
     public let processIdentifier: pid_t
     private let termination = Mutex<Termination?>(nil)
+    /// Held for the child's life: a freed `Pipe` closes its handles, and the child's next write
+    /// to a closed pipe would end it with SIGPIPE.
+    private let pipes: [Pipe]
 
     /// Starts `executable` with `arguments`; `environment` replaces this process's when given.
     public init(
@@ -83,10 +86,12 @@ public final class ChildProcess: Sendable {
         try Self.check(status, "start \(executable.path)")
         processIdentifier = pid
 
+        var pipes: [Pipe] = []
         for stream in [standardOutput, standardError] {
-            if case .pipe(let pipe) = stream { try? pipe.fileHandleForWriting.close() }
+            if case .pipe(let pipe) = stream { try? pipe.fileHandleForWriting.close(); pipes.append(pipe) }
         }
-        if case .pipe(let pipe) = standardInput { try? pipe.fileHandleForReading.close() }
+        if case .pipe(let pipe) = standardInput { try? pipe.fileHandleForReading.close(); pipes.append(pipe) }
+        self.pipes = pipes
     }
 
     /// How the child ended, or nil while it runs. Reaps it the first time it is seen ended.
@@ -113,6 +118,16 @@ public final class ChildProcess: Sendable {
         }
     }
 
+    /// Blocks up to `timeout` for the child to end; how it ended, nil while it still runs.
+    public func waitUntilExit(timeout: Duration) -> Termination? {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let terminated { return terminated }
+            usleep(10_000)
+        }
+        return terminated
+    }
+
     /// Sends `signal` unless the child has already been reaped (its pid may be another's by then).
     public func send(_ signal: Int32) {
         termination.withLock { known in
@@ -131,12 +146,7 @@ public final class ChildProcess: Sendable {
     @discardableResult
     public func terminate(timeout: Duration = .seconds(30)) -> Termination {
         send(SIGTERM)
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if let terminated { return terminated }
-            usleep(10_000)
-        }
-        return kill()
+        return waitUntilExit(timeout: timeout) ?? kill()
     }
 
     private static func check(_ status: Int32, _ action: String) throws {

@@ -3,26 +3,12 @@ import TestProcesses
 
 /// The built `plantrouter` executable, run as a child process.
 final class RouterProcess: Sendable {
-    /// `PLANTROUTER_BINARY`, else `plantrouter` beside the test bundle (both live in
-    /// `.build/<triple>/debug`), else `.build/debug/plantrouter` in the package.
-    static let binary: URL? = {
-        var candidates: [URL] = []
-        if let path = ProcessInfo.processInfo.environment["PLANTROUTER_BINARY"] { candidates.append(URL(fileURLWithPath: path)) }
-        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        candidates.append(bundle.deletingLastPathComponent().appendingPathComponent("plantrouter"))
-        if let executable = Bundle.main.executableURL {
-            candidates.append(executable.deletingLastPathComponent().appendingPathComponent("plantrouter"))
-        }
-        candidates.append(RepositoryPaths.root.appendingPathComponent(".build/debug/plantrouter"))
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
-    }()
-
     let process: ChildProcess
     let log: URL
 
     /// Starts `plantrouter run --config <configuration>`, its output going to `log`.
     init(configuration: URL, log: URL) throws {
-        guard let binary = Self.binary else { throw CocoaError(.fileNoSuchFile) }
+        guard let binary = BuiltPrograms.plantrouter else { throw CocoaError(.fileNoSuchFile) }
         self.log = log
         if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
         let handle = try FileHandle(forWritingTo: log)
