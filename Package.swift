@@ -59,6 +59,8 @@ let package = Package(
             name: "Ledger",
             dependencies: [
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // The C API, for the audit indexer's per-entry inserts (FastInsert.swift).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
         // Deterministic, seedable plant traffic as RawEvents (demo, tests, benchmarks).

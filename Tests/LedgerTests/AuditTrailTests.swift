@@ -55,6 +55,30 @@ import Testing
         #expect(!outputs[1].isDelivered)
     }
 
+    @Test func aDecisionAndItsDeliveryInOneWriteStoreTheOutputsPosition() throws {
+        let folder = try TestFolder()
+        let ledger = try folder.openLedger()
+        try ledger.record(
+            [record("evt-1", offset: 1, at: 0, outputs: [AuditOutput(topic: "erp.production-exceptions", idempotencyKey: "k-1")])],
+            produced: [ProducedOutput(idempotencyKey: "k-1", topic: "erp.production-exceptions", partition: 2, offset: 9)])
+        let outputs = try ledger.trail(for: "evt-1")[0].outputs
+        #expect(outputs == [AuditOutput(topic: "erp.production-exceptions", partition: 2, offset: 9, idempotencyKey: "k-1")])
+        #expect(try ledger.wasProduced("k-1"))
+    }
+
+    @Test func emptyAndAbsentTextsStayDistinct() throws {
+        let folder = try TestFolder()
+        let ledger = try folder.openLedger()
+        var empty = record("", offset: 1, at: 0)
+        empty.ruleID = ""
+        empty.reason = nil
+        try ledger.append([empty])
+        let stored = try #require(try ledger.trail(for: "").first)
+        #expect(stored.eventID == "")
+        #expect(stored.ruleID == "")
+        #expect(stored.reason == nil)
+    }
+
     @Test func pruneRemovesOldRecordsAndTheirOutputs() throws {
         let folder = try TestFolder()
         let ledger = try folder.openLedger()

@@ -17,7 +17,7 @@ import Testing
         let recent = (0..<20_000).map { _ in TimeInterval.random(in: 1_600_000_000..<1_900_000_000, using: &generator) }
         for seconds in Self.edges + random + recent {
             let date = Date(timeIntervalSince1970: seconds)
-            #expect(StoredTime.databaseValue(date) == date.databaseValue, "\(seconds)")
+            #expect(StoredTime.string(date).databaseValue == date.databaseValue, "\(seconds)")
         }
     }
 
@@ -25,13 +25,13 @@ import Testing
         for seconds in [-0.001, -86_400 * 365.25 * 100, 253_402_300_800, 1e15] {
             let date = Date(timeIntervalSince1970: seconds)
             #expect(StoredTime.text(date) == nil)
-            #expect(StoredTime.databaseValue(date) == date.databaseValue)
+            #expect(StoredTime.string(date).databaseValue == date.databaseValue)
         }
     }
 
     @Test func readsBackAsTheSameMillisecond() throws {
         let date = Date(timeIntervalSince1970: 1_765_000_000.123)
-        let back = try #require(Date.fromDatabaseValue(StoredTime.databaseValue(date)))
+        let back = try #require(Date.fromDatabaseValue(StoredTime.string(date).databaseValue))
         #expect(abs(back.timeIntervalSince1970 - 1_765_000_000.123) < 0.000_5)
     }
 }

@@ -58,29 +58,31 @@ extension Ledger {
     // MARK: - SQL
 
     static func insert(_ records: [AuditRecord], _ db: Database) throws {
-        let insertEvent = try db.cachedStatement(sql: """
+        let insertEvent = try FastInsert(db, sql: """
             INSERT INTO audit_event (record_id, event_id, lane, source_topic, source_partition, source_offset,
                 event_type, event_source, correlation_id, rule_id, policy_version, outcome, reason, recorded_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT DO NOTHING
             """)
-        let insertOutput = try db.cachedStatement(sql: """
+        let insertOutput = try FastInsert(db, sql: """
             INSERT INTO audit_output (audit_id, ordinal, target_topic, target_partition, target_offset, idempotency_key)
             VALUES (?, ?, ?, ?, ?, ?)
             """)
         for record in records {
-            try insertEvent.execute(arguments: [
-                record.recordID, record.eventID, record.lane, record.sourceTopic, record.sourcePartition, record.sourceOffset,
-                record.eventType, record.eventSource, record.correlationID, record.ruleID, record.policyVersion,
-                record.outcome.rawValue, record.reason, StoredTime.databaseValue(record.recordedAt),
-            ])
+            try insertEvent.execute { row in
+                row.add(record.recordID); row.add(record.eventID); row.add(record.lane); row.add(record.sourceTopic)
+                row.add(Int64(record.sourcePartition)); row.add(record.sourceOffset); row.add(record.eventType)
+                row.add(record.eventSource); row.add(record.correlationID); row.add(record.ruleID); row.add(record.policyVersion)
+                row.add(record.outcome.rawValue); row.add(record.reason); row.add(record.recordedAt)
+            }
             // Already stored under its record id (written here, then read back from the audit topic).
             guard db.changesCount > 0 else { continue }
             let auditID = db.lastInsertedRowID
             for (ordinal, output) in record.outputs.enumerated() {
-                try insertOutput.execute(arguments: [
-                    auditID, ordinal, output.topic, output.partition, output.offset, output.idempotencyKey,
-                ])
+                try insertOutput.execute { row in
+                    row.add(auditID); row.add(Int64(ordinal)); row.add(output.topic)
+                    row.add(output.partition.map(Int64.init)); row.add(output.offset); row.add(output.idempotencyKey)
+                }
             }
         }
     }

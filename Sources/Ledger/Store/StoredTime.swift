@@ -9,8 +9,11 @@ import GRDB
 /// times per audit entry. Dates outside years 1970–9999 (never written by the router, which
 /// bounds entry times to that range) go through GRDB as before.
 enum StoredTime {
-    static func databaseValue(_ date: Date) -> DatabaseValue {
-        text(date).map { $0.databaseValue } ?? date.databaseValue
+    /// The text the ledger stores for `date`.
+    static func string(_ date: Date) -> String {
+        if let text = text(date) { return text }
+        // GRDB's text form of any date is a string; the fallback is never taken.
+        return String.fromDatabaseValue(date.databaseValue) ?? "\(date.timeIntervalSince1970)"
     }
 
     /// 253,402,300,800 s is 10000-01-01T00:00:00Z.
