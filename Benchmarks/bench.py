@@ -475,13 +475,15 @@ def main():
             exp = expected_counts(a.events, 42)
             results["expected"] = exp
             log("expected per-target counts:", exp)
-            for name in names:
-                for run in range(a.runs):
+            # Round-robin over the contenders, so drift in a shared machine's load (and whatever
+            # favours a later run) falls on every contender alike: ratios of the same run.
+            for run in range(a.runs):
+                for name in names:
                     results["throughput"].append(run_throughput(name, run, a.events, exp, a.timeout))
                     json.dump(results, open(results_path, "w"), indent=1)
         if "latency" in phases:
-            for name in names:
-                for run in range(a.runs):
+            for run in range(a.runs):
+                for name in names:
                     broker = start_broker()
                     results["latency"].append(run_latency(name, run, a.latency_events, a.rate))
                     stop(broker)
