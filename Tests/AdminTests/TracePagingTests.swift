@@ -41,6 +41,9 @@ struct TracePagingTests {
 
             #expect(try await page("outcome=deadLetter").records.map(\.eventID) == ["c-5"])
             #expect(try await page("since=2026-09-21T14:13:22Z&until=2026-09-21T14:13:24Z").records.map(\.eventID) == ["c-2", "c-3"])
+            // RFC 3339 allows fractional seconds.
+            #expect(try await page("since=2026-09-21T14:13:22.000Z&until=2026-09-21T14:13:24.000Z").records.map(\.eventID) == ["c-2", "c-3"])
+            #expect(try await page("since=2026-09-21T14:13:21.5Z&until=2026-09-21T14:13:24.000001Z").records.map(\.eventID) == ["c-2", "c-3"])
             #expect(try await page("type=production.*&limit=1").records.count == 1)
             // A filter that matches nothing is an empty page, not "nothing recorded".
             #expect(try await page("type=quality.*").records.isEmpty)
