@@ -59,7 +59,7 @@ let package = Package(
             name: "Ledger",
             dependencies: [
                 .product(name: "GRDB", package: "GRDB.swift"),
-                // The C API, for the audit indexer's per-entry inserts (FastInsert.swift).
+                // The C API, for the audit indexer's per-entry inserts (DirectWrite.swift).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),

@@ -58,13 +58,13 @@ extension Ledger {
     // MARK: - SQL
 
     static func insert(_ records: [AuditRecord], _ db: Database) throws {
-        let insertEvent = try FastInsert(db, sql: """
+        let insertEvent = try DirectWrite(db, sql: """
             INSERT INTO audit_event (record_id, event_id, lane, source_topic, source_partition, source_offset,
                 event_type, event_source, correlation_id, rule_id, policy_version, outcome, reason, recorded_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT DO NOTHING
             """)
-        let insertOutput = try FastInsert(db, sql: """
+        let insertOutput = try DirectWrite(db, sql: """
             INSERT INTO audit_output (audit_id, ordinal, target_topic, target_partition, target_offset, idempotency_key)
             VALUES (?, ?, ?, ?, ?, ?)
             """)

@@ -58,11 +58,11 @@ extension Ledger {
     // MARK: - SQL
 
     static func storeProduced(_ outputs: [ProducedOutput], _ db: Database) throws {
-        let insert = try FastInsert(db, sql: """
+        let insert = try DirectWrite(db, sql: """
             INSERT INTO produced_output (idempotency_key, target_topic, target_partition, target_offset, produced_at)
             VALUES (?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING
             """)
-        let deliver = try FastInsert(db, sql: """
+        let deliver = try DirectWrite(db, sql: """
             UPDATE audit_output SET target_partition = ?, target_offset = ?
             WHERE idempotency_key = ? AND target_topic = ? AND target_offset IS NULL
             """)

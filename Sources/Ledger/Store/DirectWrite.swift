@@ -3,8 +3,8 @@ import GRDB
 import GRDBSQLite
 
 /// Runs one of GRDB's cached statements with its parameters bound through the SQLite C API
-/// (`Statement.sqliteStatement`, which GRDB exposes for this), for the few writes the audit
-/// indexer makes per entry.
+/// (`Statement.sqliteStatement`, which GRDB exposes for this), for the few inserts and updates
+/// the audit indexer makes per entry.
 ///
 /// Written by hand because GRDB's `StatementArguments` boxes every argument as an existential
 /// and converts it to a `DatabaseValue` before binding: that was ~3.7 µs per execution of the
@@ -13,7 +13,7 @@ import GRDBSQLite
 ///
 /// No transaction observer or `ValueObservation` watches the ledger; GRDB's bookkeeping for them
 /// is what executing outside its API skips.
-struct FastInsert {
+struct DirectWrite {
     private let statement: Statement
     private let db: Database
 
@@ -27,13 +27,13 @@ struct FastInsert {
         let pointer = statement.sqliteStatement
         var parameters = Parameters(statement: pointer)
         bind(&parameters)
-        let code = sqlite3_step(pointer)
+        // A value SQLite refused to bind (a text over its length limit) fails the write before it runs.
+        let code = parameters.failure == SQLITE_OK ? sqlite3_step(pointer) : parameters.failure
+        let message = code == SQLITE_DONE ? nil : String(cString: sqlite3_errmsg(db.sqliteConnection))
         sqlite3_reset(pointer)
         sqlite3_clear_bindings(pointer)
         guard code == SQLITE_DONE else {
-            throw DatabaseError(
-                resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)),
-                sql: statement.sql)
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: statement.sql)
         }
     }
 
@@ -41,23 +41,26 @@ struct FastInsert {
     struct Parameters {
         fileprivate let statement: OpaquePointer
         private var index: Int32 = 1
+        /// The first bind SQLite refused, or `SQLITE_OK`.
+        fileprivate private(set) var failure = SQLITE_OK
 
         fileprivate init(statement: OpaquePointer) { self.statement = statement }
 
         mutating func add(_ text: String) {
             var text = text
-            text.withUTF8 { bytes in
+            let code = text.withUTF8 { bytes in
                 bytes.withMemoryRebound(to: CChar.self) { characters in
-                    if let start = characters.baseAddress {
-                        // SQLite copies the bytes (SQLITE_TRANSIENT): they outlive this closure.
-                        _ = sqlite3_bind_text(statement, index, start, Int32(characters.count), Self.transient)
-                    } else {
-                        // A null pointer would bind NULL, not the empty string.
-                        _ = sqlite3_bind_text(statement, index, "", 0, Self.transient)
+                    // A null pointer would bind NULL, not the empty string.
+                    guard let start = characters.baseAddress else {
+                        return sqlite3_bind_text64(statement, index, "", 0, Self.transient, UInt8(SQLITE_UTF8))
                     }
+                    // SQLite copies the bytes (SQLITE_TRANSIENT): they outlive this closure. A 64-bit
+                    // length, so no conversion can trap; SQLite refuses what exceeds its limit.
+                    return sqlite3_bind_text64(
+                        statement, index, start, sqlite3_uint64(characters.count), Self.transient, UInt8(SQLITE_UTF8))
                 }
             }
-            index += 1
+            advance(code)
         }
 
         mutating func add(_ text: String?) {
@@ -65,8 +68,7 @@ struct FastInsert {
         }
 
         mutating func add(_ integer: Int64) {
-            sqlite3_bind_int64(statement, index, integer)
-            index += 1
+            advance(sqlite3_bind_int64(statement, index, integer))
         }
 
         mutating func add(_ integer: Int64?) {
@@ -79,7 +81,11 @@ struct FastInsert {
         }
 
         private mutating func addNull() {
-            sqlite3_bind_null(statement, index)
+            advance(sqlite3_bind_null(statement, index))
+        }
+
+        private mutating func advance(_ code: Int32) {
+            if failure == SQLITE_OK, code != SQLITE_OK { failure = code }
             index += 1
         }
 
