@@ -98,6 +98,8 @@ final class AtLeastOnceLoop: LaneLoop {
     private var paused = false
     private var lastCommit = ContinuousClock.now
     private var tally = Tally()
+    /// The delivery reports being handled; its buffer and the inbox's alternate (see `DeliveryInbox.drain(into:)`).
+    private var arrivals: [DeliveryInbox.Arrival] = []
 
     init(context: LaneContext, producer: Producer, inbox: DeliveryInbox, sourceReader: SourceReader) {
         self.context = context
@@ -267,7 +269,8 @@ final class AtLeastOnceLoop: LaneLoop {
     private func handleDeliveries() {
         producer.serveDeliveryReports()
         var produced: [ProducedOutput] = []
-        for arrival in inbox.drain() {
+        inbox.drain(into: &arrivals)
+        for arrival in arrivals {
             let report = arrival.report
             guard let item = inFlight.removeValue(forKey: report.token) else { continue }
             outstandingBytes -= item.bytes
@@ -291,6 +294,7 @@ final class AtLeastOnceLoop: LaneLoop {
             offsets.outputFinished(item.source.topicPartition, offset: item.source.offset)
             if !pendingAudits.isEmpty { auditedOutputDelivered(item, report: report) }
         }
+        arrivals.removeAll(keepingCapacity: true)
         context.recordLocally([], produced: produced)
         flushTally()
     }
