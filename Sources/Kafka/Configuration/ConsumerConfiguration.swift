@@ -41,29 +41,31 @@ public struct ConsumerConfiguration: Sendable {
     public var prefetchKilobytes = Self.hasFetchQueueBackoff ? 4_096 : 16_384
     /// `fetch.max.bytes`: the most one fetch response may carry (a larger first batch still comes
     /// whole, so large records are never stuck). It lands on top of the prefetch, compressed:
-    /// lz4 batches of JSON grow 3-5× when decompressed. Default 2 MiB on librdkafka 2.2.0 and
-    /// later, librdkafka's 50 MiB before (see `prefetchKilobytes`).
-    public var fetchMaxBytes = Self.hasFetchQueueBackoff ? 2 << 20 : 50 << 20
-    /// `max.partition.fetch.bytes`: the most one fetch takes from one partition. Default 128 KiB on
+    /// lz4 batches of JSON grow 3-5× when decompressed. Default 1 MiB on librdkafka 2.2.0 and
+    /// later (librdkafka refuses less than `message.max.bytes`, 1,000,000 by default), librdkafka's
+    /// 50 MiB before (see `prefetchKilobytes`).
+    public var fetchMaxBytes = Self.hasFetchQueueBackoff ? 1 << 20 : 50 << 20
+    /// `max.partition.fetch.bytes`: the most one fetch takes from one partition. Default 64 KiB on
     /// librdkafka 2.2.0 and later, librdkafka's 1 MiB before. What one fetch brings lands on top of
-    /// `prefetchMessagesPerPartition`: 128 KiB of lz4-compressed plant events is ~2,000 records
+    /// `prefetchMessagesPerPartition`: 64 KiB of lz4-compressed plant events is ~1,000 records
     /// once decompressed, each keeping its decompressed batch alive until the lane has read it.
-    public var partitionFetchMaxBytes = Self.hasFetchQueueBackoff ? 128 << 10 : 1 << 20
+    public var partitionFetchMaxBytes = Self.hasFetchQueueBackoff ? 64 << 10 : 1 << 20
     /// `fetch.queue.backoff.ms`: how soon a consumer whose prefetch reached its bounds fetches
     /// again. Default 20 ms (librdkafka's is 1 s, which is what forced large prefetches). Set
     /// only where the loaded librdkafka knows it (2.2.0 on; Debian bookworm ships 2.0.2).
     public var prefetchBackoffMs = 20
     /// `queued.min.messages`: records per partition librdkafka tries to keep prefetched.
-    /// Default 1,000 where the loaded librdkafka has `fetch.queue.backoff.ms` (2.2.0 on), 5,000
-    /// before (librdkafka's is 100,000). At plant-event sizes it is this count and the partition
-    /// fetch size, not `prefetchKilobytes`, that bound a backlogged consumer. From 100,000 to 5,000
+    /// Default 500 where the loaded librdkafka has `fetch.queue.backoff.ms` (2.2.0 on), 5,000
+    /// before (librdkafka's is 100,000). At plant-event sizes it is this count and the fetch
+    /// sizes, not `prefetchKilobytes`, that bound a backlogged consumer. From 100,000 to 5,000
     /// the router's peak RSS on 1M-event drains went from 166–178 to 140–163 MB; 1,000 with 128 KiB
-    /// partition fetches took the median from 154 to 136 MB, with no loss of throughput or CPU per
-    /// event in interleaved runs (Benchmarks/NOTES.md, 2026-12-07). A consumer that refills in
+    /// partition fetches took the median from 154 to 136 MB; 500 with 64 KiB partition fetches and
+    /// 1 MiB fetches from 129 to 113 MB; each step with no loss of throughput or CPU per event in
+    /// interleaved runs (Benchmarks/NOTES.md, 2026-12-07). A consumer that refills in
     /// 20 ms needs a few hundred records per partition at 100,000 events/s; with librdkafka's 1 s
     /// refill backoff (2.0.2) far fewer starves it: at 2,000 a consume loop read 0.12× the rate of
     /// the same loop at 100,000 (`plantrouter-bench kafka --bootstrap`).
-    public var prefetchMessagesPerPartition = Self.hasFetchQueueBackoff ? 1_000 : 5_000
+    public var prefetchMessagesPerPartition = Self.hasFetchQueueBackoff ? 500 : 5_000
 
     /// `allow.auto.create.topics`. Default `false` (librdkafka's consumer default too, stated
     /// so no broker creates a topic because a consumer subscribed to it).
