@@ -467,7 +467,9 @@ def main():
     signal.signal(signal.SIGINT, cleanup)
     os.makedirs(OUT, exist_ok=True)
     results_path = os.path.join(OUT, "results.json")
-    results = {"args": vars(a), "throughput": [], "latency": [], "isolation": [], "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    results = {"args": vars(a), "throughput": [], "latency": [], "isolation": [], "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+               # The commit measured, for the report: the tree may move on before report.py runs.
+               "commit": subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()}
     names = a.contenders.split(",")
     phases = a.phases.split(",")
     try:

@@ -26,7 +26,7 @@ def fmt(x, digits=0):
     return f"{x:,.{digits}f}"
 
 
-def versions():
+def versions(measured_commit=None):
     v = {}
     try:
         import confluent_kafka
@@ -45,10 +45,14 @@ def versions():
         v["swift"] = subprocess.run(["swift", "--version"], capture_output=True, text=True).stdout.splitlines()[0]
     except Exception:
         pass
-    try:
-        v["plantrouter"] = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    except Exception:
-        pass
+    # The commit bench.py recorded when it ran; older results have none, and get today's HEAD.
+    if measured_commit:
+        v["plantrouter"] = measured_commit
+    else:
+        try:
+            v["plantrouter"] = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+        except Exception:
+            pass
     return v
 
 
@@ -100,7 +104,7 @@ def main():
     lines = ["# Benchmark results", "",
              f"- Date: {r.get('started')} → {r.get('finished')} (UTC)",
              f"- Machine: {machine()}",
-             "- Versions: " + ", ".join(f"{k} {v}" for k, v in versions().items()),
+             "- Versions: " + ", ".join(f"{k} {v}" for k, v in versions(r.get("commit")).items()),
              f"- Workload: `plantrouter simulate` (seed 42), {a['events']:,} plant events per throughput run "
              f"(95% telemetry), {a['runs']} runs per contender; latency: {a['latency_events']:,} events produced at "
              f"{a['rate']:,} events/s; broker: tansu, memory storage, 127.0.0.1, all contenders and the load generator on the same 2 cores. "
