@@ -32,8 +32,8 @@ final class DeliveryInbox: Sendable {
     /// Replaces `arrivals` with the waiting reports, and gives its emptied buffer to the reports to
     /// come. A loop that drains into the same array every time alternates two buffers and allocates
     /// none: emptying the shared array in place allocated a new buffer of its whole capacity per
-    /// drain, a large allocation that made glibc consolidate its free lists (~4% of a busy
-    /// lane's CPU, Benchmarks/NOTES.md).
+    /// drain, a large allocation that made glibc consolidate its free lists (most of the 7% of a
+    /// busy lane's samples spent consolidating, Benchmarks/NOTES.md).
     func drain(into arrivals: inout [Arrival]) {
         arrivals.removeAll(keepingCapacity: true)
         reports.withLock { swap(&$0, &arrivals) }
