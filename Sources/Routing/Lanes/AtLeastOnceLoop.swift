@@ -301,7 +301,7 @@ final class AtLeastOnceLoop: LaneLoop {
 
     private func flushTally() {
         context.statistics.add(tally)
-        tally = Tally()
+        tally.reset()
     }
 
     /// A failed delivery of `returned` (the record, as the delivery report handed it back): retry
