@@ -42,4 +42,33 @@ import Testing
         #expect(found.count == keys.count, "every produced key is in the index")
         #expect(reader.skipped == 0)
     }
+
+    /// With a gathering window, entries that arrive while the window is open go into the same
+    /// ledger transaction as the first poll's: one `readOnce` applies both waves.
+    @Test func entriesArrivingWithinTheWindowAreAppliedTogether() async throws {
+        let testbed = try Testbed()
+        let topic = try #require(testbed.catalog.auditTopic)
+        let entries = (1...80).map { AuditEntryCodingTests.entry($0) }
+        let producer = try Producer(configuration: ProducerConfiguration(client: testbed.cluster.configuration), logger: testLogger)
+        defer { try? producer.close() }
+        for entry in entries[..<40] { try producer.produceWaitingForRoom(AuditTopic(name: topic.name).record(entry)) }
+        try producer.flush()
+
+        let ledger = try Ledger(path: testbed.folder.appendingPathComponent("index.sqlite").path)
+        let reader = try AuditIndexReader(
+            topic: topic.name, partitions: topic.partitions, cluster: testbed.cluster.configuration, ledger: ledger, logger: testLogger)
+        defer { reader.close() }
+        let secondWave = Array(entries[40...]).map { AuditTopic(name: topic.name).record($0) }
+        let late = Thread {
+            Thread.sleep(forTimeInterval: 0.3)
+            for record in secondWave { try? producer.produceWaitingForRoom(record) }
+            try? producer.flush()
+        }
+        late.start()
+
+        let applied = try reader.readOnce(timeout: .seconds(5), gatheringFor: .seconds(3))
+        #expect(applied == entries.count, "both waves in one call, not \(applied) entries")
+        let keys = entries.flatMap { $0.produced.map(\.idempotencyKey) }
+        #expect(try await ledger.producedOutputs(among: keys).count == keys.count)
+    }
 }

@@ -33,6 +33,9 @@ public final class AuditIndexer: Sendable {
 
     /// How often the indexer asks the cluster for the topic's end, for its lag.
     static let lagInterval: Duration = .seconds(5)
+    /// How long the indexer gathers entries into one ledger transaction once some arrive (see
+    /// `AuditIndexReader.readOnce`): the index trails the topic by about this much more.
+    static let gatherWindow: Duration = .milliseconds(200)
 
     public init(topic: String, partitions: Int, cluster: KafkaConfiguration, ledger: Ledger, logger: Logger) throws {
         self.topic = topic
@@ -88,7 +91,7 @@ public final class AuditIndexer: Sendable {
         reader.withLock { reader in
             guard let reader else { return }
             do {
-                try reader.readOnce()
+                try reader.readOnce(gatheringFor: Self.gatherWindow)
                 // Stamped before asking, so an unreachable cluster is asked every 5 s, not every step.
                 let refresh = state.withLock { state in
                     guard ContinuousClock.now - state.lastEnds >= Self.lagInterval else { return false }
