@@ -134,6 +134,22 @@ def proc_stats(pid):
     return hwm, cpu
 
 
+def thread_cpu(pid):
+    """CPU seconds of a live process by thread name (threads of one name summed), largest first:
+    a change to one thread's work shows there without the rest of the process's noise."""
+    by_name = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                text = f.read()
+        except OSError:
+            continue  # the thread ended
+        name = text[text.index("(") + 1:text.rindex(")")]
+        fields = text.rsplit(")", 1)[1].split()
+        by_name[name] = by_name.get(name, 0) + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return dict(sorted(((n, round(c, 2)) for n, c in by_name.items() if c > 0), key=lambda item: -item[1]))
+
+
 def end_offsets(admin, topics):
     md = admin.list_topics(timeout=10).topics
     req = {TopicPartition(t, p): OffsetSpec.latest() for t in topics if t in md for p in md[t].partitions}
@@ -257,6 +273,7 @@ def run_throughput(name, run, count, exp, timeout):
         obs.poll(0.5)
     done = obs.last
     rss, cpu = proc_stats(p.pid) if p.poll() is None else (None, None)
+    threads = thread_cpu(p.pid) if p.poll() is None else None
     obs.poll(1.5)  # anything beyond the expected records (duplicates) shows up in the check
     stop(p)
     stop(broker)
@@ -265,10 +282,11 @@ def run_throughput(name, run, count, exp, timeout):
     seconds = (done - obs.first) / 1000 if (obs.first and done) else None
     res = {"contender": name, "run": run, "events": count, "verified": ok, "counts": got, "expected": want,
            "seconds": seconds, "wall_seconds": done / 1000 - t0 if done else None,
-           "peak_rss_mb": rss, "cpu_seconds": cpu}
+           "peak_rss_mb": rss, "cpu_seconds": cpu, "cpu_seconds_by_thread": threads}
     if seconds:
         res["events_per_s"] = count / max(seconds, 0.2)
     log(f"throughput {name} run {run}: verified={ok} eps={res.get('events_per_s')} rss={rss} cpu={cpu}")
+    log(f"  cpu by thread: {threads}")
     if not ok:
         log("  got", got, "\n  want", want)
     return res
@@ -383,6 +401,9 @@ def run_latency(name, run, count, rate):
         stop(sim)
     else:
         CHILDREN.remove(sim)
+    # Warm-up included: what a process spends at a steady rate, where per-batch costs weigh most.
+    cpu = proc_stats(p.pid)[1] if p.poll() is None else None
+    threads = thread_cpu(p.pid) if p.poll() is None else None
     stop(p)
     lat = obs.latencies()
     exact = obs.counts == exp
@@ -393,13 +414,15 @@ def run_latency(name, run, count, rate):
     rest_ok = all(obs.counts.get(t, 0) == n for t, n in exp.items() if t not in windowed)
     ok = exact or (name not in PIPES and rest_ok and abs(obs.total() - sum(exp.values())) <= 4 * 8)
     res = {"contender": name, "run": run, "rate": rate, "events": count, "verified": ok, "verified_exact": exact, "counts": obs.counts,
-           "p50_ms": pct(lat, 0.5), "p99_ms": pct(lat, 0.99), "samples": len(lat), "lanes": {}}
+           "p50_ms": pct(lat, 0.5), "p99_ms": pct(lat, 0.99), "samples": len(lat), "lanes": {},
+           "cpu_seconds": cpu, "cpu_seconds_by_thread": threads}
     # Per lane: the outputs of the lane's source events (for the pipes, the copies of them).
     for lane in catalog()["lanes"]:
         lane_lat = obs.latencies(source_topics=lane_sources(lane["name"]))
         if lane_lat:
             res["lanes"][lane["name"]] = {"p50_ms": pct(lane_lat, 0.5), "p99_ms": pct(lane_lat, 0.99), "samples": len(lane_lat)}
-    log(f"latency {name} run {run}: verified={ok} p50={res['p50_ms']} p99={res['p99_ms']} n={len(lat)}")
+    log(f"latency {name} run {run}: verified={ok} p50={res['p50_ms']} p99={res['p99_ms']} n={len(lat)} cpu={cpu}")
+    log(f"  cpu by thread: {threads}")
     if not ok:
         log("  got", obs.counts, "\n  want", exp)
     return res
