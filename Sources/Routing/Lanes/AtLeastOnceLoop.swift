@@ -25,43 +25,58 @@ import Policy
 /// were outstanding bounded that lag, but made the telemetry lane's p99 at 5,000 events/s worse in
 /// interleaved runs (Benchmarks/NOTES.md).
 final class AtLeastOnceLoop: LaneLoop {
+    /// What the lane keeps of an output while librdkafka holds it, by delivery token: only what
+    /// its delivery report needs, so the table it lives in moves and frees ~70 bytes and two
+    /// references per output (a record, the decision's strings and the failure details made it
+    /// ~220 bytes and five).
     private struct InFlight {
-        /// The record to produce; nil once librdkafka holds its copy.
-        var record: ProducerRecord?
         /// Kept only for outputs that are audited (the ledger needs the key); empty otherwise.
         var idempotencyKeyBytes: [UInt8]
-        var isDeadLetter: Bool
         var source: SourcePosition
+        /// What a dead letter written for this output names; shared by the outputs of similar decisions.
         var decision: DecisionContext?
-        var attempts: Int
-        var firstFailedAt: Date?
         /// What the output weighs in librdkafka's queue (key, value, headers): counted against `maxInFlightBytes`.
         var bytes: Int
-        /// Set when every delivery attempt failed and the dead letter still has to be written
-        /// (its source record could not be read again yet): the error for `dlq-error`.
-        var deadLetterError: String?
+        /// Set once a delivery failed.
+        var failures: FailureHistory?
+        var isDeadLetter: Bool
         /// The event's entry for the audit topic rather than one of its outputs: like a dead
         /// letter it is retried until it lands, and its report finishes the event.
         var isAuditEntry = false
 
         /// `audited`: whether the output goes to the trail with its position (see
         /// `PreparedEvent.Output.isAudited`); only then is its idempotency key kept.
-        init(
-            _ output: PreparedEvent.Output, source: SourcePosition, decision: DecisionContext?, audited: Bool,
-            attempts: Int = 1, firstFailedAt: Date? = nil
-        ) {
-            record = output.record
+        init(_ output: PreparedEvent.Output, source: SourcePosition, decision: DecisionContext?, audited: Bool) {
             isDeadLetter = output.isDeadLetter
             idempotencyKeyBytes = audited ? output.idempotencyKeyBytes : []
             self.source = source
             self.decision = decision
-            self.attempts = attempts
-            self.firstFailedAt = firstFailedAt
             bytes = output.record.byteCount
         }
 
         var isAudited: Bool { !idempotencyKeyBytes.isEmpty }
         var idempotencyKey: String { String(decoding: idempotencyKeyBytes, as: UTF8.self) }
+    }
+
+    /// An output's failed deliveries. A class, so an output that never fails carries one nil
+    /// reference for it.
+    private final class FailureHistory {
+        var attempts: Int
+        let firstFailedAt: Date
+        /// Set when every delivery attempt failed and the dead letter still has to be written
+        /// (its source record could not be read again yet): the error for `dlq-error`.
+        var deadLetterError: String?
+
+        init(attempts: Int, firstFailedAt: Date) {
+            self.attempts = attempts
+            self.firstFailedAt = firstFailedAt
+        }
+    }
+
+    /// An output on its way to librdkafka: its record and its bookkeeping.
+    private struct Outgoing {
+        var record: ProducerRecord
+        var item: InFlight
     }
 
     /// An event's audit entry waiting for its outputs' delivery reports: it is produced, with
@@ -91,8 +106,12 @@ final class AtLeastOnceLoop: LaneLoop {
     private var offsets = OffsetTracker()
     private var pendingAudits: [EventPosition: PendingAudit] = [:]
     /// Outputs the local producer queue had no room for, in order.
-    private var waitingForRoom: [(token: UInt64, item: InFlight)] = []
-    private var retries: [(due: ContinuousClock.Instant, item: InFlight)] = []
+    private var waitingForRoom: [(token: UInt64, output: Outgoing)] = []
+    /// Outputs to send again once due; without a record, a dead letter whose source record
+    /// could not be read again yet.
+    private var retries: [(due: ContinuousClock.Instant, item: InFlight, record: ProducerRecord?)] = []
+    /// The last decision's context, which the next decision's outputs share when it is the same.
+    private var lastDecision: DecisionContext?
     private var consecutiveFailures = 0
     private var circuitOpenUntil: ContinuousClock.Instant?
     private var paused = false
@@ -138,9 +157,12 @@ final class AtLeastOnceLoop: LaneLoop {
                 }
             }
             guard !prepared.outputs.isEmpty else { continue }
-            let decision = DecisionContext(prepared.decision)
+            let decision = DecisionContext.sharing(lastDecision, for: prepared.decision)
+            lastDecision = decision
             for output in prepared.outputs {
-                send(InFlight(output, source: source, decision: decision, audited: output.isAudited(decision: prepared.decision)))
+                send(Outgoing(
+                    record: output.record,
+                    item: InFlight(output, source: source, decision: decision, audited: output.isAudited(decision: prepared.decision))))
             }
         }
         context.recordLocally(audits)
@@ -194,11 +216,10 @@ final class AtLeastOnceLoop: LaneLoop {
     /// Sends the event's audit entry; its acknowledgement finishes the event.
     private func publish(_ entry: AuditEntry, source: SourcePosition) {
         guard let auditTopic = context.auditTopic else { return }
-        var item = InFlight(
-            .init(record: auditTopic.record(entry), idempotencyKeyBytes: [], isDeadLetter: false), source: source, decision: nil,
-            audited: false)
+        let output = PreparedEvent.Output(record: auditTopic.record(entry), idempotencyKeyBytes: [], isDeadLetter: false)
+        var item = InFlight(output, source: source, decision: nil, audited: false)
         item.isAuditEntry = true
-        send(item)
+        send(Outgoing(record: output.record, item: item))
     }
 
     /// One output of an event with a pending audit entry was acknowledged at `report`'s position.
@@ -223,32 +244,29 @@ final class AtLeastOnceLoop: LaneLoop {
     }
 
     /// A new output (or one to try again): counted, then produced, or queued behind those waiting for room.
-    /// Items are consumed, not copied, on their way into `inFlight`: a copy would retain and then
+    /// Outputs are consumed, not copied, on their way into `inFlight`: a copy would retain and then
     /// release every reference the record and its bookkeeping hold, once per output.
-    private func send(_ item: consuming InFlight) {
+    private func send(_ output: consuming Outgoing) {
         let token = nextToken
         nextToken += 1
-        outstandingBytes += item.bytes
+        outstandingBytes += output.item.bytes
         guard waitingForRoom.isEmpty else {
-            waitingForRoom.append((token, item))
+            waitingForRoom.append((token, output))
             return
         }
-        if let rejected = produce(token: token, item) { waitingForRoom.append((token, rejected)) }
+        if let rejected = produce(token: token, output) { waitingForRoom.append((token, rejected)) }
     }
 
-    /// Hands `item` to librdkafka and keeps its bookkeeping only; returns it when the local queue is full.
-    private func produce(token: UInt64, _ item: consuming InFlight) -> InFlight? {
-        var item = item
-        guard let record = item.record.take() else { return nil }
+    /// Hands the record to librdkafka and keeps its bookkeeping only; returns the output when the local queue is full.
+    private func produce(token: UInt64, _ output: consuming Outgoing) -> Outgoing? {
         do {
-            try producer.produce(record, token: token)
-            inFlight[token] = item
+            try producer.produce(output.record, token: token)
+            inFlight[token] = output.item
         } catch where error.code == .queueFull {
-            item.record = record
-            return item
+            return output
         } catch {
-            outstandingBytes -= item.bytes
-            failed(item, error: error, returned: record)
+            outstandingBytes -= output.item.bytes
+            failed(output.item, error: error, returned: output.record)
         }
         return nil
     }
@@ -258,7 +276,7 @@ final class AtLeastOnceLoop: LaneLoop {
         let waiting = waitingForRoom
         waitingForRoom.removeAll(keepingCapacity: true)
         for (index, entry) in waiting.enumerated() {
-            if let rejected = produce(token: entry.token, entry.item) {
+            if let rejected = produce(token: entry.token, entry.output) {
                 waitingForRoom.append((entry.token, rejected))
                 waitingForRoom += waiting[(index + 1)...]
                 return
@@ -316,28 +334,27 @@ final class AtLeastOnceLoop: LaneLoop {
             context.logger.warning("lane \(context.lane.name) circuit open after \(consecutiveFailures) failed deliveries: \(error)")
         }
         var item = item
-        item.firstFailedAt = item.firstFailedAt ?? Date()
+        let failures = item.failures ?? FailureHistory(attempts: 1, firstFailedAt: Date())
+        item.failures = failures
         let topic = returned?.topic ?? "its target"
         // A report always returns the failed record; without it there is nothing to try again.
-        if let returned, item.attempts < settings.maxAttempts || item.isDeadLetter || item.isAuditEntry {
-            let delay = settings.backoff(attempt: item.attempts)
-            item.attempts += 1
-            item.record = returned
+        if let returned, failures.attempts < settings.maxAttempts || item.isDeadLetter || item.isAuditEntry {
+            let delay = settings.backoff(attempt: failures.attempts)
+            failures.attempts += 1
             context.statistics.retried()
             outstandingBytes += item.bytes
-            retries.append((.now + delay, item))
+            retries.append((.now + delay, item, returned))
             return
         }
-        context.logger.warning("dead-lettering \(item.source.description): delivery to \(topic) failed \(item.attempts) times: \(error)")
-        item.record = nil
-        item.deadLetterError = "delivery to \(topic) failed: \(error)"
+        context.logger.warning("dead-lettering \(item.source.description): delivery to \(topic) failed \(failures.attempts) times: \(error)")
+        failures.deadLetterError = "delivery to \(topic) failed: \(error)"
         deadLetter(item)
     }
 
     /// Writes the dead letter for `item`, whose delivery failed every attempt, with its source
     /// record read again from Kafka; when that cannot be read now, tries again after a backoff.
     private func deadLetter(_ item: InFlight) {
-        guard let error = item.deadLetterError else { return }
+        guard let failures = item.failures, let error = failures.deadLetterError else { return }
         let source: ConsumerRecord
         switch sourceReader.read(item.source, timeout: max(context.stop.remaining(atMost: .seconds(5)), .milliseconds(100))) {
         case .found(let record):
@@ -351,13 +368,15 @@ final class AtLeastOnceLoop: LaneLoop {
         case .unavailable:
             var later = item
             later.bytes = 0
-            retries.append((.now + settings.backoff(attempt: settings.maxAttempts), later))
+            retries.append((.now + settings.backoff(attempt: settings.maxAttempts), later, nil))
             return
         }
         let letter = context.preparer.deadLetterOutput(
             for: source, reason: .target, error: error,
-            decision: item.decision, attempts: item.attempts, firstFailedAt: item.firstFailedAt ?? Date())
-        send(InFlight(letter, source: item.source, decision: nil, audited: true, firstFailedAt: item.firstFailedAt))
+            decision: item.decision, attempts: failures.attempts, firstFailedAt: failures.firstFailedAt)
+        var letterItem = InFlight(letter, source: item.source, decision: nil, audited: true)
+        letterItem.failures = FailureHistory(attempts: 1, firstFailedAt: failures.firstFailedAt)
+        send(Outgoing(record: letter.record, item: letterItem))
     }
 
     private func sendDueRetries() {
@@ -368,10 +387,10 @@ final class AtLeastOnceLoop: LaneLoop {
         retries.removeAll { $0.due <= now }
         for retry in due {
             outstandingBytes -= retry.item.bytes
-            if retry.item.deadLetterError != nil {
-                deadLetter(retry.item)
+            if let record = retry.record {
+                send(Outgoing(record: record, item: retry.item))
             } else {
-                send(retry.item)
+                deadLetter(retry.item)
             }
         }
     }

@@ -38,15 +38,26 @@ public struct PreparedEvent {
 /// What an output still in flight keeps of its event's decision: what a dead letter written for
 /// it later names (rule, policy version) and counts under (reason). Nothing else of the decision
 /// (its parsed event, its outcome's emissions) is needed once librdkafka holds the output.
-struct DecisionContext {
-    var ruleID: String?
-    var policyVersion: String
-    var deadLetterReason: DeadLetterReason?
+/// Immutable and shared: consecutive decisions nearly always name the same rule and version, and
+/// one reference per output costs less than the two strings it holds (see `sharing(_:for:)`).
+final class DecisionContext {
+    let ruleID: String?
+    let policyVersion: String
+    let deadLetterReason: DeadLetterReason?
 
     init(_ decision: Decision) {
         ruleID = decision.ruleID
         policyVersion = decision.policyVersion
         deadLetterReason = decision.deadLetterReason
+    }
+
+    /// `previous` when it says the same as `decision` would, else a new context.
+    static func sharing(_ previous: DecisionContext?, for decision: Decision) -> DecisionContext {
+        if let previous, previous.ruleID == decision.ruleID, previous.policyVersion == decision.policyVersion,
+           previous.deadLetterReason == decision.deadLetterReason {
+            return previous
+        }
+        return DecisionContext(decision)
     }
 }
 
