@@ -27,7 +27,6 @@ final class ConsumerQueue: @unchecked Sendable {
     func poll(maxRecords: Int, timeoutMs: Int32) -> ConsumerBatch {
         var batch = ConsumerBatch()
         guard maxRecords > 0 else { return batch }
-        batch.records.reserveCapacity(min(maxRecords, 1024))
         // Topic names repeat across a batch; copying each once saves an allocation per record.
         var topicNames: [(OpaquePointer, String)] = []
         func topicName(_ rkt: OpaquePointer?) -> String {
@@ -39,28 +38,34 @@ final class ConsumerQueue: @unchecked Sendable {
         }
         // Wait for the first message, then take what is already queued without waiting.
         guard let first = rd_kafka_consume_queue(pointer, timeoutMs) else { return batch }
-        take(first, into: &batch, topicName: topicName)
-        if Self.batchCallIsSafe {
-            var taken = 1
-            while taken < maxRecords {
-                if messages.isEmpty { messages = Array(repeating: nil, count: Self.messagesPerBatchCall) }
-                let wanted = min(maxRecords - taken, messages.count)
-                let count = max(0, messages.withUnsafeMutableBufferPointer { buffer in
-                    rd_kafka_consume_batch_queue(pointer, 0, buffer.baseAddress, wanted)
-                })
-                for index in 0..<min(count, wanted) {
-                    if let message = messages[index] { take(message, into: &batch, topicName: topicName) }
-                    messages[index] = nil
-                }
-                taken += count
-                if count < wanted { break }
-            }
-        } else {
+        guard Self.batchCallIsSafe else {
+            take(first, into: &batch, topicName: topicName)
             var taken = 1
             while taken < maxRecords, let message = rd_kafka_consume_queue(pointer, 0) {
                 take(message, into: &batch, topicName: topicName)
                 taken += 1
             }
+            return batch
+        }
+        if messages.isEmpty { messages = Array(repeating: nil, count: Self.messagesPerBatchCall) }
+        // The first message waits until the batch call says how many follow: the records array
+        // is then allocated once at its size. Reserving for `maxRecords` up front made every poll
+        // allocate ~70 KiB, however few records it returned.
+        var waiting: UnsafeMutablePointer<rd_kafka_message_t>? = first
+        var taken = 1
+        while true {
+            let wanted = min(maxRecords - taken, messages.count)
+            let count = wanted <= 0 ? 0 : min(wanted, max(0, messages.withUnsafeMutableBufferPointer { buffer in
+                rd_kafka_consume_batch_queue(pointer, 0, buffer.baseAddress, wanted)
+            }))
+            batch.records.reserveCapacity(batch.records.count + count + (waiting == nil ? 0 : 1))
+            if let message = waiting.take() { take(message, into: &batch, topicName: topicName) }
+            for index in 0..<count {
+                if let message = messages[index] { take(message, into: &batch, topicName: topicName) }
+                messages[index] = nil
+            }
+            taken += count
+            if count < wanted || wanted <= 0 { break }
         }
         return batch
     }

@@ -59,16 +59,25 @@ extension Decision {
     /// The events to produce for `raw`, the event this decision was made for (empty for drops
     /// and dead letters). Analytics copies keep the source key and body.
     public func emissions(for raw: RawEvent) -> [Emission] {
+        var emissions: [Emission] = []
+        forEachEmission(for: raw) { emissions.append($0) }
+        return emissions
+    }
+
+    /// Calls `body` with each of `emissions(for:)` in order, without collecting them: the router
+    /// turns each into its output at once, and an array per analytics event was an allocation
+    /// and a free per event.
+    public func forEachEmission(for raw: RawEvent, _ body: (Emission) -> Void) {
         switch outcome {
         case .workflow(let emissions):
-            return emissions
+            for emission in emissions { body(emission) }
         case .analytics(let route):
-            let body = event?.passThroughBody(of: raw) ?? raw.value
-            return route.topics.map {
-                Emission(topic: $0, key: raw.key, eventType: route.eventType, payload: body, correlationID: workOrderID)
+            let payload = event?.passThroughBody(of: raw) ?? raw.value
+            for topic in route.topics {
+                body(Emission(topic: topic, key: raw.key, eventType: route.eventType, payload: payload, correlationID: workOrderID))
             }
         case .drop, .deadLetter:
-            return []
+            return
         }
     }
 }

@@ -40,7 +40,7 @@ public final class EventPreparer {
         case .workflow, .analytics:
             // One span per source event: a fan-out's outputs share its trace.
             let traceparent = TraceParent.child(of: decision.event?.traceparentBytes, using: &spanIDs)
-            for emission in decision.emissions(for: raw) {
+            decision.forEachEmission(for: raw) { emission in
                 let (output, key) = envelope.record(for: emission, decision: decision, traceparent: traceparent, replayCount: replayCount)
                 outputs.append(.init(record: output, idempotencyKeyBytes: key, isDeadLetter: false))
             }
