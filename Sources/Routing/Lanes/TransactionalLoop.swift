@@ -19,6 +19,8 @@ final class TransactionalLoop: LaneLoop {
     private let inbox: DeliveryInbox
     private var lastLagRefresh = ContinuousClock.now
     private var paused = false
+    /// Counts since the last flush; its buffers are kept between flushes (see `Tally.reset`).
+    private var tally = Tally()
     /// Set when another producer with this lane's transactional id fenced this one: this
     /// instance is a zombie for the lane, so it stops rather than fencing back.
     private var fencedBy: KafkaError?
@@ -50,13 +52,12 @@ final class TransactionalLoop: LaneLoop {
             context.refreshLag(paused: paused)
         }
         guard !records.isEmpty else { return }
-        var tally = Tally()
         let prepared = records.map { record in
             let event = context.preparer.prepare(record)
             tally.classified(event.decision.outcome)
             return event
         }
-        context.statistics.add(tally)
+        flushTally()
         commit(prepared)
     }
 
@@ -226,8 +227,7 @@ final class TransactionalLoop: LaneLoop {
     private func recordCommitted(_ batch: [PreparedEvent], arrivals: [DeliveryInbox.Arrival], tokens: [UInt64: Sent]) {
         let committedAt = Int64(Date().timeIntervalSince1970 * 1_000_000)
         var produced: [ProducedOutput] = []
-        var tally = Tally()
-        defer { context.statistics.add(tally) }
+        defer { flushTally() }
         for report in arrivals.map(\.report) {
             guard let sent = tokens[report.token], report.error == nil else { continue }
             let output = sent.output
@@ -240,6 +240,11 @@ final class TransactionalLoop: LaneLoop {
             }
         }
         if context.writesLocalTrail { context.recordLocally(batch.compactMap(\.audit), produced: produced) }
+    }
+
+    private func flushTally() {
+        context.statistics.add(tally)
+        tally.reset()
     }
 
     /// Aborts after an abortable error. A fenced producer means another
