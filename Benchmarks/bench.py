@@ -129,9 +129,14 @@ def proc_stats(pid):
     with open(f"/proc/{pid}/status") as f:
         hwm = int(re.search(r"VmHWM:\s+(\d+)", f.read()).group(1)) / 1024
     with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        cpu = stat_cpu_seconds(f.read())
     return hwm, cpu
+
+
+def stat_cpu_seconds(stat):
+    """User + system CPU seconds from the text of a /proc/<pid>[/task/<tid>]/stat file."""
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def thread_cpu(pid):
@@ -145,8 +150,7 @@ def thread_cpu(pid):
         except OSError:
             continue  # the thread ended
         name = text[text.index("(") + 1:text.rindex(")")]
-        fields = text.rsplit(")", 1)[1].split()
-        by_name[name] = by_name.get(name, 0) + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        by_name[name] = by_name.get(name, 0) + stat_cpu_seconds(text)
     return dict(sorted(((n, round(c, 2)) for n, c in by_name.items() if c > 0), key=lambda item: -item[1]))
 
 
