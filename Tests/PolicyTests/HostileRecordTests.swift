@@ -72,6 +72,10 @@ import Testing
         let many = (0..<40).map { #""k\#($0)":\#($0)"# }.joined(separator: ",")
         #expect(failure(body: "{\(many),\"k7\":1}")?.message.contains("duplicate object key \"k7\"") == true)
         #expect(failure(body: "{\(many)}") == nil)
+        // Keys of one length and last byte are compared; only equal ones are duplicates.
+        #expect(failure(body: #"{"ab":1,"cb":2,"db":3}"#) == nil)
+        #expect(failure(body: #"{"ab":1,"cb":2,"ab":3}"#)?.message.contains("duplicate object key \"ab\"") == true)
+        #expect(failure(body: #"{"":1,"x":2,"":3}"#)?.message.contains("duplicate object key") == true)
         // The same key in different objects is fine.
         #expect(failure(body: #"{"a":{"x":1},"b":{"x":2},"x":[{"x":1},{"x":1}]}"#) == nil)
     }

@@ -210,6 +210,9 @@ private struct Cursor {
         skipWhitespace()
         var fields: Int32 = 0
         var checkKeysAtEnd = false
+        // One bit per (length, last byte) class of the keys so far: a new key is compared with the
+        // earlier ones only when its class was seen, which for distinct keys is rarely.
+        var keyClasses: UInt64 = 0
         if position < count, byte(position) == UInt8(ascii: "}") {
             position += 1
         } else {
@@ -221,7 +224,9 @@ private struct Cursor {
                     if node(key).pointee.escaped || fields >= Self.pairwiseKeyLimit {
                         checkKeysAtEnd = true
                     } else {
-                        try checkKeyIsNew(key, object: index, fields: fields)
+                        let bit = keyClassBit(key)
+                        if keyClasses & bit != 0 { try checkKeyIsNew(key, object: index, fields: fields) }
+                        keyClasses |= bit
                     }
                 }
                 skipWhitespace()
@@ -243,6 +248,15 @@ private struct Cursor {
         node(index).pointee.count = fields
         node(index).pointee.next = Int32(nodeCount)
         if checkKeysAtEnd { try checkKeysAreUnique(object: index) }
+    }
+
+    /// The bit of plain key `key`'s class: equal keys have equal length and last byte, so a key
+    /// whose class no earlier key had is new without comparing it with any.
+    @inline(__always) func keyClassBit(_ key: Int) -> UInt64 {
+        let keyNode = node(key).pointee
+        let length = Int(keyNode.end &- keyNode.start)
+        let last = length > 0 ? Int(byte(Int(keyNode.end) &- 1)) : 0
+        return 1 &<< UInt64((length &* 7 &+ last) & 63)
     }
 
     /// Throws when plain key `key` equals one of the object's first `fields` keys (all plain).
