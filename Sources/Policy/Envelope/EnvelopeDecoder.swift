@@ -9,6 +9,7 @@
 public struct EnvelopeDecoder {
     public let limits: InputLimits
     private var parser: JSONParser
+    private var timeCache = RFC3339.MinuteCache()
 
     public init(limits: InputLimits = InputLimits()) {
         self.limits = limits
@@ -70,7 +71,7 @@ public struct EnvelopeDecoder {
             try Self.checkUTF8(value(a.subject), "ce_subject")
         }
         let timeMs: Int64
-        if let parsed = Self.headerTime(raw.headers, a.time) {
+        if let parsed = headerTime(raw.headers, a.time) {
             timeMs = parsed
         } else {
             timeMs = try Self.eventTime(value(a.time), fallback: raw.timestampMs, field: "ce_time")
@@ -184,11 +185,12 @@ public struct EnvelopeDecoder {
         if String(validating: value, as: UTF8.self) == nil { throw DecodeFailure(.parse, field: field, "\(field) is not valid UTF-8") }
     }
 
-    /// `ce_time` in milliseconds, read in place like `header(_:_:equals:)`; nil when absent or
-    /// invalid, where `eventTime` falls back or reports the error.
-    private static func headerTime(_ headers: [EventHeader], _ index: Int16) -> Int64? {
+    /// `ce_time` in milliseconds, read in place like `header(_:_:equals:)` and through the
+    /// decoder's minute cache; nil when absent or invalid, where `eventTime` falls back or
+    /// reports the error.
+    private mutating func headerTime(_ headers: [EventHeader], _ index: Int16) -> Int64? {
         guard index >= 0, let time = headers[Int(index)].value else { return nil }
-        return time.withUnsafeBufferPointer(RFC3339.milliseconds)
+        return time.withUnsafeBufferPointer { RFC3339.milliseconds($0, cache: &timeCache) }
     }
 
     private static func eventTime(_ time: ArraySlice<UInt8>?, fallback: Int64, field: String) throws(DecodeFailure) -> Int64 {
