@@ -35,4 +35,42 @@ struct ConsumerBatchTests {
         #expect(offsets == (0..<Int64(count)).map { $0 }, "offsets read: \(offsets.count), first gap or repeat near \(offsets.indices.first { offsets[$0] != Int64($0) } ?? -1)")
         try consumer.close()
     }
+
+    /// Polling into one batch empties it first and keeps its records array: once the array has
+    /// held a full poll, later polls fill the same storage. A copy the caller keeps is its own.
+    @Test func pollsIntoOneBatchReuseItsRecordsArray() async throws {
+        let topic = "batches-reused"
+        let test = try TestCluster(topics: [TopicSpec(name: topic, partitions: 1)])
+        let count = 3_000
+        let maxRecords = 500
+        try await onDedicatedThread { try test.produceNumbered(count, to: topic, partition: 0) }
+
+        let consumer = try test.consumer()
+        try consumer.assign([TopicPartitionOffset(topic: topic, partition: 0, offset: TopicPartitionOffset.beginning)])
+        let (offsets, storageMoved, kept) = try await onDedicatedThread { () throws -> ([Int64], Int, [Int64]) in
+            var batch = ConsumerBatch()
+            var offsets: [Int64] = []
+            var fullStorage: UnsafeRawPointer?
+            var storageMoved = 0
+            var kept: [ConsumerRecord] = []
+            let deadline = ContinuousClock.now + .seconds(30)
+            while offsets.count < count, ContinuousClock.now < deadline {
+                try consumer.poll(into: &batch, maxRecords: maxRecords, timeout: .milliseconds(100))
+                offsets += batch.records.map(\.offset)
+                // The first records are kept: the next poll cannot reuse their storage.
+                if kept.isEmpty { kept = batch.records; continue }
+                let storage = batch.records.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
+                if let fullStorage {
+                    if !batch.records.isEmpty, storage != fullStorage { storageMoved += 1 }
+                } else if batch.records.count == maxRecords {
+                    fullStorage = storage
+                }
+            }
+            return (offsets, storageMoved, kept.map(\.offset))
+        }
+        #expect(offsets == (0..<Int64(count)).map { $0 }, "offsets read: \(offsets.count), first gap or repeat near \(offsets.indices.first { offsets[$0] != Int64($0) } ?? -1)")
+        #expect(storageMoved == 0, "\(storageMoved) polls after a full one filled new storage")
+        #expect(!kept.isEmpty && kept == (0..<Int64(kept.count)).map { $0 }, "the first poll's records, kept by the caller, stay as they were")
+        try consumer.close()
+    }
 }

@@ -264,9 +264,11 @@ enum SwiftLayer {
         })
         var received = 0
         var checksum = 0
+        // One batch refilled by every poll, as a lane does (`LaneContext.poll`).
+        var batch = ConsumerBatch()
         let deadline = ContinuousClock.now + .seconds(120)
         while received < settings.messages, ContinuousClock.now < deadline {
-            let batch = try consumer.poll(maxRecords: settings.batchSize, timeout: .milliseconds(100))
+            try consumer.poll(into: &batch, maxRecords: settings.batchSize, timeout: .milliseconds(100))
             for record in batch.records {
                 checksum &+= (record.value?.count ?? 0) &+ Int(record.value?.first ?? 0)
             }

@@ -7,4 +7,13 @@ public struct ConsumerBatch: Sendable {
     public var errors: [KafkaError] = []
 
     public var isEmpty: Bool { records.isEmpty && partitionsAtEnd.isEmpty && errors.isEmpty }
+
+    public init() {}
+
+    /// Empties the batch and keeps its arrays' capacity (see `Consumer.poll(into:maxRecords:timeout:)`).
+    public mutating func removeAll() {
+        records.removeAll(keepingCapacity: true)
+        partitionsAtEnd.removeAll(keepingCapacity: true)
+        errors.removeAll(keepingCapacity: true)
+    }
 }

@@ -24,9 +24,9 @@ final class ConsumerQueue: @unchecked Sendable {
     init(_ pointer: OpaquePointer) { self.pointer = pointer }
     deinit { rd_kafka_queue_destroy(pointer) }
 
-    func poll(maxRecords: Int, timeoutMs: Int32) -> ConsumerBatch {
-        var batch = ConsumerBatch()
-        guard maxRecords > 0 else { return batch }
+    /// Appends to `batch` (which the caller has emptied) what one poll brings.
+    func poll(into batch: inout ConsumerBatch, maxRecords: Int, timeoutMs: Int32) {
+        guard maxRecords > 0 else { return }
         // Topic names repeat across a batch; copying each once saves an allocation per record.
         var topicNames: [(OpaquePointer, String)] = []
         func topicName(_ rkt: OpaquePointer?) -> String {
@@ -37,7 +37,7 @@ final class ConsumerQueue: @unchecked Sendable {
             return name
         }
         // Wait for the first message, then take what is already queued without waiting.
-        guard let first = rd_kafka_consume_queue(pointer, timeoutMs) else { return batch }
+        guard let first = rd_kafka_consume_queue(pointer, timeoutMs) else { return }
         guard Self.batchCallIsSafe else {
             take(first, into: &batch, topicName: topicName)
             var taken = 1
@@ -45,12 +45,13 @@ final class ConsumerQueue: @unchecked Sendable {
                 take(message, into: &batch, topicName: topicName)
                 taken += 1
             }
-            return batch
+            return
         }
         if messages.isEmpty { messages = Array(repeating: nil, count: Self.messagesPerBatchCall) }
         // The first message waits until the batch call says how many follow: the records array
-        // is then allocated once at its size. Reserving for `maxRecords` up front made every poll
-        // allocate ~70 KiB, however few records it returned.
+        // then grows once, to its size, when the caller's array is not already large enough.
+        // Reserving for `maxRecords` up front made every poll allocate ~70 KiB, however few
+        // records it returned.
         var waiting: UnsafeMutablePointer<rd_kafka_message_t>? = first
         var taken = 1
         while true {
@@ -67,7 +68,6 @@ final class ConsumerQueue: @unchecked Sendable {
             taken += count
             if count < wanted || wanted <= 0 { break }
         }
-        return batch
     }
 
     /// Copies one message into `batch` as a record, an end of partition or an error, and frees it.

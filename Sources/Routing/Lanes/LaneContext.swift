@@ -25,6 +25,9 @@ final class LaneContext {
     /// The stop request and its deadline, which every wait on the lane thread respects.
     let stop: LaneStop
     let logger: Logger
+    /// Every poll refills this batch, so the records array is allocated once per lane, not once
+    /// per poll (see `Consumer.poll(into:maxRecords:timeout:)`).
+    private var batch = ConsumerBatch()
 
     init(
         lane: Lane, sources: [String], settings: LaneSettings, consumer: Consumer, preparer: EventPreparer,
@@ -67,9 +70,11 @@ final class LaneContext {
         }
     }
 
+    /// The records of one poll. The array shares the lane's batch buffer: it is reused by the
+    /// next poll when the caller holds it no longer (a loop's step does not).
     func poll(timeout: Duration) -> [ConsumerRecord] {
         do {
-            let batch = try consumer.poll(maxRecords: settings.maxBatch, timeout: timeout)
+            try consumer.poll(into: &batch, maxRecords: settings.maxBatch, timeout: timeout)
             for error in batch.errors { logger.warning("lane \(lane.name): \(error)") }
             if !batch.records.isEmpty { statistics.consumed(batch.records.count) }
             return batch.records
