@@ -75,7 +75,8 @@ public final class Consumer: Sendable {
     /// Like `poll(maxRecords:timeout:)`, into `batch`: it is emptied first and keeps its arrays'
     /// capacity, so a caller that polls in a loop allocates the records array once, not per poll
     /// (as long as it keeps no other reference to the array). Per poll, that allocation (tens of
-    /// KiB) made glibc merge every small block freed since the last one: ~4% of a busy router.
+    /// KiB) made glibc merge every small block freed since the previous one: 4–6% of a busy
+    /// lane's CPU samples went to `malloc_consolidate` (Benchmarks/NOTES.md, 2026-12-08).
     public func poll(into batch: inout ConsumerBatch, maxRecords: Int = 500, timeout: Duration) throws(KafkaError) {
         batch.removeAll()
         if let fatal = handle.fatalError(operation: "poll") { throw fatal }

@@ -39,7 +39,7 @@ public enum RFC3339 {
         return minute + rest
     }
 
-    /// Two or `n` digits at `at` as a number; nil when one is not a digit.
+    /// The `n` digits at `at` as a number; nil when one is not a digit.
     @inline(__always) private static func digits(_ b: UnsafeBufferPointer<UInt8>, _ at: Int, _ n: Int) -> Int? {
         var v = 0
         for i in at..<at + n {
