@@ -16,4 +16,11 @@ public struct ConsumerBatch: Sendable {
         partitionsAtEnd.removeAll(keepingCapacity: true)
         errors.removeAll(keepingCapacity: true)
     }
+
+    /// Adds `other`'s records, ends of partition and errors after this batch's own.
+    public mutating func append(contentsOf other: ConsumerBatch) {
+        records += other.records
+        partitionsAtEnd += other.partitionsAtEnd
+        errors += other.errors
+    }
 }

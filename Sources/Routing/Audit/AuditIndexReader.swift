@@ -49,12 +49,13 @@ public final class AuditIndexReader {
         var batch = try consumer.poll(maxRecords: Self.maxBatch, timeout: timeout)
         if window > .zero, !batch.records.isEmpty {
             let deadline = ContinuousClock.now + window
+            // One batch refilled by each poll of the window, as a lane's (`Consumer.poll(into:)`).
+            var more = ConsumerBatch()
             while batch.records.count < Self.maxBatch, ContinuousClock.now < deadline {
                 // An error here surfaces at the next poll; what was gathered is applied first.
-                guard let more = try? consumer.poll(maxRecords: Self.maxBatch - batch.records.count, timeout: deadline - .now) else { break }
-                batch.records += more.records
-                batch.partitionsAtEnd += more.partitionsAtEnd
-                batch.errors += more.errors
+                guard (try? consumer.poll(into: &more, maxRecords: Self.maxBatch - batch.records.count, timeout: deadline - .now)) != nil
+                else { break }
+                batch.append(contentsOf: more)
             }
         }
         for error in batch.errors { logger.warning("reading \(topic): \(error)") }
