@@ -243,6 +243,11 @@ def contender_cmd(name, tag, properties=None):
     if name == "native-pipe":
         return [BENCH, "pipe", "--bootstrap", BOOTSTRAP, "--group", tag, "--fetch-wait-ms", FETCH_WAIT_MS,
                 "--compression", PEER_COMPRESSION, *SOURCES], env_rd()
+    if name == "native-pipe-headers":
+        # The native pipe writing the router's output headers instead of the consumed ones:
+        # what the output contract costs before any processing (NativePipe.routerHeaders).
+        return [BENCH, "pipe", "--bootstrap", BOOTSTRAP, "--group", tag, "--fetch-wait-ms", FETCH_WAIT_MS,
+                "--compression", PEER_COMPRESSION, "--headers", "router", *SOURCES], env_rd()
     if name == "plantrouter":
         return [PLANTROUTER, "run", "--config", router_config(tag, properties)], env_rd()
     if name == "plantrouter-baseline":
@@ -433,7 +438,7 @@ def run_latency(name, run, count, rate):
 
 
 EXPECTED_LIVE = {}
-PIPES = ("pipe", "native-pipe")
+PIPES = ("pipe", "native-pipe", "native-pipe-headers")
 
 
 def run_isolation(run, count, rate, flood):
@@ -485,7 +490,7 @@ def main():
     ap.add_argument("--rate", type=int, default=5_000)
     ap.add_argument("--isolation-events", type=int, default=20_000)
     ap.add_argument("--isolation-rate", type=int, default=1_000)
-    ap.add_argument("--contenders", default="native-pipe,pipe,plantrouter,python-confluent,python-quixstreams")
+    ap.add_argument("--contenders", default="native-pipe,native-pipe-headers,pipe,plantrouter,python-confluent,python-quixstreams")
     ap.add_argument("--phases", default="throughput,latency,kafka,isolation")
     ap.add_argument("--kafka-messages", type=int, default=200_000)
     ap.add_argument("--timeout", type=int, default=1800)

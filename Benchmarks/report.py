@@ -9,6 +9,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 NAMES = {"native-pipe": "native pipe (librdkafka from Swift, no processing)",
+         "native-pipe-headers": "native pipe writing the router's output headers",
          "pipe": "raw pipe (Python, confluent-kafka, no processing)", "plantrouter": "PlantRouter",
          "python-confluent": "Python router (confluent-kafka)", "python-quixstreams": "Python router (quixstreams)"}
 PEERS = ["python-confluent", "python-quixstreams"]
@@ -161,6 +162,10 @@ def main():
     for label, value, bound, op in targets:
         met = value is not None and (value <= bound if op == "≤" else value >= bound)
         lines.append(f"| {label} | {fmt(value, 2)}{'×' if value is not None else ''} | {'yes' if met else 'NO'} |")
+    contract = rows.get("native-pipe-headers", {})
+    if contract.get("cpu_us"):
+        lines.append(f"| CPU per routed event against the native pipe writing the router's output headers (the output contract's cost in both) | "
+                     f"{fmt(ratio(pr.get('cpu_us'), contract.get('cpu_us')), 2)}× | reported |")
     rss = pr.get("rss")
     judged = "yes" if rss is not None and rss <= 120 else "NO"
     lines.append(f"| {rss_target} | {fmt(rss, 0)}{' MB' if rss is not None else ''} | "

@@ -33,6 +33,11 @@ struct NativePipe: ParsableCommand {
     @Option(help: "Records per consumed batch.")
     var batch = 1000
 
+    @Option(help: "Headers of each produced record: 'passthrough' (the consumed list, unchanged) or 'router' (a new list of the router's output headers for a telemetry event: same names, values of the same lengths), to measure what the output contract alone costs.")
+    var headers: HeaderMode = .passthrough
+
+    enum HeaderMode: String, ExpressibleByArgument { case passthrough, router }
+
     @Argument(help: "Topics to consume.")
     var topics: [String]
 
@@ -89,11 +94,15 @@ struct NativePipe: ParsableCommand {
         _ = rd_kafka_consumer_close(consumer)
     }
 
-    /// Produces `message` unchanged: key and value copied by librdkafka, the header list
-    /// detached from the consumed message and handed over as it is.
+    /// Produces `message` with its key and value copied by librdkafka. Its headers: the list
+    /// detached from the consumed message and handed over as it is, or (`--headers router`) the
+    /// list `routerHeaders` builds.
     private func forward(_ message: UnsafeMutablePointer<rd_kafka_message_t>, to topic: OpaquePointer, producer: OpaquePointer) {
         var headers: OpaquePointer?
-        _ = rd_kafka_message_detach_headers(message, &headers)
+        switch self.headers {
+        case .passthrough: _ = rd_kafka_message_detach_headers(message, &headers)
+        case .router: headers = routerHeaders(of: message)
+        }
         let native = message.pointee
         withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 5) { values in
             var count = 0
@@ -121,6 +130,47 @@ struct NativePipe: ParsableCommand {
                 _ = rd_kafka_poll(producer, 50)
             }
         }
+    }
+
+    /// The headers the router writes on a telemetry event's analytics output (OutputEnvelope: 11,
+    /// 12 when the event has a subject),
+    /// built the same way: one `rd_kafka_header_add` per header into a new list. Values the
+    /// router copies from the event (`ce_type`, `ce_time`, `ce_subject`, the source id) are read
+    /// from the consumed headers; the ones it computes are stand-ins of the same length.
+    private func routerHeaders(of message: UnsafeMutablePointer<rd_kafka_message_t>) -> OpaquePointer? {
+        var consumed: OpaquePointer?
+        _ = rd_kafka_message_headers(message, &consumed)
+        let list = rd_kafka_headers_new(14)
+        func add(_ name: StaticString, _ value: UnsafeRawBufferPointer) {
+            _ = rd_kafka_header_add(list, UnsafeRawPointer(name.utf8Start).assumingMemoryBound(to: CChar.self), name.utf8CodeUnitCount,
+                                    value.baseAddress, value.count)
+        }
+        func add(_ name: StaticString, _ value: StaticString) {
+            add(name, UnsafeRawBufferPointer(start: value.utf8Start, count: value.utf8CodeUnitCount))
+        }
+        func copy(_ name: StaticString, as outputName: StaticString? = nil) {
+            var value: UnsafeRawPointer?
+            var size = 0
+            guard let consumed,
+                  rd_kafka_header_get_last(consumed, UnsafeRawPointer(name.utf8Start).assumingMemoryBound(to: CChar.self), &value, &size)
+                    == RD_KAFKA_RESP_ERR_NO_ERROR
+            else { return }
+            add(outputName ?? name, UnsafeRawBufferPointer(start: value, count: size))
+        }
+        let key: StaticString = "5f0c3a9e2b7d4e61a8c9f03b7e2d1c45"  // 32 hex digits, as IdempotencyKey
+        add("ce_specversion", "1.0")
+        add("ce_id", key)
+        add("ce_source", "plantrouter/telemetry")
+        copy("ce_type")
+        add("content-type", "application/json")
+        add("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+        add("policy-version", "2026.03.1")
+        add("rule-id", "telemetry-to-analytics")
+        add("idempotency-key", key)
+        copy("ce_id", as: "source-event-id")
+        copy("ce_time")
+        copy("ce_subject")
+        return list
     }
 
     private func makeClient(_ kind: rd_kafka_type_t, _ properties: [(String, String)]) throws -> OpaquePointer {
