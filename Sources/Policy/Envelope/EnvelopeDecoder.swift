@@ -87,7 +87,8 @@ public struct EnvelopeDecoder {
     /// content type nearly every plant event carries). Given the whole array and an index, the
     /// compiler reads the value in place; a copy of it was retained and released per event.
     private static func header(_ headers: [EventHeader], _ index: Int16, equals expected: [UInt8]) -> Bool {
-        headers[Int(index)].value == expected
+        guard let value = headers[Int(index)].value else { return false }
+        return ShortBytes.equal(value, expected)
     }
 
     /// True when id, source and type are present and non-empty and they and the subject are ASCII.

@@ -13,20 +13,39 @@ enum ShortBytes {
 
     /// The tail is compared as one word overlapping the previous one (or two overlapping halves
     /// for short strings), not byte by byte: keys such as `metric` would otherwise loop six times.
+    /// Each width is spelled out: a generic helper over `FixedWidthInteger` was left unspecialized
+    /// in release builds and compared through the protocol's witness table.
     @inline(__always) static func equal(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count: Int) -> Bool {
-        @inline(__always) func same<T: FixedWidthInteger>(_ offset: Int, _: T.Type) -> Bool {
-            a.loadUnaligned(fromByteOffset: offset, as: T.self) == b.loadUnaligned(fromByteOffset: offset, as: T.self)
-        }
         if count >= 8 {
             var i = 0
             while i + 8 < count {
-                if !same(i, UInt64.self) { return false }
+                if a.loadUnaligned(fromByteOffset: i, as: UInt64.self) != b.loadUnaligned(fromByteOffset: i, as: UInt64.self) { return false }
                 i += 8
             }
-            return same(count - 8, UInt64.self)
+            return a.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self) == b.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
         }
-        if count >= 4 { return same(0, UInt32.self) && same(count - 4, UInt32.self) }
-        if count >= 2 { return same(0, UInt16.self) && same(count - 2, UInt16.self) }
-        return count == 0 || same(0, UInt8.self)
+        if count >= 4 {
+            return a.loadUnaligned(as: UInt32.self) == b.loadUnaligned(as: UInt32.self)
+                && a.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self) == b.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)
+        }
+        if count >= 2 {
+            return a.loadUnaligned(as: UInt16.self) == b.loadUnaligned(as: UInt16.self)
+                && a.loadUnaligned(fromByteOffset: count - 2, as: UInt16.self) == b.loadUnaligned(fromByteOffset: count - 2, as: UInt16.self)
+        }
+        return count == 0 || a.load(as: UInt8.self) == b.load(as: UInt8.self)
+    }
+
+    /// Whether two byte arrays hold the same bytes (`==` on `[UInt8]` compared them one element
+    /// at a time through `Equatable`).
+    @inline(__always) static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        let count = a.count
+        guard count == b.count else { return false }
+        return a.withUnsafeBytes { a in
+            b.withUnsafeBytes { b in
+                // Empty arrays may have no base address; two empty arrays are equal.
+                guard let a = a.baseAddress, let b = b.baseAddress else { return count == 0 }
+                return equal(a, b, count: count)
+            }
+        }
     }
 }
