@@ -98,6 +98,13 @@ import Testing
         }
     }
 
+    @Test func byteArrayComparisonAgreesWithArrayEquality() {
+        let samples: [[UInt8]] = [[], [0], [1], Array("application/json".utf8), Array("application/jsoN".utf8), Array("application/json ".utf8), Array("1.0".utf8)]
+        for a in samples {
+            for b in samples { #expect(ShortBytes.equal(a, b) == (a == b), "\(a) \(b)") }
+        }
+    }
+
     @Test func asciiCheckSeesAHighByteAtEveryPosition() {
         for count in 0...40 {
             var bytes = [UInt8](repeating: UInt8(ascii: "a"), count: count)
