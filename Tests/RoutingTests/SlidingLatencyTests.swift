@@ -29,6 +29,17 @@ struct SlidingLatencyTests {
         #expect(merged.max < 2_000)
     }
 
+    @Test func aFlushOfLatenciesLandsInOneSliceAndResetsAStaleOne() {
+        let start = ContinuousClock.now
+        var window = SlidingLatency(origin: start)
+        window.record([9_000_000], at: start + .seconds(1))
+        window.record([1_000, 2_000, 3_000], at: start + SlidingLatency.span + .seconds(1))
+        let merged = window.window(at: start + SlidingLatency.span + .seconds(2))
+        #expect(merged.totalCount == 3, "the stale value from one span earlier is gone")
+        #expect(merged.max < 3_100)
+        #expect(merged.min >= 990)
+    }
+
     @Test func laneSnapshotsReportTheWindow() {
         let statistics = LaneStatistics(lane: "quality")
         var tally = Tally()

@@ -109,7 +109,7 @@ public final class LaneStatistics: Sendable {
                 state.snapshot.producedByTopic[topic, default: 0] += count
             }
             let now = ContinuousClock.now
-            for latency in tally.latenciesMicros { state.latency.record(micros: UInt64(latency), at: now) }
+            state.latency.record(tally.latenciesMicros.lazy.map { UInt64(clamping: $0) }, at: now)
         }
     }
 

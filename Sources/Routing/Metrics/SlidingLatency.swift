@@ -26,13 +26,19 @@ struct SlidingLatency {
     }
 
     mutating func record(micros: UInt64, at now: ContinuousClock.Instant) {
+        record(CollectionOfOne(micros), at: now)
+    }
+
+    /// Records latencies that all arrived at `now` (a lane's flush): the slice is found once for
+    /// the lot. Found per value, its `Duration` divisions were 1.3% of a busy lane's CPU.
+    mutating func record(_ values: some Sequence<UInt64>, at now: ContinuousClock.Instant) {
         let slot = slot(at: now)
         let index = slot % Self.sliceCount
         if slices[index].slot != slot {
             slices[index].slot = slot
             slices[index].histogram.reset()
         }
-        _ = slices[index].histogram.record(micros)
+        for micros in values { _ = slices[index].histogram.record(micros) }
     }
 
     /// The slices within the span at `now`, merged; empty when nothing was recorded in it.
