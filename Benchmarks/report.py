@@ -96,6 +96,7 @@ def main():
             "p99": med([x.get("p99_ms") for x in okl]), "tp_runs": f"{len(okt)}/{len(tp)}", "lt_runs": f"{len(okl)}/{len(lt)}",
             "eps_runs": [round(x["events_per_s"]) for x in okt if x.get("events_per_s")],
             "cpu_runs": [round(cpu_us(x), 1) for x in okt if cpu_us(x)],
+            "cpu_lowest": min((cpu_us(x) for x in okt if cpu_us(x)), default=None),
             "lanes": {lane: med([x.get("lanes", {}).get(lane, {}).get("p99_ms") for x in okl]) for lane in LANES},
             "lt_exact": sum(1 for x in lt if x.get("verified_exact", x.get("verified"))),
         }
@@ -162,6 +163,10 @@ def main():
     for label, value, bound, op in targets:
         met = value is not None and (value <= bound if op == "≤" else value >= bound)
         lines.append(f"| {label} | {fmt(value, 2)}{'×' if value is not None else ''} | {'yes' if met else 'NO'} |")
+    # Contention on a shared machine only adds CPU to the same work, so each contender's
+    # lowest-CPU run is the closest to its own cost; shown beside the medians, not judged.
+    lines.append(f"| CPU per routed event against the Python pipe's, lowest-CPU run of each | "
+                 f"{fmt(ratio(pr.get('cpu_lowest'), pipe.get('cpu_lowest')), 2)}× | reported |")
     contract = rows.get("native-pipe-headers", {})
     if contract.get("cpu_us"):
         lines.append(f"| CPU per routed event against the native pipe writing the router's output headers (the output contract's cost in both) | "
