@@ -7,10 +7,10 @@ struct SlidingLatencyTests {
         let start = ContinuousClock.now
         var window = SlidingLatency(origin: start)
         // A slow first minute: 1000 outputs at 2 s.
-        for _ in 0..<1000 { window.record(micros: 2_000_000, at: start + .seconds(5)) }
+        window.record(repeatElement(2_000_000, count: 1000), at: start + .seconds(5))
         #expect(window.window(at: start + .seconds(30)).valueAtPercentile(99) >= 1_980_000)
         // Fast since: 100 outputs at 20 ms, two minutes later.
-        for _ in 0..<100 { window.record(micros: 20_000, at: start + .seconds(125)) }
+        window.record(repeatElement(20_000, count: 100), at: start + .seconds(125))
         let now = window.window(at: start + .seconds(130))
         #expect(now.totalCount == 100, "the slow minute is out of the window")
         #expect(now.valueAtPercentile(99) < 21_000)
@@ -21,9 +21,9 @@ struct SlidingLatencyTests {
     @Test func aSliceOlderThanTheSpanIsResetBeforeReuse() {
         let start = ContinuousClock.now
         var window = SlidingLatency(origin: start)
-        window.record(micros: 5_000_000, at: start + .seconds(1))
+        window.record([5_000_000], at: start + .seconds(1))
         // Same slice index one span later: the old value must not leak into the new slice.
-        window.record(micros: 1_000, at: start + SlidingLatency.span + .seconds(1))
+        window.record([1_000], at: start + SlidingLatency.span + .seconds(1))
         let merged = window.window(at: start + SlidingLatency.span + .seconds(2))
         #expect(merged.totalCount == 1)
         #expect(merged.max < 2_000)

@@ -25,12 +25,9 @@ struct SlidingLatency {
         return Int((now - origin) / Self.sliceLength)
     }
 
-    mutating func record(micros: UInt64, at now: ContinuousClock.Instant) {
-        record(CollectionOfOne(micros), at: now)
-    }
-
-    /// Records latencies that all arrived at `now` (a lane's flush): the slice is found once for
-    /// the lot. Found per value, its `Duration` divisions were 1.3% of a busy lane's CPU.
+    /// Records latencies (microseconds) that all arrived at `now`, a lane's flush: the slice is
+    /// found once for the lot. Found per value, its `Duration` divisions were 1.3% of a busy
+    /// lane's CPU.
     mutating func record(_ values: some Sequence<UInt64>, at now: ContinuousClock.Instant) {
         let slot = slot(at: now)
         let index = slot % Self.sliceCount
