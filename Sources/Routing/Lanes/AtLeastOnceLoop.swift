@@ -165,7 +165,7 @@ final class AtLeastOnceLoop: LaneLoop {
             }
         }
         context.recordLocally(audits)
-        flushTally()
+        tally.flush(into: context.statistics)
         if ContinuousClock.now - lastCommit >= .milliseconds(settings.commitIntervalMs) {
             commitFinished(synchronously: false)
             context.refreshLag(paused: paused)
@@ -313,12 +313,7 @@ final class AtLeastOnceLoop: LaneLoop {
         }
         arrivals.removeAll(keepingCapacity: true)
         context.recordLocally([], produced: produced)
-        flushTally()
-    }
-
-    private func flushTally() {
-        context.statistics.add(tally)
-        tally.reset()
+        tally.flush(into: context.statistics)
     }
 
     /// A failed delivery of `returned` (the record, as the delivery report handed it back): retry

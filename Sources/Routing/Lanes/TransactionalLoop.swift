@@ -57,7 +57,7 @@ final class TransactionalLoop: LaneLoop {
             tally.classified(event.decision.outcome)
             return event
         }
-        flushTally()
+        tally.flush(into: context.statistics)
         commit(prepared)
     }
 
@@ -227,7 +227,7 @@ final class TransactionalLoop: LaneLoop {
     private func recordCommitted(_ batch: [PreparedEvent], arrivals: [DeliveryInbox.Arrival], tokens: [UInt64: Sent]) {
         let committedAt = Int64(Date().timeIntervalSince1970 * 1_000_000)
         var produced: [ProducedOutput] = []
-        defer { flushTally() }
+        defer { tally.flush(into: context.statistics) }
         for report in arrivals.map(\.report) {
             guard let sent = tokens[report.token], report.error == nil else { continue }
             let output = sent.output
@@ -240,11 +240,6 @@ final class TransactionalLoop: LaneLoop {
             }
         }
         if context.writesLocalTrail { context.recordLocally(batch.compactMap(\.audit), produced: produced) }
-    }
-
-    private func flushTally() {
-        context.statistics.add(tally)
-        tally.reset()
     }
 
     /// Aborts after an abortable error. A fenced producer means another

@@ -186,10 +186,16 @@ struct Tally {
         if let latencyMicros, latencyMicros >= 0 { latenciesMicros.append(latencyMicros) }
     }
 
-    /// Empties the tally after a flush, keeping its buffers: a new tally would grow its latency
-    /// array again on every flush, and each growth past 1 KiB made glibc consolidate its free
-    /// lists (2.5% of a 300k drain's samples, Benchmarks/NOTES.md).
-    mutating func reset() {
+    /// Hands the counts to `statistics` and empties the tally for the next ones.
+    mutating func flush(into statistics: LaneStatistics) {
+        statistics.add(self)
+        reset()
+    }
+
+    /// Empties the tally, keeping its buffers: a new tally would grow its latency array again on
+    /// every flush, and each growth past 1 KiB made glibc consolidate its free lists (2.5% of a
+    /// 300k drain's samples, Benchmarks/NOTES.md).
+    private mutating func reset() {
         workflow = 0
         analytics = 0
         dropped = 0
