@@ -240,14 +240,12 @@ def router_config(tag, properties=None):
 def contender_cmd(name, tag, properties=None):
     if name == "pipe":
         return [PY, "peers/raw_pipe.py", BOOTSTRAP, tag, FETCH_WAIT_MS, PEER_COMPRESSION], None
-    if name == "native-pipe":
-        return [BENCH, "pipe", "--bootstrap", BOOTSTRAP, "--group", tag, "--fetch-wait-ms", FETCH_WAIT_MS,
-                "--compression", PEER_COMPRESSION, *SOURCES], env_rd()
-    if name == "native-pipe-headers":
-        # The native pipe writing the router's output headers instead of the consumed ones:
+    if name in ("native-pipe", "native-pipe-headers"):
+        # native-pipe-headers writes the router's output headers instead of the consumed ones:
         # what the output contract costs before any processing (NativePipe.routerHeaders).
+        headers = ["--headers", "router"] if name == "native-pipe-headers" else []
         return [BENCH, "pipe", "--bootstrap", BOOTSTRAP, "--group", tag, "--fetch-wait-ms", FETCH_WAIT_MS,
-                "--compression", PEER_COMPRESSION, "--headers", "router", *SOURCES], env_rd()
+                "--compression", PEER_COMPRESSION, *headers, *SOURCES], env_rd()
     if name == "plantrouter":
         return [PLANTROUTER, "run", "--config", router_config(tag, properties)], env_rd()
     if name == "plantrouter-baseline":

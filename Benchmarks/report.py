@@ -165,12 +165,13 @@ def main():
         lines.append(f"| {label} | {fmt(value, 2)}{'×' if value is not None else ''} | {'yes' if met else 'NO'} |")
     # Contention on a shared machine only adds CPU to the same work, so each contender's
     # lowest-CPU run is the closest to its own cost; shown beside the medians, not judged.
-    lines.append(f"| CPU per routed event against the Python pipe's, lowest-CPU run of each | "
-                 f"{fmt(ratio(pr.get('cpu_lowest'), pipe.get('cpu_lowest')), 2)}× | reported |")
-    contract = rows.get("native-pipe-headers", {})
-    if contract.get("cpu_us"):
+    lowest = ratio(pr.get("cpu_lowest"), pipe.get("cpu_lowest"))
+    if lowest is not None:
+        lines.append(f"| CPU per routed event against the Python pipe's, lowest-CPU run of each | {fmt(lowest, 2)}× | reported |")
+    contract = ratio(pr.get("cpu_us"), rows.get("native-pipe-headers", {}).get("cpu_us"))
+    if contract is not None:
         lines.append(f"| CPU per routed event against the native pipe writing the router's output headers (the output contract's cost in both) | "
-                     f"{fmt(ratio(pr.get('cpu_us'), contract.get('cpu_us')), 2)}× | reported |")
+                     f"{fmt(contract, 2)}× | reported |")
     rss = pr.get("rss")
     judged = "yes" if rss is not None and rss <= 120 else "NO"
     lines.append(f"| {rss_target} | {fmt(rss, 0)}{' MB' if rss is not None else ''} | "

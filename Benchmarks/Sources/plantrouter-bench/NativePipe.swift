@@ -134,9 +134,9 @@ struct NativePipe: ParsableCommand {
 
     /// The headers the router writes on a telemetry event's analytics output (OutputEnvelope: 11,
     /// 12 when the event has a subject), built the same way: one `rd_kafka_header_add` per
-    /// header into a new list. Values the
-    /// router copies from the event (`ce_type`, `ce_time`, `ce_subject`, the source id) are read
-    /// from the consumed headers; the ones it computes are stand-ins of the same length.
+    /// header into a new list. Values the router copies from the event (`ce_type`, `ce_time`,
+    /// `ce_subject`, the source id) are read from the consumed headers; the ones it computes are
+    /// stand-ins of the same length.
     private func routerHeaders(of message: UnsafeMutablePointer<rd_kafka_message_t>) -> OpaquePointer? {
         var consumed: OpaquePointer?
         _ = rd_kafka_message_headers(message, &consumed)
