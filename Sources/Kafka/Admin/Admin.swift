@@ -38,7 +38,8 @@ public final class Admin: Sendable {
         var metadata: UnsafePointer<rd_kafka_metadata>?
         try KafkaError.check(rd_kafka_metadata(handle.pointer, 1, nil, &metadata, timeout.milliseconds), "read cluster metadata")
         defer { rd_kafka_metadata_destroy(metadata) }
-        let all = UnsafeBufferPointer(start: metadata!.pointee.topics, count: Int(metadata!.pointee.topic_cnt))
+        guard let metadata else { throw KafkaError(operation: "read cluster metadata", code: KafkaErrorCode(RD_KAFKA_RESP_ERR__FAIL), message: "no metadata returned") }
+        let all = UnsafeBufferPointer(start: metadata.pointee.topics, count: Int(metadata.pointee.topic_cnt))
         var byName: [String: TopicDescription] = [:]
         for topic in all {
             let name = String(cString: topic.topic)
@@ -145,7 +146,8 @@ public final class Admin: Sendable {
                 operation: "list offsets of group \(group)", code: KafkaErrorCode(rd_kafka_error_code(error)),
                 message: String(cString: rd_kafka_error_string(error)))
         }
-        let offsets = rd_kafka_group_result_partitions(result)!
+        // A result without a list (which a malformed response could give) reads as no offsets.
+        guard let offsets = rd_kafka_group_result_partitions(result) else { return [] }
         if let error = NativePartitionList.firstError(offsets, operation: "list offsets of group \(group) for") { throw error }
         return NativePartitionList.entries(offsets)
     }

@@ -148,7 +148,7 @@ public final class Producer: Sendable {
     }
 
     func enqueue(_ record: ProducerRecord, token: UInt64) throws(KafkaError) {
-        let nativeHeaders = record.headers.isEmpty ? nil : record.makeNativeHeaders()
+        let nativeHeaders = record.headers.isEmpty ? nil : try record.makeNativeHeaders()
         let error = record.topic.withCString { topic in
             record.key.withOptionalBytes { key in
                 record.value.withOptionalBytes { value in
@@ -235,8 +235,11 @@ extension ProducerRecord {
     /// The header list `rd_kafka_produceva` takes over. Names go with their length: passing a
     /// `String` where C wants a `char *` copies a short (inline) string to the heap first, one
     /// allocation per header of every output.
-    func makeNativeHeaders() -> OpaquePointer {
-        let list = rd_kafka_headers_new(headers.count)!
+    func makeNativeHeaders() throws(KafkaError) -> OpaquePointer {
+        // librdkafka aborts rather than return NULL when out of memory; checked all the same.
+        guard let list = rd_kafka_headers_new(headers.count) else {
+            throw KafkaError(operation: "produce to \(topic)", code: KafkaErrorCode(RD_KAFKA_RESP_ERR__FAIL), message: "no header list")
+        }
         for header in headers {
             header.name.utf8.withContiguousBytes { name in
                 let nameBytes = (name.baseAddress ?? emptyBytes).assumingMemoryBound(to: CChar.self)

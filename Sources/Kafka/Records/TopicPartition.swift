@@ -42,7 +42,8 @@ public struct TopicPartitionOffset: Sendable, Hashable, CustomStringConvertible 
 enum NativePartitionList {
     /// The caller owns the returned list (`rd_kafka_topic_partition_list_destroy`).
     static func make(_ entries: [TopicPartitionOffset]) -> UnsafeMutablePointer<rd_kafka_topic_partition_list_t> {
-        let list = rd_kafka_topic_partition_list_new(Int32(entries.count))!
+        // Only a size hint (the list grows as entries are added); librdkafka never returns NULL here.
+        let list = rd_kafka_topic_partition_list_new(Int32(clamping: entries.count))!
         for entry in entries {
             rd_kafka_topic_partition_list_add(list, entry.topic, entry.partition).pointee.offset = entry.offset
         }
