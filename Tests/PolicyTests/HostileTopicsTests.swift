@@ -223,7 +223,9 @@ import Testing
 
     @Test func catastrophicPatternsAreRefusedAtLoad() {
         for bad in ["^(a+)+$", "^(a|aa)*$", "(\\d|1)+", "^\\d+\\d*$", "a?a?a?aaa", "\\w+-?\\d+", "(\\w)\\1", "(?=a)b", "^(\\d{1,3}\\.){3}\\d{1,3}$",
-                    "a++", "\\Qa\\E", "[[a]]", String(repeating: "a", count: 257)] {
+                    "a++", "\\Qa\\E", "[[a]]", String(repeating: "a", count: 257),
+                    // Alternatives one group further in are still alternatives under the repetition.
+                    "^(?:(?:a|aa))+$", "^((a|aa))*$", "^(?:(?:\\d|\\d\\d))*$"] {
             let d = Fixture(["catalog.yaml": fixtureCatalog, "schemas/reading.json": schemaWithPattern(bad), "schemas/out.json": fixtureOutSchema,
                              "policy.yaml": withCondition("true")]).diagnostics()
             // reading.json is named by five events of the catalog: one diagnostic each, all alike.
@@ -233,6 +235,7 @@ import Testing
         }
         #expect(PatternSafety.problem(in: "^(a+)+$")?.hasPrefix("nested quantifier") == true)
         #expect(PatternSafety.problem(in: "(a)\\1")?.hasPrefix("backreferences") == true)
+        #expect(PatternSafety.problem(in: "^(?:(?:a|aa))+$")?.hasPrefix("nested quantifier: a repeated group contains alternatives") == true)
         #expect(PatternSafety.problem(in: String(repeating: "a", count: 257)) == "pattern is 257 characters long, over the limit of 256 (InputLimits.maxSchemaPatternLength)")
     }
 

@@ -121,6 +121,8 @@ enum PatternSafety {
             let outer = groups.count - 1
             groups[outer].chars = groups[outer].chars.union(group.chars)
             groups[outer].hasVariable = groups[outer].hasVariable || group.hasVariable
+            // Alternatives stay alternatives inside another group: `((a|aa))+` is `(a|aa)+`.
+            groups[outer].hasAlternation = groups[outer].hasAlternation || group.hasAlternation
             guard let q = try quantifier() else { return }
             // Even a fixed count splits text many ways: `(a{0,9}){9}`.
             if q.max != 1, group.hasVariable || group.hasAlternation {
