@@ -246,6 +246,39 @@ import Testing
         }
     }
 
+    @Test func requiredPropertiesPastTheMaskAreRefusedNotSkipped() throws {
+        func schema(properties: Int, required: [String]) -> String {
+            let declared = (0..<properties).map { #""p\#($0)": {"type": "number"}"# }.joined(separator: ", ")
+            let names = required.map { #""\#($0)""# }.joined(separator: ", ")
+            return #"{"type": "object", "properties": {"asset": {"type": "string"}, \#(declared)}, "required": [\#(names)]}"#
+        }
+        func diagnostics(_ text: String) -> [Diagnostic] {
+            Fixture(["catalog.yaml": fixtureCatalog, "schemas/reading.json": text, "schemas/out.json": fixtureOutSchema,
+                     "policy.yaml": withCondition("true")]).diagnostics()
+        }
+        // `asset` and p0…p62 are the first 64 properties: every one may be required.
+        #expect(diagnostics(schema(properties: 63, required: (0..<63).map { "p\($0)" })).isEmpty)
+        let late = diagnostics(schema(properties: 65, required: (0..<65).map { "p\($0)" }))
+        #expect(late.first?.message.contains("required property 'p63' is property 65 of this object schema") == true, "\(late)")
+        #expect(late.first?.message.contains("InputLimits.maxRequiredPropertyPosition") == true)
+        // A required name that is not declared counts after every declared property.
+        let undeclared = diagnostics(schema(properties: 63, required: ["missing"]))
+        #expect(undeclared.first?.message.contains("required property 'missing' is property 65") == true, "\(undeclared)")
+    }
+
+    @Test func nestedSchemasKeepNoCopyOfTheirTextAndFilesCompileOnce() throws {
+        let nested = #"{"type": "object", "properties": {"asset": {"type": "string"}, "inner": {"type": "object", "examples": [1, 2, 3], "properties": {"x": {"type": "number"}}}}}"#
+        let loaded = try Fixture(["catalog.yaml": fixtureCatalog, "schemas/reading.json": nested, "schemas/out.json": fixtureOutSchema,
+                                  "policy.yaml": withCondition("true")]).load()
+        let events = try #require(loaded.catalog.topic(named: "in")?.events)
+        let root = try #require(events.first?.schema)
+        // The root keeps its text for the contract docs; nested schemas do not copy theirs.
+        #expect(root.source != .null)
+        #expect(root.properties.allSatisfy { $0.schema.source == .null })
+        // Every event naming reading.json shares one compiled schema.
+        #expect(events.count > 1 && events.allSatisfy { $0.schema === root })
+    }
+
     @Test func longStringsFailThePatternInsteadOfBeingMatched() throws {
         let fixture = Fixture(["catalog.yaml": fixtureCatalog, "schemas/reading.json": schemaWithPattern("^[a-z]+\\d*$"),
                                "schemas/out.json": fixtureOutSchema, "policy.yaml": withCondition("true")])

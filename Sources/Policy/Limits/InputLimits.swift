@@ -65,6 +65,10 @@ public struct InputLimits: Sendable, Equatable {
     public static let maxPatternSubjectBytes = 1024
     /// Most values in one schema `enum`. 1,024 (checked one by one for every event).
     public static let maxSchemaEnumValues = 1024
+    /// Latest position a required property may have among an object schema's properties (declared
+    /// ones first, then required names not declared). 64: validators track required properties
+    /// in one 64-bit mask, so a later one would go unchecked; the schema is refused instead.
+    public static let maxRequiredPropertyPosition = 64
 
     // MARK: Admin API and replays (fixed; exceeding one answers 400 with the bound)
 

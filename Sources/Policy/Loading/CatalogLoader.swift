@@ -62,6 +62,10 @@ struct CatalogLoader {
 
         var topics: [Topic] = []
         var seen: Set<String> = []
+        // Schemas that compiled cleanly, by file: a schema named by many events is read and
+        // compiled once, not once per event. One with problems is compiled again where it is
+        // named, so each naming event gets its diagnostics.
+        var compiledSchemas: [URL: JSONSchema] = [:]
         for node in yaml.sequence(root["topics"], what: "topics") {
             guard let m = yaml.mapping(node, allowed: Self.topicKeys, what: "a topic"), let name = m.string("name") else { continue }
             if !seen.insert(name).inserted { sink.error(m.location(of: "name"), "duplicate topic '\(name)'", hint: "each topic appears once in the catalog") }
@@ -82,7 +86,13 @@ struct CatalogLoader {
                 var schema: JSONSchema?
                 switch TopicsFile.resolve(schemaPath, in: directory) {
                 case .success(let url):
-                    schema = JSONSchemaCompiler.load(url: url, displayPath: displayPrefix + schemaPath, sink: sink)
+                    if let compiled = compiledSchemas[url] {
+                        schema = compiled
+                    } else {
+                        let problemsBefore = sink.diagnostics.count
+                        schema = JSONSchemaCompiler.load(url: url, displayPath: displayPrefix + schemaPath, sink: sink)
+                        if let schema, sink.diagnostics.count == problemsBefore { compiledSchemas[url] = schema }
+                    }
                 case .failure(.missing):
                     sink.error(em.location(of: "schema"), "undefined schema '\(schemaPath)'", hint: "create \(displayPrefix)\(schemaPath) or fix the path (relative to the Topics directory)")
                 case .failure(.outside):

@@ -43,7 +43,7 @@ public final class JSONSchema: Sendable {
     nonisolated(unsafe) let pattern: NSRegularExpression?
     public let items: JSONSchema?
     public let description: String?
-    /// The schema as written, for documentation output.
+    /// The schema as written, for documentation output; `.null` for a schema nested in another.
     public let source: JSONValue
     let requiredMask: UInt64
     // Flat copies for the validation loop (no struct copies, no ARC per property).

@@ -34,7 +34,7 @@ struct JSONSchemaCompiler {
             sink.error(displayPath, line, column, "invalid JSON: \(error.message)", hint: "schemas are JSON files; check commas, quotes and brackets here")
             return nil
         }
-        return JSONSchemaCompiler(file: displayPath, document: document, sink: sink).compile(document.root)
+        return JSONSchemaCompiler(file: displayPath, document: document, sink: sink).compile(document.root, isRoot: true)
     }
 
     func error(_ node: Int, _ message: String, hint: String? = nil) {
@@ -42,7 +42,10 @@ struct JSONSchemaCompiler {
         sink.error(file, line, column, message, hint: hint)
     }
 
-    func compile(_ node: Int) -> JSONSchema? {
+    /// Only a root schema keeps its text as a value (`JSONSchema.source`, for the contract docs):
+    /// every nested schema keeping its own would copy each subtree once per level above it, which
+    /// a deeply nested file within the size limit turned into gigabytes.
+    func compile(_ node: Int, isRoot: Bool = false) -> JSONSchema? {
         guard document.kind(node) == .object else {
             error(node, "a schema must be a JSON object")
             return nil
@@ -59,7 +62,9 @@ struct JSONSchemaCompiler {
         var description: String?
         for (keyNode, valueNode) in document.fields(node) {
             let key = document.string(keyNode)
-            let value = document.value(valueNode)
+            // Built only for keywords that read a value: `properties`, `items` and `examples` can
+            // hold most of the file, and building them here at every level cost size × depth.
+            var value: JSONValue { document.value(valueNode) }
             switch key {
             case "type":
                 let names: [String] = switch value {
@@ -88,8 +93,9 @@ struct JSONSchemaCompiler {
                     if let schema = compile(schemaNode) { properties.append((document.string(nameNode), schema)) }
                 }
             case "additionalProperties":
-                switch value {
-                case .bool(let allowed): additional = allowed ? nil : .some(nil)
+                switch document.kind(valueNode) {
+                case .true: additional = nil
+                case .false: additional = .some(nil)
                 case .object: additional = .some(compile(valueNode))
                 default: error(valueNode, "'additionalProperties' must be a boolean or a schema")
                 }
@@ -139,12 +145,18 @@ struct JSONSchemaCompiler {
         let undeclared = required.filter { name in !properties.contains { $0.0 == name } }.map {
             JSONSchema.Property(name: $0, nameBytes: Array($0.utf8), schema: JSONSchema.anything, required: true)
         }
-        return JSONSchema(types: types, properties: compiled + undeclared, additional: additional, enumValues: enumValues,
+        let all = compiled + undeclared
+        if let late = all.enumerated().first(where: { $0.offset >= InputLimits.maxRequiredPropertyPosition && $0.element.required }) {
+            error(node, "required property '\(late.element.name)' is property \(late.offset + 1) of this object schema; required properties must be among the first \(InputLimits.maxRequiredPropertyPosition) (InputLimits.maxRequiredPropertyPosition)",
+                  hint: "declare it earlier under 'properties' (required names that are not declared count after every declared property)")
+            return nil
+        }
+        return JSONSchema(types: types, properties: all, additional: additional, enumValues: enumValues,
                           minimum: numbers["minimum"], maximum: numbers["maximum"], exclusiveMinimum: numbers["exclusiveMinimum"],
                           exclusiveMaximum: numbers["exclusiveMaximum"], minLength: counts["minLength"],
                           maxLength: counts["maxLength"], minItems: counts["minItems"],
                           maxItems: counts["maxItems"], pattern: pattern, items: items, description: description,
-                          source: document.value(node))
+                          source: isRoot ? document.value(node) : .null)
     }
 }
 
