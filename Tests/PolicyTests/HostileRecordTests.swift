@@ -62,6 +62,21 @@ import Testing
         }
     }
 
+    @Test func numbersReadAsSwiftReadsThem() throws {
+        // Leading fraction zeros once used up the 19 digits kept, so these read as 0 or truncated.
+        for text in ["0.00000000000000000009e-5", "0.0000000000000000000000000000001e20", "0.00000000000000012345678",
+                     "1.0000000000000000000001", "123456789012345678901234e-10", "0.1", "-0.0", "0e99999", "0.000", "1e-400",
+                     "9007199254740993", "4.9406564584124654e-324", "999999999999999.9"] {
+            let document = try JSONDocument(parsing: Array(text.utf8))
+            let expected = try #require(Double(text))
+            #expect(document.number(document.root).bitPattern == expected.bitPattern, "\(text)")
+        }
+        // Their magnitude, not a misread 0, is what the limit judges.
+        for hidden in ["0.00000000000000000009e41", "0.0000000000000000000000000000001e47"] {
+            #expect(failure(body: #"{"asset":"A1","value":\#(hidden)}"#)?.message.contains("catalog limits.maxNumberMagnitude") == true, "\(hidden)")
+        }
+    }
+
     // MARK: JSON objects and strings
 
     @Test func duplicateObjectKeysAreAParseFailure() {

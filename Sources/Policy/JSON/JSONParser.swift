@@ -428,15 +428,25 @@ private struct Cursor {
         var negative = false
         if byte(position) == UInt8(ascii: "-") { negative = true; position += 1 }
         guard position < count, isDigit(byte(position)) else { throw error("expected a digit") }
+        // The first 19 significant digits, as an integer scaled by 10^exponent. Leading zeros
+        // are not significant: counted, `0.00000000000000000009e41` kept no digit and read as 0.
         var mantissa: UInt64 = 0
         var digits = 0
         var exponent = 0
+        // A non-zero digit beyond the 19 kept: the fast path would round the number wrongly.
+        var truncated = false
         if byte(position) == UInt8(ascii: "0") {
             position += 1
             if position < count, isDigit(byte(position)) { throw error("leading zeros are not allowed") }
         } else {
             while position < count, isDigit(byte(position)) {
-                if digits < 19 { mantissa = mantissa &* 10 &+ UInt64(byte(position) - 48); digits += 1 } else { exponent += 1 }
+                if digits < 19 {
+                    mantissa = mantissa &* 10 &+ UInt64(byte(position) - 48)
+                    digits += 1
+                } else {
+                    exponent += 1
+                    if byte(position) != UInt8(ascii: "0") { truncated = true }
+                }
                 position += 1
             }
         }
@@ -444,7 +454,13 @@ private struct Cursor {
             position += 1
             guard position < count, isDigit(byte(position)) else { throw error("expected a digit after '.'") }
             while position < count, isDigit(byte(position)) {
-                if digits < 19 { mantissa = mantissa &* 10 &+ UInt64(byte(position) - 48); digits += 1; exponent -= 1 }
+                let digit = byte(position) - 48
+                if digits < 19 {
+                    if mantissa != 0 || digit != 0 { mantissa = mantissa &* 10 &+ UInt64(digit); digits += 1 }
+                    exponent -= 1
+                } else if digit != 0 {
+                    truncated = true
+                }
                 position += 1
             }
         }
@@ -464,8 +480,11 @@ private struct Cursor {
             exponent += expNegative ? -e : e
         }
         let value: Double
-        // Fast path: exact when the mantissa fits in 53 bits and 10^|e| is exactly representable.
-        if mantissa < (1 << 53), exponent >= -22, exponent <= 22 {
+        // Fast path: exact when every digit was kept, the mantissa fits in 53 bits and 10^|e| is
+        // exactly representable. Zero is zero at any exponent.
+        if mantissa == 0, !truncated {
+            value = 0
+        } else if !truncated, mantissa < (1 << 53), exponent >= -22, exponent <= 22 {
             let m = Double(mantissa)
             value = exponent >= 0 ? m * exactPowerOfTen(exponent) : m / exactPowerOfTen(-exponent)
         } else {
