@@ -202,6 +202,31 @@ import Testing
         #expect(big.sum.isFinite)
     }
 
+    @Test func lateEventsKeepTheWindowInTimeOrder() {
+        // Values equal to their times: which entries the horizon evicts shows the order kept.
+        let kind = WindowKind.time(durationMs: 100, latenessMs: 1000)
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<50 {
+            let state = KeyState()
+            var model: [Int64] = []
+            for _ in 0..<200 {
+                let time = Int64.random(in: 0...400, using: &rng)
+                guard state.add(time: time, value: Double(time), hit: time % 2 == 0, kind: kind) else { continue }
+                model.append(time)
+                let horizon = (model.max() ?? 0) - 100
+                model.removeAll { $0 <= horizon }
+                #expect(state.count == model.count && state.sum == Double(model.reduce(0, +)))
+                #expect(state.hits == model.filter { $0 % 2 == 0 }.count)
+            }
+        }
+        // Many entries at one time, then older ones within the lateness: each is placed by a search,
+        // not a scan past the 100,000 newer ones; those at or before the horizon (900) leave at once.
+        let crowded = KeyState()
+        for _ in 0..<100_000 { _ = crowded.add(time: 1_000, value: 1, hit: false, kind: kind) }
+        for t in 0..<1_000 { #expect(crowded.add(time: Int64(t), value: 1, hit: false, kind: kind)) }
+        #expect(crowded.count == 100_099 && crowded.minimum == 1)
+    }
+
     @Test func windowStateIsBoundedInKeysAndEntries() {
         let table = KeyStateTable()
         let first = table.state(string: "asset-0")

@@ -12,7 +12,8 @@ enum WindowKind: Sendable, Equatable {
 /// Entries are kept sorted by event time in parallel arrays with a moving head, so the common
 /// case (in-order event) is an append and eviction advances `head`; the arrays are compacted
 /// when the dead prefix dominates. Hand-written: swift-collections' Deque cannot insert in the
-/// middle cheaply for out-of-order events, and windows here hold at most a few hundred entries.
+/// middle cheaply for out-of-order events. A late event is placed by binary search; inserting it
+/// still moves the newer entries (a memmove), which the rule's entry limit bounds.
 ///
 /// Confined to one lane thread: its mutable properties are `@exclusivity(unchecked)`, since the
 /// runtime exclusivity checks on this per-event state cost ~4% of evaluation time.
@@ -43,15 +44,27 @@ final class KeyState {
             while count > size { evictHead() }
         case .time(let duration, let lateness):
             if newest != .min, time < newest.clampedSubtracting(lateness) { return false }
-            var index = times.count
-            while index > head, times[index - 1] > time { index -= 1 }
-            append(at: index, time: time, value: value, hit: hit)
+            append(at: insertionIndex(for: time), time: time, value: value, hit: hit)
             newest = max(newest, time)
             let horizon = newest.clampedSubtracting(duration)
             while count > 0, times[head] <= horizon { evictHead() }
         }
         if head > 64, head * 2 > times.count { compact() }
         return true
+    }
+
+    /// Where an event at `time` goes: after every entry at or before it. In-order events (the
+    /// common case) are answered by one compare; a late one by a binary search, since a key's
+    /// window may hold up to the rule's entry limit and a scan from the end cost one compare per
+    /// newer entry for every late event.
+    private func insertionIndex(for time: Int64) -> Int {
+        guard let last = times.last, last > time else { return times.count }
+        var low = head, high = times.count - 1  // times[high] > time
+        while low < high {
+            let middle = low + (high - low) / 2
+            if times[middle] > time { high = middle } else { low = middle + 1 }
+        }
+        return low
     }
 
     private func append(at index: Int, time: Int64, value: Double, hit: Bool) {
