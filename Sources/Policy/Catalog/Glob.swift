@@ -3,11 +3,14 @@ public struct Glob: Sendable, Equatable, CustomStringConvertible {
     public let pattern: String
     private let parts: [[UInt8]]
     private let hasWildcard: Bool
+    /// `failureTable` of each part, for `find`.
+    private let failures: [[Int]]
 
     public init(_ pattern: String) {
         self.pattern = pattern
         self.parts = pattern.split(separator: "*", omittingEmptySubsequences: false).map { Array($0.utf8) }
         self.hasWildcard = pattern.contains("*")
+        self.failures = parts.map(Self.failureTable)
     }
 
     public var description: String { pattern }
@@ -24,21 +27,50 @@ public struct Glob: Sendable, Equatable, CustomStringConvertible {
             if index == parts.count - 1 {
                 return bytes.count - position >= part.count && bytes.suffix(part.count).elementsEqual(part)
             }
-            guard let found = find(part, in: bytes, from: position) else { return false }
+            guard let found = find(part: index, in: bytes, from: position) else { return false }
             position = found + part.count
         }
         return true
     }
 
-    private func find(_ needle: [UInt8], in haystack: [UInt8], from: Int) -> Int? {
+    /// The first position at or after `from` where `parts[part]` starts, in time linear in the
+    /// text (Knuth–Morris–Pratt over the failure table built at init). A naive search cost
+    /// segment length × text length: milliseconds per match for a long literal segment against
+    /// a long crafted `ce_source`, paid on every resolution-cache miss. Hand-written: for a
+    /// 4,000-byte segment against 16 KiB of near-matches, the standard library's
+    /// `firstRange(of:)` took 6–7 ms, a naive loop 16–48 ms, this 67 µs (`-O`, this machine).
+    private func find(part: Int, in haystack: [UInt8], from: Int) -> Int? {
+        let needle = parts[part]
         if needle.isEmpty { return from }
-        guard haystack.count >= needle.count else { return nil }
+        let failure = failures[part]
+        var matched = 0
         var i = from
-        while i + needle.count <= haystack.count {
-            if haystack[i..<i + needle.count].elementsEqual(needle) { return i }
+        while i < haystack.count {
+            while matched > 0, haystack[i] != needle[matched] { matched = failure[matched - 1] }
+            if haystack[i] == needle[matched] { matched += 1 }
+            if matched == needle.count { return i - needle.count + 1 }
             i += 1
         }
         return nil
+    }
+
+    /// For each prefix of `needle`, the length of its longest proper prefix that is also its suffix.
+    private static func failureTable(_ needle: [UInt8]) -> [Int] {
+        var table = [Int](repeating: 0, count: needle.count)
+        var length = 0
+        var i = 1
+        while i < needle.count {
+            if needle[i] == needle[length] {
+                length += 1
+                table[i] = length
+                i += 1
+            } else if length > 0 {
+                length = table[length - 1]
+            } else {
+                i += 1
+            }
+        }
+        return table
     }
 
     /// True when every string this glob's `other` matches is also matched by `self`
