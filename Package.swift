@@ -101,17 +101,28 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // The operator HTTP API served inside `plantrouter run`.
         // Bearer tokens by digest, compared in constant time: one implementation for the admin
         // API and the edge's gateways.
         .target(
             name: "Credentials",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]
         ),
+        // The limits both HTTP servers (admin API, edge ingest) keep: idle timeout, header
+        // sizes, a connection ceiling.
+        .target(
+            name: "HTTPServing",
+            dependencies: [
+                "Policy",
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        // The operator HTTP API served inside `plantrouter run`.
         .target(
             name: "Admin",
             dependencies: [
                 "Credentials",
+                "HTTPServing",
                 "Kafka",
                 "Policy",
                 "Ledger",
@@ -133,6 +144,7 @@ let package = Package(
             name: "Edge",
             dependencies: [
                 "Credentials",
+                "HTTPServing",
                 "Kafka",
                 "Policy",
                 "Routing",
@@ -244,6 +256,7 @@ let package = Package(
             name: "AdminTests",
             dependencies: [
                 "Admin",
+                "HTTPServing",
                 "Replay",
                 "Routing",
                 "Kafka",

@@ -6,9 +6,11 @@ import FoundationNetworking
 #if canImport(Glibc)
 import Glibc
 #endif
+import HTTPServing
 import Hummingbird
 import Kafka
 import Logging
+import Policy
 import Synchronization
 
 /// The admin API served for real on a free loopback port, and a small HTTP client for it.
@@ -27,6 +29,7 @@ struct LiveAdmin: Sendable {
         let bound = Mutex<Int?>(nil)
         let app = Application(
             router: AdminServer.makeRouter(dependencies, logger: Logger(label: "admin-tests")),
+            server: .boundedHTTP1(cap: ConnectionCap(limit: InputLimits.maxAdminConnections)),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in bound.withLock { $0 = channel.localAddress?.port } },
             logger: Logger(label: "admin-tests"))

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPServing
 import Hummingbird
 import Ledger
 import Logging
@@ -34,6 +35,7 @@ public struct AdminServer: Service {
         }
         application = Application(
             router: Self.makeRouter(dependencies, logger: logger),
+            server: .boundedHTTP1(cap: ConnectionCap(limit: InputLimits.maxAdminConnections)),
             configuration: .init(address: .hostname(host, port: port), serverName: "plantrouter"),
             logger: logger)
     }

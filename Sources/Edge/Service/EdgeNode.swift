@@ -1,4 +1,5 @@
 import Foundation
+import HTTPServing
 import Hummingbird
 import Kafka
 import Logging
@@ -72,6 +73,7 @@ public final class EdgeNode: Sendable {
         forwarder.start()
         let app = Application(
             router: makeRouter(),
+            server: .boundedHTTP1(cap: ConnectionCap(limit: InputLimits.maxEdgeConnections)),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "plantrouter-edge"),
             onServerRunning: { channel in onListening?(channel.localAddress?.port ?? 0) },
             logger: logger)

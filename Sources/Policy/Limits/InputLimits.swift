@@ -90,6 +90,19 @@ public struct InputLimits: Sendable, Equatable {
     public static let replayTime: ClosedRange<Double> = 0...253_402_300_799
     /// `limit` of list endpoints (`GET /v1/replays?limit=`): 1 to 1000.
     public static let listLimit: ClosedRange<Int> = 1...1000
+    /// Seconds a connection to the admin API or the edge ingest may go without a complete
+    /// request part (headers or a body chunk) before it is closed. 30: a client that opens
+    /// connections and never finishes a request would otherwise hold each one for good.
+    public static let httpIdleTimeoutSeconds: Int64 = 30
+    /// Largest request header field, all header fields together, and most header fields, for
+    /// the admin API and the edge ingest. 8 KiB, 16 KiB, 100: what a token and a proxy's headers
+    /// need; a larger header answers 400 and closes the connection.
+    public static let maxHTTPHeaderFieldBytes = 8 * 1024
+    public static let maxHTTPHeaderListBytes = 16 * 1024
+    public static let maxHTTPHeaderFields = 100
+    /// Most connections the admin API holds open at once. 256; a connection past it is closed
+    /// as soon as it opens. Health probes, scrapes and operators need a handful.
+    public static let maxAdminConnections = 256
 
     // MARK: Edge ingest (`plantrouter edge`; fixed; exceeding one answers 413 or 400 with the bound)
 
@@ -102,6 +115,9 @@ public struct InputLimits: Sendable, Equatable {
     public static let maxEdgeBatchEvents = 1000
     /// Longest `Authorization` bearer token the edge compares. 512 bytes; a longer one is 401.
     public static let maxEdgeTokenBytes = 512
+    /// Most connections the edge ingest holds open at once. 1,024: gateways keep a connection or
+    /// a few each; one past it is closed as soon as it opens.
+    public static let maxEdgeConnections = 1024
     /// Keys (assets) remembered per downsampled lane (`downsample:` in edge.yaml). 100,000;
     /// while a lane remembers that many keys with open intervals, events of new keys are kept,
     /// not downsampled, so the bound costs WAN bandwidth, never an event.
