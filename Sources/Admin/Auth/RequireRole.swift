@@ -1,12 +1,14 @@
 import Hummingbird
 import Logging
+import Policy
 
 /// Guards the routes of one group (see `AdminRoutes`): a missing or unknown bearer token
 /// gets 401, a token whose role is below `role` 403. It is attached to the routes
 /// themselves, not matched against the path string, so every spelling of a path that the
 /// router resolves to a protected handler (`//v1/lanes`, `/v1//lanes`) passes this check
 /// first. Every refusal, and every operator action allowed, is written to the
-/// `plantrouter.admin.audit` log with method, path and client (X-Forwarded-For when set).
+/// `plantrouter.admin.audit` log with method, path and client: the connection's peer address,
+/// and the `X-Forwarded-For` it claims (shortened, control characters dropped) when it sends one.
 struct RequireRole: RouterMiddleware {
     typealias Context = AdminRequestContext
 
@@ -17,7 +19,7 @@ struct RequireRole: RouterMiddleware {
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        let client = request.headers.first { $0.name.canonicalName == "x-forwarded-for" }?.value ?? "a direct client"
+        let client = Self.client(peer: context.peer, forwardedFor: request.headers.first { $0.name.canonicalName == "x-forwarded-for" }?.value)
         let what = "\(request.method) \(request.uri.path.prefix(200))"
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
             audit.warning("refused \(what) from \(client): no bearer token (401)")
@@ -39,5 +41,16 @@ struct RequireRole: RouterMiddleware {
         context.role = granted
         context.tokenName = identity.name
         return try await next(request, context)
+    }
+
+    /// Who sent a request, for the audit log. The peer address is what the server knows; a
+    /// forwarded-for header is only what the client says, so it is labelled as such and cannot
+    /// flood the log or forge a line.
+    static func client(peer: String, forwardedFor: String?) -> String {
+        guard let forwardedFor else { return peer }
+        let printable = forwardedFor.unicodeScalars.filter { $0.properties.generalCategory != .control }
+        var claimed = String(String.UnicodeScalarView(printable.prefix(InputLimits.maxLoggedForwardedFor)))
+        if printable.count > InputLimits.maxLoggedForwardedFor { claimed += "…" }
+        return "\(peer) (claims X-Forwarded-For: \(claimed))"
     }
 }

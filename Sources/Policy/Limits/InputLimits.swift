@@ -103,6 +103,9 @@ public struct InputLimits: Sendable, Equatable {
     /// Most connections the admin API holds open at once. 256; a connection past it is closed
     /// as soon as it opens. Health probes, scrapes and operators need a handful.
     public static let maxAdminConnections = 256
+    /// Longest client-supplied `X-Forwarded-For` the admin audit log repeats (after the peer
+    /// address, which it always logs). 200 characters, control characters dropped.
+    public static let maxLoggedForwardedFor = 200
 
     // MARK: Edge ingest (`plantrouter edge`; fixed; exceeding one answers 413 or 400 with the bound)
 
