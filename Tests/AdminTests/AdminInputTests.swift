@@ -62,6 +62,17 @@ struct AdminInputTests {
         #expect(try await fixture.ledger.jobs(limit: 10).isEmpty)
     }
 
+    @Test func duplicateKeysAreRefusedNotResolved() async throws {
+        let fixture = try AdminAPITests.Fixture()
+        try await fixture.test { client in
+            for body in [#"{"fromDLQ": "quality", "dryRun": false, "dryRun": true}"#, #"{"fromDLQ": "quality", "fromDLQ": "telemetry"}"#] {
+                let reply = try await client.execute("POST", "/v1/replays", token: Self.op, body: body)
+                #expect(reply.status == 400 && reply.body.contains("duplicate object key"), "\(body): \(reply.status) \(reply.body)")
+            }
+        }
+        #expect(try await fixture.ledger.jobs(limit: 10).isEmpty)
+    }
+
     @Test func oversizedAndDeeplyNestedBodiesAreRefused() async throws {
         let fixture = try AdminAPITests.Fixture()
         try await fixture.test { client in

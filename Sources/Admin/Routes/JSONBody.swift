@@ -45,6 +45,14 @@ extension Request {
         if buffer.readableBytes == 0 {
             throw HTTPError(.badRequest, message: "the request needs a JSON body; see /openapi.yaml")
         }
+        // Foundation's decoder keeps the first of two equal keys, where a proxy or reviewer that
+        // keeps the last would read `{"dryRun": false, "dryRun": true}` as another request. The
+        // policy's parser refuses duplicate keys (at any depth) and reads the body once, bounded.
+        do {
+            _ = try JSONDocument(parsing: Array(buffer.readableBytesView))
+        } catch {
+            throw HTTPError(.badRequest, message: "invalid JSON body: \(error)")
+        }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         do {
