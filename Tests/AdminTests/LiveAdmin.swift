@@ -80,35 +80,49 @@ struct LiveAdmin: Sendable {
 enum RawHTTP {
     struct Failure: Error, CustomStringConvertible { var description: String }
 
-    static func exchange(_ request: [UInt8], port: Int) throws -> [UInt8] {
+    /// A blocking socket connected to 127.0.0.1:`port`, whose reads give up after `timeoutSeconds`.
+    /// The caller closes it.
+    static func connect(port: Int, timeoutSeconds: Int = 30) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket() failed: errno \(errno)") }
-        defer { close(fd) }
-        var timeout = timeval(tv_sec: 30, tv_usec: 0)
+        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(truncatingIfNeeded: port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { throw Failure(description: "connect to 127.0.0.1:\(port) failed: errno \(errno)") }
+        guard connected == 0 else {
+            close(fd)
+            throw Failure(description: "connect to 127.0.0.1:\(port) failed: errno \(errno)")
+        }
+        return fd
+    }
+
+    static func exchange(_ request: [UInt8], port: Int) throws -> [UInt8] {
+        let fd = try connect(port: port)
+        defer { close(fd) }
         var sent = 0
         while sent < request.count {
             let n = request[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             guard n > 0 else { throw Failure(description: "send failed: errno \(errno)") }
             sent += n
         }
+        return try readToEnd(fd)
+    }
+
+    /// Everything `fd` receives until the peer closes (a receive timeout throws).
+    static func readToEnd(_ fd: Int32) throws -> [UInt8] {
         var response: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16 * 1024)
         while true {
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n == 0 { break }
+            if n == 0 { return response }
             guard n > 0 else { throw Failure(description: "recv failed: errno \(errno) after \(response.count) bytes") }
             response += chunk[..<n]
         }
-        return response
     }
 }
 

@@ -80,31 +80,11 @@ private final class Socket: Sendable {
     let fd: Int32
 
     init(port: Int) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw RawHTTP.Failure(description: "socket() failed: errno \(errno)") }
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(truncatingIfNeeded: port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw RawHTTP.Failure(description: "connect failed: errno \(errno)") }
+        fd = try RawHTTP.connect(port: port, timeoutSeconds: 10)
     }
 
     /// Everything until the server closes (a receive timeout throws).
-    func readToEnd() throws -> [UInt8] {
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n == 0 { return bytes }
-            guard n > 0 else { throw RawHTTP.Failure(description: "recv failed: errno \(errno)") }
-            bytes += chunk[..<n]
-        }
-    }
+    func readToEnd() throws -> [UInt8] { try RawHTTP.readToEnd(fd) }
 
     func close() { _ = Glibc.close(fd) }
 }
