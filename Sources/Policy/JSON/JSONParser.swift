@@ -481,8 +481,9 @@ private struct Cursor {
         }
         let value: Double
         // Fast path: exact when every digit was kept, the mantissa fits in 53 bits and 10^|e| is
-        // exactly representable. Zero is zero at any exponent.
-        if mantissa == 0, !truncated {
+        // exactly representable. Zero is zero at any exponent (a zero mantissa kept no digit, so
+        // none was dropped either).
+        if mantissa == 0 {
             value = 0
         } else if !truncated, mantissa < (1 << 53), exponent >= -22, exponent <= 22 {
             let m = Double(mantissa)
