@@ -18,7 +18,7 @@ struct ServerLimitsTests {
         let cap = ConnectionCap(limit: 2)
         try await Self.serve(cap: cap) { port in
             let held = try (0..<2).map { _ in try Socket(port: port) }
-            try await Self.waitUntil { cap.count == 2 }
+            try await Self.waitUntil("the server counting both held connections") { cap.count == 2 }
             // The third is accepted by the kernel, then closed by the server without a byte.
             let refused = try Socket(port: port)
             let sent = try await BlockingThread.run(name: "refused-read") { try refused.readToEnd() }
@@ -26,7 +26,7 @@ struct ServerLimitsTests {
             #expect(cap.count == 2)
             // Room again once one of the held connections goes.
             held[0].close()
-            try await Self.waitUntil { cap.count == 1 }
+            try await Self.waitUntil("the server releasing the closed connection") { cap.count == 1 }
             let admitted = try await Self.get(port: port)
             #expect(admitted.hasPrefix("HTTP/1.1 200"))
             held[1].close()
@@ -52,7 +52,7 @@ struct ServerLimitsTests {
             onServerRunning: { channel in bound.withLock { $0 = channel.localAddress?.port } }, logger: Logger(label: "server-limits-tests"))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await app.runService(gracefulShutdownSignals: []) }
-            try await waitUntil { bound.withLock { $0 } != nil }
+            try await waitUntil("the server listening") { bound.withLock { $0 } != nil }
             guard let port = bound.withLock({ $0 }) else { throw AdminNotListening() }
             defer { group.cancelAll() }
             try await body(port)
@@ -66,10 +66,12 @@ struct ServerLimitsTests {
         return String(decoding: reply, as: UTF8.self)
     }
 
-    static func waitUntil(_ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(30)
+    /// Generous, like LiveAdmin's: on 2 cores, parallel suites doing blocking Kafka set-up can hold
+    /// the cooperative pool (and with it the server's start) for tens of seconds.
+    static func waitUntil(_ what: String, _ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
         while !condition() {
-            guard ContinuousClock.now < deadline else { throw RawHTTP.Failure(description: "condition not reached within 30 s") }
+            guard ContinuousClock.now < deadline else { throw RawHTTP.Failure(description: "waited 60 s for \(what)") }
             try await Task.sleep(for: .milliseconds(20))
         }
     }
@@ -80,7 +82,7 @@ private final class Socket: Sendable {
     let fd: Int32
 
     init(port: Int) throws {
-        fd = try RawHTTP.connect(port: port, timeoutSeconds: 10)
+        fd = try RawHTTP.connect(port: port, timeoutSeconds: 60)
     }
 
     /// Everything until the server closes (a receive timeout throws).
